@@ -1,0 +1,38 @@
+"""The application factory: the one way in, for the server, the CLI and the tests."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app import assets, cli, config, handlers
+from app.areas import RouterCache
+from app.db import close_db
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(test_config=None):
+    """Build the app; ``test_config`` (a dict) replaces the environment's settings."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(STATIC_DIR),
+        instance_path=os.environ.get("CIVIC_INSTANCE_PATH") or None,
+    )
+    app.config.from_mapping(config.defaults())
+    app.config.update(config.from_environment() if test_config is None else test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.extensions["router_cache"] = RouterCache()
+    app.teardown_appcontext(close_db)
+    app.add_url_rule(
+        "/vendor/<package>/<version>/<path:filename>", view_func=assets.vendor_file
+    )
+    handlers.register(app)
+    cli.register(app)
+
+    from app import reports
+
+    app.register_blueprint(reports.bp)
+    return app

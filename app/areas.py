@@ -1,0 +1,105 @@
+"""Service areas: loading boundary files as new versions, and the router built from them."""
+
+import threading
+from pathlib import Path
+
+import shapely
+
+from app.errors import ValidationError
+from app.storage import areas as area_rows
+from app.storage import catalog
+from geo.boundaries import read_boundaries
+from geo.routing import Area, Router
+
+
+def load_boundary_file(db, path, categories, service=None, service_field=None, priority=0,
+                       crs=None, layer=None, name_field=None):
+    """Read, validate and store a boundary file as a new version; return (version, report).
+
+    Exactly one of ``service`` (every feature goes to that service) and ``service_field``
+    (each feature's value of that field is its service code) must be given. Nothing is
+    written unless the whole file is valid.
+    """
+    if (service is None) == (service_field is None):
+        raise ValidationError("Give either a service code or a service field, not both.")
+    if not categories:
+        raise ValidationError("Give at least one category code.")
+    boundary = read_boundaries(path, crs=crs)
+    if service_field is not None and service_field not in boundary.fields:
+        raise ValidationError(
+            f"The file has no field {service_field!r}; its fields are: "
+            + ", ".join(boundary.fields)
+        )
+    rows = []
+    with db.atomic():
+        category_ids = [catalog.ensure_category(db, code) for code in categories]
+        for number, feature in enumerate(boundary.features, start=1):
+            code = service or _service_code(feature.properties, service_field, number)
+            rows.append({
+                "service_id": catalog.ensure_service(db, code),
+                "name": _area_name(feature.properties, name_field, number),
+                "priority": priority,
+                "size_m2": feature.size_m2,
+                "bounds": shapely.bounds(feature.geometry).tolist(),
+                "wkb": shapely.to_wkb(feature.geometry),
+                "properties": feature.properties,
+                "category_ids": category_ids,
+            })
+        version = area_rows.add_layer_version(
+            db, layer or Path(path).stem, Path(path).name, boundary.report.lines(), rows
+        )
+    return version, boundary.report
+
+
+def _service_code(properties, field, number):
+    value = properties.get(field)
+    if value is None or not str(value).strip():
+        raise ValidationError(f"Feature {number} has no value for {field!r}.")
+    return str(value).strip()
+
+
+def _area_name(properties, name_field, number):
+    for key in (name_field, "name", "NAME", "Name", "l_aroff"):
+        if key and properties.get(key) not in (None, ""):
+            return str(properties[key])
+    return f"Area {number}"
+
+
+def build_router(db):
+    """A Router over the areas in force, for the current boundary version."""
+    version = area_rows.current_version(db)
+    areas = [
+        Area(
+            id=row["id"],
+            service=row["service"],
+            categories=frozenset(row["categories"].split(",")),
+            geometry=shapely.from_wkb(row["geometry"]),
+            priority=row["priority"],
+            size=row["size_m2"],
+            name=row["name"],
+        )
+        for row in area_rows.active_areas(db)
+    ]
+    return Router(areas, version)
+
+
+class RouterCache:
+    """Holds the router of the current boundary version and rebuilds it when a new one lands.
+
+    Checking costs one indexed query, so any process sees a load made by another one without
+    a restart.
+    """
+
+    def __init__(self):
+        self._router = None
+        self._lock = threading.Lock()
+
+    def get(self, db):
+        version = area_rows.current_version(db)
+        router = self._router
+        if router is None or router.version != version:
+            with self._lock:
+                if self._router is None or self._router.version != version:
+                    self._router = build_router(db)
+                router = self._router
+        return router

@@ -1,0 +1,99 @@
+"""Command-line interface: ``flask --app app db|demo|areas ...``.
+
+Every command is documented in the README (a test checks it); errors become
+``click.ClickException`` with the same message a web user would get.
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.areas import load_boundary_file
+from app.demo import load_demo
+from app.db import get_db
+from app.errors import AppError
+from app.storage import areas as area_rows
+from app.storage import pending_migrations, upgrade
+from geo.errors import GeoError
+
+db_cli = AppGroup("db", help="Database schema.")
+demo_cli = AppGroup("demo", help="The demo city.")
+areas_cli = AppGroup("areas", help="Service areas and boundary versions.")
+
+
+@contextmanager
+def as_click_errors():
+    try:
+        yield
+    except (AppError, GeoError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Apply pending migrations to the instance database."""
+    applied = upgrade(get_db())
+    click.echo(f"Applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "."))
+
+
+def require_schema(db):
+    if pending_migrations(db):
+        raise click.ClickException("The database is not up to date: run 'flask --app app db upgrade'.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Load the demo city (Los Angeles) once; running it again changes nothing."""
+    db = get_db()
+    require_schema(db)
+    with as_click_errors():
+        summary = load_demo(db)
+    click.echo(summary)
+
+
+@areas_cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--service", help="Code of the service that gets every area of the file.")
+@click.option("--service-field", help="Field whose value is each area's service code.")
+@click.option("--categories", required=True, help="Comma-separated category codes handled.")
+@click.option("--priority", default=0, show_default=True, help="Higher wins where areas overlap.")
+@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:2229.")
+@click.option("--layer", help="Layer name (default: the file name); a new load replaces it.")
+@click.option("--name-field", help="Field holding each area's name.")
+def areas_load(file, service, service_field, categories, priority, crs, layer, name_field):
+    """Load a boundary file as a new boundary version and print its validation report."""
+    db = get_db()
+    require_schema(db)
+    codes = [code.strip() for code in categories.split(",") if code.strip()]
+    with as_click_errors():
+        version, report = load_boundary_file(
+            db, file, codes, service=service, service_field=service_field, priority=priority,
+            crs=crs, layer=layer, name_field=name_field,
+        )
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"Loaded as boundary version {version}.")
+
+
+@areas_cli.command("list")
+def areas_list():
+    """Show each layer version: services, feature count, bounds and whether it is in force."""
+    db = get_db()
+    require_schema(db)
+    rows = area_rows.layer_summaries(db)
+    if not rows:
+        click.echo("No service areas loaded yet.")
+    for row in rows:
+        state = "in force" if row["in_force"] else "retired"
+        click.echo(
+            f"v{row['version']} {row['layer']} ({state}): {row['feature_count']} areas, "
+            f"services {row['services']}, bounds {row['min_lon']:.5f},{row['min_lat']:.5f} "
+            f"to {row['max_lon']:.5f},{row['max_lat']:.5f}, from {row['source']}"
+        )
+
+
+def register(app):
+    for group in (db_cli, demo_cli, areas_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,53 @@
+"""Every setting once: its name, default and a one-line help.
+
+In production each can be set from the environment with the ``CIVIC_`` prefix, e.g.
+``CIVIC_TILE_URL``. Tests pass a dict to ``create_app``. The README lists them all (a test
+checks it).
+"""
+
+import json
+import os
+from dataclasses import dataclass
+
+ENV_PREFIX = "CIVIC_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = [
+    Setting("SECRET_KEY", "dev", "Signs session cookies; set a long random value in production."),
+    Setting("DATABASE", "civic.sqlite3", "SQLite file, relative to the instance folder."),
+    Setting("PHOTO_DIR", "photos", "Folder for stored photos, relative to the instance folder."),
+    Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
+            "Largest request body in bytes; larger uploads get 413."),
+    Setting("MAX_PHOTOS", 3, "Most photos attached to one report."),
+    Setting("MAX_PHOTO_PIXELS", 40_000_000,
+            "Largest photo in pixels (width x height); guards against decompression bombs."),
+    Setting("DESCRIPTION_MAX_LENGTH", 5000, "Longest report description, in characters."),
+    Setting("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "Map tile server URL template; the only outside host our pages contact."),
+    Setting("TILE_ATTRIBUTION",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors",
+            "Attribution shown on the map for the tiles."),
+    Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
+]
+
+
+def defaults():
+    return {setting.name: setting.default for setting in SETTINGS}
+
+
+def from_environment(environ=os.environ):
+    """Settings given as ``CIVIC_NAME`` environment variables, parsed like their defaults."""
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get(ENV_PREFIX + setting.name)
+        if raw is not None:
+            values[setting.name] = json.loads(raw) if isinstance(setting.default, int) else raw
+    return values

@@ -1,0 +1,38 @@
+"""The one error handler: it picks the format (HTML page or JSON) from the route."""
+
+from flask import current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.errors import AppError
+
+FRIENDLY = {
+    400: "The request could not be understood.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    413: "The upload is too large: photos may total at most {limit} MB.",
+}
+
+
+def wants_json():
+    return request.path.startswith("/api/")
+
+
+def render_error(status, message):
+    if wants_json():
+        return jsonify({"error": {"status": status, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_app_error(error):
+    return render_error(error.status, error.message)
+
+
+def handle_http_error(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    message = FRIENDLY.get(error.code, error.description).format(limit=limit)
+    return render_error(error.code, message)
+
+
+def register(app):
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_error)

@@ -1,0 +1,80 @@
+"""Everything folium: the only place that turns (lon, lat) into Leaflet's [lat, lon].
+
+folium points its assets at CDNs by default; every map built here uses the URLs passed in
+``MapAssets`` instead (the app serves them from the XStatic packages), and our templates
+include them, so a page contacts no host but ours and the tile server.
+"""
+
+from dataclasses import dataclass
+
+import folium
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class Tiles:
+    url: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class MapAssets:
+    leaflet_js: str
+    leaflet_css: str
+    jquery_js: str
+
+    @property
+    def scripts(self):
+        return [self.leaflet_js, self.jquery_js]
+
+    @property
+    def stylesheets(self):
+        return [self.leaflet_css]
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """The pieces of a folium map to place in one of our pages."""
+
+    name: str
+    html: Markup
+    script: Markup
+    assets: MapAssets
+
+
+def _base_map(lon, lat, zoom, tiles, assets):
+    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True)
+    fmap.default_js = [("leaflet", assets.leaflet_js), ("jquery", assets.jquery_js)]
+    fmap.default_css = [("leaflet_css", assets.leaflet_css)]
+    folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=19).add_to(fmap)
+    return fmap
+
+
+def _parts(fmap, assets):
+    root = fmap.get_root()
+    root.render()
+    return MapParts(
+        name=fmap.get_name(),
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+        assets=assets,
+    )
+
+
+def picker_map(bounds, tiles, assets):
+    """The map a resident places the pin on, framed on the covered area.
+
+    ``bounds`` is (min_lon, min_lat, max_lon, max_lat); the pin itself is added by the page's
+    script, which also keeps the form's lon/lat fields in step with it.
+    """
+    min_lon, min_lat, max_lon, max_lat = bounds
+    fmap = _base_map((min_lon + max_lon) / 2, (min_lat + max_lat) / 2, 11, tiles, assets)
+    fmap.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
+    return _parts(fmap, assets)
+
+
+def report_map(lon, lat, tiles, assets, label):
+    """A small map centred on one report, with its pin."""
+    fmap = _base_map(lon, lat, 16, tiles, assets)
+    folium.Marker([lat, lon], tooltip=label).add_to(fmap)
+    return _parts(fmap, assets)

@@ -1,0 +1,202 @@
+"""The photo pipeline: sniff, orient, read GPS, strip metadata, resize, store by content.
+
+The file type comes from the bytes, never from the client's name or declared type. Stored
+files are fresh JPEG encodings of the pixels only, so no EXIF, GPS, XMP, ICC or comment
+survives. A file is named by the sha256 of its content and written atomically.
+"""
+
+import hashlib
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import pillow_heif
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from app.errors import PhotoError
+
+pillow_heif.register_heif_opener()
+
+DISPLAY_MAX_SIDE = 2048
+#: JPEGs are decoded at the reduced scale whose long side is still at least this, so most
+#: phone photos need no resampling at all (a 4032 px photo decodes straight to 2016 px).
+DISPLAY_MIN_DECODED_SIDE = 1536
+THUMB_MAX_SIDE = 400
+DISPLAY_QUALITY = 85
+THUMB_QUALITY = 80
+MAGIC = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+}
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo ready to store: clean JPEG bytes for display and thumbnail, and its GPS."""
+
+    display: bytes
+    thumb: bytes
+    width: int
+    height: int
+    gps: tuple | None
+
+    @property
+    def display_name(self):
+        return content_name(self.display)
+
+    @property
+    def thumb_name(self):
+        return content_name(self.thumb)
+
+
+def content_name(data):
+    return hashlib.sha256(data).hexdigest() + ".jpg"
+
+
+def sniff_type(data):
+    """The image type told by the first bytes, or None.
+
+    >>> sniff_type(b"\\xff\\xd8\\xff\\xe0 rest of a JPEG")
+    'JPEG'
+    >>> sniff_type(b"<html><img src=x onerror=alert(1)>") is None
+    True
+    """
+    for magic, kind in MAGIC.items():
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return "HEIF"
+    return None
+
+
+def prepare_photo(data, max_pixels, label="The photo"):
+    """Turn uploaded bytes into a :class:`PreparedPhoto`, or raise :class:`PhotoError`."""
+    with _open_image(data, max_pixels, label) as image:
+        gps = _gps_of(image)
+        if image.format == "JPEG":
+            image.draft("RGB", _draft_size(image.size))
+        try:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+        except (OSError, SyntaxError, ValueError) as error:
+            raise PhotoError(f"{label} is damaged or incomplete ({error}).") from None
+    display = _rgb(upright)
+    display.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), reducing_gap=2.0)
+    thumb = display.copy()
+    thumb.thumbnail((THUMB_MAX_SIDE, THUMB_MAX_SIDE), reducing_gap=2.0)
+    return PreparedPhoto(
+        display=_jpeg_bytes(display, DISPLAY_QUALITY),
+        thumb=_jpeg_bytes(thumb, THUMB_QUALITY),
+        width=display.width,
+        height=display.height,
+        gps=gps,
+    )
+
+
+def photo_position(data, max_pixels):
+    """The (lon, lat) a photo was taken at, from its EXIF GPS, or None."""
+    with _open_image(data, max_pixels, "The photo") as image:
+        return _gps_of(image)
+
+
+def _open_image(data, max_pixels, label):
+    kind = sniff_type(data)
+    if kind is None:
+        raise PhotoError(f"{label} is not an image we accept (JPEG, PNG, WebP or HEIC).")
+    try:
+        image = Image.open(io.BytesIO(data), formats=[kind])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(_too_large(label, max_pixels)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise PhotoError(f"{label} is damaged or is not really a {kind} image.") from None
+    if image.width * image.height > max_pixels:
+        image.close()
+        raise PhotoError(_too_large(label, max_pixels))
+    return image
+
+
+def _too_large(label, max_pixels):
+    return f"{label} has too many pixels: the limit is {max_pixels / 1e6:g} megapixels."
+
+
+def _draft_size(size):
+    """The smallest decode size Pillow may pick whose long side stays >= the minimum."""
+    scale = min(1.0, DISPLAY_MIN_DECODED_SIDE / max(size))
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
+def _gps_of(image):
+    """(lon, lat) from the EXIF GPS block, or None when absent or not a real position."""
+    try:
+        gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        lat = _degrees(gps[ExifTags.GPS.GPSLatitude], gps.get(ExifTags.GPS.GPSLatitudeRef))
+        lon = _degrees(gps[ExifTags.GPS.GPSLongitude], gps.get(ExifTags.GPS.GPSLongitudeRef))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError, SyntaxError, OSError):
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return (lon, lat)
+
+
+def _degrees(dms, ref):
+    degrees, minutes, seconds = (float(v) for v in dms)
+    value = degrees + minutes / 60 + seconds / 3600
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    return -value if ref in ("S", "W") else value
+
+
+def _rgb(image):
+    """Pixels only, as RGB; transparency is flattened onto white."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def _jpeg_bytes(image, quality):
+    image.info.clear()
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+class PhotoStore:
+    """Content-addressed photo files under one folder: ``root/ab/abcdef....jpg``."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def path(self, name):
+        return self.root / name[:2] / name
+
+    def write(self, name, data):
+        """Write atomically; return True if the file is new, False if it already existed."""
+        target = self.path(name)
+        if target.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{name}.{secrets.token_hex(8)}.tmp")
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return True
+
+    def remove(self, name):
+        self.path(name).unlink(missing_ok=True)
+
+    def names(self):
+        """Every stored file name (temporary files excluded)."""
+        return {p.name for p in self.root.glob("*/*.jpg")} if self.root.exists() else set()

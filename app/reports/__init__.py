@@ -1,0 +1,155 @@
+"""Residents' pages: report a problem, see a report; and the small APIs the form uses."""
+
+import re
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from app import assets, maps
+from app.db import get_db, get_router
+from app.errors import AppError, NotFound, ValidationError
+from app.photos import PhotoStore, photo_position
+from app.storage import areas as area_rows
+from app.storage import catalog
+from app.storage import reports as report_rows
+from app.submit import Limits, Submission, submit_report
+from geo.coords import parse_lon_lat
+from geo.errors import InvalidCoordinates
+
+bp = Blueprint("reports", __name__)
+PHOTO_NAME = re.compile(r"^[0-9a-f]{64}\.jpg$")
+ONE_YEAR = 365 * 24 * 3600
+
+
+def photo_store():
+    return PhotoStore(current_app.instance_path + "/" + current_app.config["PHOTO_DIR"])
+
+
+def tiles():
+    return maps.Tiles(current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+
+
+def limits():
+    config = current_app.config
+    return Limits(
+        max_photos=config["MAX_PHOTOS"],
+        max_photo_pixels=config["MAX_PHOTO_PIXELS"],
+        description_max_length=config["DESCRIPTION_MAX_LENGTH"],
+    )
+
+
+@bp.get("/")
+def home():
+    return render_template("reports/home.html", recent=report_rows.recent_reports(get_db(), 10))
+
+
+@bp.get("/report/new")
+def new_report():
+    return render_form({})
+
+
+@bp.post("/report/new")
+def create_report():
+    form = request.form
+    submission = Submission(
+        lon=form.get("lon"),
+        lat=form.get("lat"),
+        category=form.get("category"),
+        description=form.get("description"),
+        reporter_name=form.get("name"),
+        reporter_email=form.get("email"),
+        show_name=form.get("show_name") == "yes",
+        photos=uploaded_photos(),
+    )
+    try:
+        report_id = submit_report(get_db(), get_router(), photo_store(), submission, limits())
+    except AppError as error:
+        return render_form(form, error), error.status
+    return redirect(url_for("reports.show_report", report_id=report_id), code=303)
+
+
+def uploaded_photos():
+    """The bytes of each non-empty file sent as ``photos``."""
+    files = [f for f in request.files.getlist("photos") if f.filename or f.content_length]
+    return [data for data in (f.read() for f in files) if data]
+
+
+def render_form(values, error=None):
+    db = get_db()
+    bounds = area_rows.coverage_bounds(db)
+    picker = maps.picker_map(bounds, tiles(), assets.map_assets()) if bounds else None
+    return render_template(
+        "reports/new.html",
+        values=values,
+        error=error,
+        categories=catalog.all_categories(db),
+        picker=picker,
+        max_photos=current_app.config["MAX_PHOTOS"],
+    )
+
+
+@bp.get("/reports/<int:report_id>")
+def show_report(report_id):
+    db = get_db()
+    report = report_rows.public_report(db, report_id)
+    if report is None:
+        raise NotFound(f"There is no report number {report_id}.")
+    location = maps.report_map(
+        report["lon"], report["lat"], tiles(), assets.map_assets(), report["category"]
+    )
+    return render_template(
+        "reports/show.html",
+        report=report,
+        photos=report_rows.report_photos(db, report_id),
+        events=report_rows.public_events(db, report_id),
+        location=location,
+    )
+
+
+@bp.get("/photos/<name>")
+def photo(name):
+    if not PHOTO_NAME.match(name) or not report_rows.photo_is_referenced(get_db(), name):
+        raise NotFound("There is no such photo.")
+    path = photo_store().path(name)
+    if not path.is_file():
+        raise NotFound("There is no such photo.")
+    response = send_file(path, mimetype="image/jpeg", max_age=ONE_YEAR, conditional=True)
+    response.cache_control.immutable = True
+    response.cache_control.public = True
+    return response
+
+
+@bp.get("/api/categories")
+def categories_api():
+    """All categories, or with ``lon``/``lat`` only those handled at that point."""
+    db = get_db()
+    if "lon" not in request.args and "lat" not in request.args:
+        return jsonify({"categories": catalog.all_categories(db)})
+    try:
+        lon, lat = parse_lon_lat(request.args.get("lon"), request.args.get("lat"))
+    except InvalidCoordinates as error:
+        raise ValidationError(str(error)) from None
+    codes = get_router().categories_at(lon, lat)
+    if not codes:
+        raise AppError("This location is outside the area we cover.", 422)
+    return jsonify({"lon": lon, "lat": lat, "categories": catalog.categories_by_code(db, codes)})
+
+
+@bp.post("/api/photo-position")
+def photo_position_api():
+    """Where a photo was taken, from its EXIF GPS; nothing is stored."""
+    photos = uploaded_photos()
+    if len(photos) != 1:
+        raise ValidationError("Send exactly one photo as 'photos'.")
+    position = photo_position(photos[0], current_app.config["MAX_PHOTO_PIXELS"])
+    if position is None:
+        return jsonify({"position": None})
+    return jsonify({"position": {"lon": position[0], "lat": position[1]}})

@@ -1,0 +1,49 @@
+"""Services and categories."""
+
+from app.storage import now
+
+
+def ensure_service(db, code, name=None, email=None):
+    """Return the id of the service ``code``, creating it (named ``name`` or ``code``)."""
+    row = db.execute("SELECT id FROM services WHERE code = ?", [code]).fetchone()
+    if row:
+        return row[0]
+    return db["services"].insert(
+        {"code": code, "name": name or code, "email": email, "created_at": now()}
+    ).last_pk
+
+
+def ensure_category(db, code, name=None):
+    """Return the id of the category ``code``, creating it (named ``name`` or ``code``)."""
+    row = db.execute("SELECT id FROM categories WHERE code = ?", [code]).fetchone()
+    if row:
+        return row[0]
+    return db["categories"].insert(
+        {"code": code, "name": name or code.replace("-", " ").capitalize(), "created_at": now()}
+    ).last_pk
+
+
+def category_by_code(db, code):
+    rows = list(db.query("SELECT id, code, name FROM categories WHERE code = ?", [code]))
+    return rows[0] if rows else None
+
+
+def categories_by_code(db, codes):
+    """Categories among ``codes`` that exist, in name order."""
+    codes = list(codes)
+    marks = ",".join("?" * len(codes))
+    return list(
+        db.query(f"SELECT id, code, name FROM categories WHERE code IN ({marks}) ORDER BY name", codes)
+    )
+
+
+def all_categories(db):
+    return list(db.query("SELECT id, code, name FROM categories ORDER BY name"))
+
+
+def all_services(db):
+    return list(db.query("SELECT id, code, name, email FROM services ORDER BY name"))
+
+
+def services_by_code(db):
+    return {row["code"]: row for row in db.query("SELECT id, code, name FROM services")}

@@ -1,0 +1,106 @@
+"""Reports, their photos and their events (the report's history)."""
+
+import json
+
+from app.storage import now
+
+
+def insert_report(db, report):
+    """Insert one report row (a dict of column values); return its id."""
+    stamp = report.get("created_at") or now()
+    row = {"status": "new", "updated_at": stamp, **report, "created_at": stamp}
+    return db["reports"].insert(row).last_pk
+
+
+def insert_photo(db, report_id, position, stored):
+    db["photos"].insert({
+        "report_id": report_id,
+        "position": position,
+        "display_name": stored.display_name,
+        "thumb_name": stored.thumb_name,
+        "width": stored.width,
+        "height": stored.height,
+        "created_at": now(),
+    })
+
+
+def add_event(db, report_id, kind, actor, at=None, from_status=None, to_status=None,
+              public_note=None, details=None):
+    """Record one change of a report; the history of a report is its events."""
+    db["report_events"].insert({
+        "report_id": report_id,
+        "kind": kind,
+        "actor": actor,
+        "at": at or now(),
+        "from_status": from_status,
+        "to_status": to_status,
+        "public_note": public_note,
+        "details": json.dumps(details or {}),
+    })
+
+
+def public_report(db, report_id):
+    """A report with its category, service and area names, or None.
+
+    The reporter's e-mail is never selected, and the name only when they chose to show it.
+    """
+    rows = list(db.query("""
+        SELECT r.id, r.lon, r.lat, r.description, r.status, r.created_at, r.updated_at,
+               CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
+               c.code AS category_code, c.name AS category,
+               s.code AS service_code, s.name AS service, a.name AS area,
+               r.boundary_version_id
+        FROM reports r
+        JOIN categories c ON c.id = r.category_id
+        JOIN services s ON s.id = r.service_id
+        JOIN service_areas a ON a.id = r.area_id
+        WHERE r.id = ?
+    """, [report_id]))
+    return rows[0] if rows else None
+
+
+def report_photos(db, report_id):
+    return list(db.query(
+        "SELECT position, display_name, thumb_name, width, height FROM photos "
+        "WHERE report_id = ? ORDER BY position", [report_id]
+    ))
+
+
+def public_events(db, report_id):
+    """The public history of a report, oldest first (internal notes are left out)."""
+    return list(db.query(
+        "SELECT kind, at, from_status, to_status, public_note FROM report_events "
+        "WHERE report_id = ? ORDER BY at, id", [report_id]
+    ))
+
+
+def stored_photo_names(db):
+    """Every photo file name a report refers to."""
+    names = set()
+    for row in db.query("SELECT display_name, thumb_name FROM photos"):
+        names.update((row["display_name"], row["thumb_name"]))
+    return names
+
+
+def photo_is_referenced(db, name):
+    return db.execute(
+        "SELECT 1 FROM photos WHERE display_name = ? OR thumb_name = ? LIMIT 1", [name, name]
+    ).fetchone() is not None
+
+
+def external_ids(db, source):
+    return {row[0] for row in db.execute(
+        "SELECT external_id FROM reports WHERE source = ? AND external_id IS NOT NULL", [source]
+    )}
+
+
+def recent_reports(db, limit):
+    """The newest reports with their category and status, for the home page."""
+    return list(db.query("""
+        SELECT r.id, r.status, r.created_at, c.name AS category, a.name AS area
+        FROM reports r
+        JOIN categories c ON c.id = r.category_id
+        JOIN service_areas a ON a.id = r.area_id
+        ORDER BY r.created_at DESC, r.id DESC
+        LIMIT ?
+    """, [limit]))

@@ -1,0 +1,146 @@
+"""A resident's report: validate, route, prepare photos, then store all in one transaction.
+
+The web form calls :func:`submit_report`; so will every other way in (Open311), so every
+channel gets the same rules and the same errors.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from app.errors import NotCovered, ValidationError
+from app.photos import prepare_photo
+from app.storage import catalog
+from app.storage import reports as report_rows
+from geo.coords import parse_lon_lat
+from geo.errors import InvalidCoordinates, OutsideServiceArea
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits a submission must respect; they come from the settings."""
+
+    max_photos: int = 3
+    max_photo_pixels: int = 40_000_000
+    description_max_length: int = 5000
+
+
+@dataclass
+class Submission:
+    """What a resident sent, as strings and bytes, before any check."""
+
+    lon: str | None
+    lat: str | None
+    category: str | None
+    description: str | None
+    reporter_name: str | None = None
+    reporter_email: str | None = None
+    show_name: bool = False
+    photos: list = field(default_factory=list)
+    source: str = "web"
+
+
+def submit_report(db, router, store, submission, limits=Limits()):
+    """Store a valid, routed report with its photos; return its id.
+
+    Raises :class:`ValidationError` or :class:`NotCovered` before anything is written. If
+    writing fails half way, the transaction is rolled back and the photo files this call
+    created are removed, so no report row and no orphan file is left.
+    """
+    lon, lat = _coordinates(submission)
+    category = _category(db, submission.category)
+    description = _description(submission.description, limits)
+    name, email = _contact(submission)
+    if len(submission.photos) > limits.max_photos:
+        raise ValidationError(f"You can attach at most {limits.max_photos} photos.")
+    match = _route(router, lon, lat, category)
+    photos = [
+        prepare_photo(data, limits.max_photo_pixels, f"Photo {number}")
+        for number, data in enumerate(submission.photos, start=1)
+    ]
+    report = {
+        "category_id": category["id"],
+        "service_id": catalog.services_by_code(db)[match.service]["id"],
+        "area_id": match.area_id,
+        "boundary_version_id": match.version,
+        "lon": lon,
+        "lat": lat,
+        "description": description,
+        "reporter_name": name,
+        "reporter_email": email,
+        "show_name": bool(submission.show_name and name),
+        "source": submission.source,
+    }
+    return _store(db, store, report, photos)
+
+
+def _coordinates(submission):
+    try:
+        return parse_lon_lat(submission.lon, submission.lat)
+    except InvalidCoordinates as error:
+        raise ValidationError(str(error)) from None
+
+
+def _category(db, code):
+    if not code:
+        raise ValidationError("Choose what kind of problem this is.")
+    category = catalog.category_by_code(db, code)
+    if category is None:
+        raise ValidationError(f"{code!r} is not a category we know: choose one from the list.")
+    return category
+
+
+def _description(text, limits):
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Describe the problem in a few words.")
+    if len(text) > limits.description_max_length:
+        raise ValidationError(
+            f"The description is {len(text)} characters long; "
+            f"the limit is {limits.description_max_length}."
+        )
+    return text
+
+
+def _contact(submission):
+    name = (submission.reporter_name or "").strip() or None
+    email = (submission.reporter_email or "").strip() or None
+    if name and len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(f"The name is longer than {NAME_MAX_LENGTH} characters.")
+    if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
+        raise ValidationError(f"{email!r} is not a valid e-mail address.")
+    return name, email
+
+
+def _route(router, lon, lat, category):
+    try:
+        return router.route(lon, lat, category["code"])
+    except OutsideServiceArea:
+        if router.categories_at(lon, lat):
+            raise NotCovered(
+                f"{category['name']} is not handled at this location: choose another category."
+            ) from None
+        raise NotCovered("This location is outside the area we cover.") from None
+
+
+def _store(db, store, report, photos):
+    created = []
+    try:
+        with db.atomic():
+            report_id = report_rows.insert_report(db, report)
+            for position, photo in enumerate(photos):
+                for name, data in ((photo.display_name, photo.display),
+                                   (photo.thumb_name, photo.thumb)):
+                    if store.write(name, data):
+                        created.append(name)
+                report_rows.insert_photo(db, report_id, position, photo)
+            report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
+    except BaseException:
+        for name in created:
+            if not report_rows.photo_is_referenced(db, name):
+                store.remove(name)
+        raise
+    return report_id

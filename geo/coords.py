@@ -1,0 +1,92 @@
+"""Parsing and checking of (lon, lat) coordinates.
+
+Axis order is (lon, lat) everywhere, as in GeoJSON and shapely.
+"""
+
+import math
+
+from geo.errors import InvalidCoordinates
+
+LON_RANGE = (-180.0, 180.0)
+LAT_RANGE = (-90.0, 90.0)
+
+
+def parse_coordinate(value, name, low, high):
+    """Return ``value`` as a finite float within ``[low, high]``.
+
+    Parameters
+    ----------
+    value : str, int or float
+        What the client sent; ``None`` and ``""`` count as missing.
+    name : str
+        "longitude" or "latitude", used in the error message.
+    low, high : float
+        The accepted range, bounds included.
+
+    Raises
+    ------
+    InvalidCoordinates
+        With a message naming the bad value.
+
+    Examples
+    --------
+    >>> parse_coordinate(" 2.35 ", "longitude", -180, 180)
+    2.35
+    >>> parse_coordinate("nan", "latitude", -90, 90)
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidCoordinates: The latitude 'nan' is not a finite number.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidCoordinates(f"The {name} is missing: place the pin on the map.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidCoordinates(f"The {name} {value!r} is not a number.") from None
+    if not math.isfinite(number):
+        raise InvalidCoordinates(f"The {name} {value!r} is not a finite number.")
+    if not low <= number <= high:
+        raise InvalidCoordinates(
+            f"The {name} {number} is out of range: it must be between {low:g} and {high:g}."
+        )
+    return number
+
+
+def parse_lon_lat(lon, lat):
+    """Return ``(lon, lat)`` as floats, or raise :class:`InvalidCoordinates`.
+
+    Examples
+    --------
+    >>> parse_lon_lat("-118.25", "34.05")
+    (-118.25, 34.05)
+    >>> parse_lon_lat(200, 0)
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidCoordinates: The longitude 200.0 is out of range: it must be between -180 and 180.
+    """
+    return (
+        parse_coordinate(lon, "longitude", *LON_RANGE),
+        parse_coordinate(lat, "latitude", *LAT_RANGE),
+    )
+
+
+def plausible_lonlat_bounds(bounds):
+    """Tell whether ``(minx, miny, maxx, maxy)`` could be degrees of longitude and latitude.
+
+    Projected coordinates (metres, US survey feet) are far larger than 180, so a file without a
+    CRS whose bounds fail this test is not in EPSG:4326.
+
+    Examples
+    --------
+    >>> plausible_lonlat_bounds((-118.7, 33.7, -118.1, 34.3))
+    True
+    >>> plausible_lonlat_bounds((6_400_000.0, 1_700_000.0, 6_600_000.0, 1_900_000.0))
+    False
+    """
+    minx, miny, maxx, maxy = bounds
+    finite = all(math.isfinite(v) for v in bounds)
+    return (
+        finite
+        and LON_RANGE[0] <= minx <= maxx <= LON_RANGE[1]
+        and LAT_RANGE[0] <= miny <= maxy <= LAT_RANGE[1]
+    )

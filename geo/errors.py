@@ -1,0 +1,20 @@
+"""Typed errors of the geo library, all under one base class.
+
+The web app maps each one to an HTTP status; the CLI turns them into messages.
+"""
+
+
+class GeoError(Exception):
+    """Base class of every error raised by :mod:`geo`."""
+
+
+class InvalidCoordinates(GeoError, ValueError):
+    """A longitude or latitude is missing, not a number, not finite, or out of range."""
+
+
+class OutsideServiceArea(GeoError, LookupError):
+    """No service area handles the requested category at the requested point."""
+
+
+class BoundaryFileError(GeoError, ValueError):
+    """A boundary file cannot be read or would give wrong service areas."""

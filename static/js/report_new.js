@@ -1,0 +1,117 @@
+// The report form's map: place and drag the pin, use the device's location, propose a photo's
+// GPS position, and offer only the categories handled where the pin is. Leaflet speaks
+// [lat, lon]; the form's fields and our APIs speak lon and lat by name.
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  var map = window[form.dataset.map];
+  var lonInput = document.getElementById("lon");
+  var latInput = document.getElementById("lat");
+  var category = document.getElementById("category");
+  var statusLine = document.getElementById("location-status");
+  var allOptions = Array.prototype.slice.call(category.options, 1).map(function (o) {
+    return { value: o.value, text: o.text };
+  });
+  var marker = null;
+
+  function say(text) { statusLine.textContent = text; }
+
+  function setCategories(allowed) {
+    var chosen = category.value;
+    while (category.options.length > 1) { category.remove(1); }
+    allOptions.forEach(function (o) {
+      if (allowed === null || allowed.indexOf(o.value) !== -1) {
+        category.add(new Option(o.text, o.value, false, o.value === chosen));
+      }
+    });
+  }
+
+  function refreshCategories(lon, lat) {
+    var url = form.dataset.categoriesUrl + "?lon=" + encodeURIComponent(lon) +
+      "&lat=" + encodeURIComponent(lat);
+    fetch(url).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      if (!result.ok) {
+        setCategories([]);
+        say(result.body.error.message);
+        return;
+      }
+      setCategories(result.body.categories.map(function (c) { return c.code; }));
+      say("Pin placed. " + result.body.categories.length + " kinds of problem are handled here.");
+    }).catch(function () { setCategories(null); });
+  }
+
+  function placePin(lon, lat, message) {
+    lonInput.value = lon.toFixed(6);
+    latInput.value = lat.toFixed(6);
+    if (map) {
+      if (marker) {
+        marker.setLatLng([lat, lon]);
+      } else {
+        marker = L.marker([lat, lon], { draggable: true, keyboard: true, title: "Report position" })
+          .addTo(map);
+        marker.on("dragend", function () {
+          var point = marker.getLatLng();
+          placePin(point.lng, point.lat);
+        });
+      }
+    }
+    if (message) { say(message); }
+    refreshCategories(lon, lat);
+  }
+
+  if (map) {
+    map.on("click", function (event) { placePin(event.latlng.lng, event.latlng.lat); });
+    if (lonInput.value && latInput.value) {
+      placePin(parseFloat(lonInput.value), parseFloat(latInput.value));
+    }
+  }
+
+  document.getElementById("pin-at-centre").addEventListener("click", function () {
+    if (!map) { return; }
+    var centre = map.getCenter();
+    placePin(centre.lng, centre.lat);
+  });
+
+  document.getElementById("use-location").addEventListener("click", function () {
+    if (!navigator.geolocation) {
+      say("Your browser cannot share its location: tap the map instead.");
+      return;
+    }
+    say("Finding your location…");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var lon = position.coords.longitude, lat = position.coords.latitude;
+      if (map) { map.setView([lat, lon], 17); }
+      placePin(lon, lat, "Pin placed at your location. Drag it if needed.");
+    }, function () {
+      say("Your location is not available: tap the map instead.");
+    }, { enableHighAccuracy: true, timeout: 15000 });
+  });
+
+  [lonInput, latInput].forEach(function (input) {
+    input.addEventListener("change", function () {
+      var lon = parseFloat(lonInput.value), lat = parseFloat(latInput.value);
+      if (isFinite(lon) && isFinite(lat)) {
+        placePin(lon, lat);
+        if (map) { map.panTo([lat, lon]); }
+      }
+    });
+  });
+
+  document.getElementById("photos").addEventListener("change", function (event) {
+    var files = event.target.files;
+    if (lonInput.value || !files.length) { return; }
+    var body = new FormData();
+    body.append("photos", files[0]);
+    fetch(form.dataset.positionUrl, { method: "POST", body: body })
+      .then(function (response) { return response.ok ? response.json() : { position: null }; })
+      .then(function (result) {
+        if (result.position && !lonInput.value) {
+          if (map) { map.setView([result.position.lat, result.position.lon], 17); }
+          placePin(result.position.lon, result.position.lat,
+            "Pin placed where your photo was taken. Drag it if needed.");
+        }
+      });
+  });
+}());
