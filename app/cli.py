@@ -11,8 +11,8 @@ import click
 from flask.cli import AppGroup
 
 from app.areas import load_boundary_file
-from app.demo import load_demo
 from app.db import get_db
+from app.demo import load_demo
 from app.errors import AppError
 from app.storage import areas as area_rows
 from app.storage import pending_migrations, upgrade
@@ -35,12 +35,15 @@ def as_click_errors():
 def db_upgrade():
     """Apply pending migrations to the instance database."""
     applied = upgrade(get_db())
-    click.echo(f"Applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "."))
+    names = ": " + ", ".join(applied) if applied else "."
+    click.echo(f"Applied {len(applied)} migration(s){names}")
 
 
 def require_schema(db):
     if pending_migrations(db):
-        raise click.ClickException("The database is not up to date: run 'flask --app app db upgrade'.")
+        raise click.ClickException(
+            "The database is not up to date: run 'flask --app app db upgrade'."
+        )
 
 
 @demo_cli.command("load")

@@ -60,7 +60,8 @@ class LoadReport:
             f"features read: {self.features_read}",
             f"empty geometries dropped: {self.empty_dropped}",
             f"invalid geometries repaired: {self.repaired}",
-            f"CRS: {self.source_crs}" + (f" (reprojected to {APP_CRS})" if self.reprojected else ""),
+            f"CRS: {self.source_crs}"
+            + (f" (reprojected to {APP_CRS})" if self.reprojected else ""),
             f"overlaps between areas: {len(self.overlaps)}"
             f" ({self.overlap_area_m2 / 1e6:.3f} km² in total)",
         ]
@@ -150,26 +151,33 @@ def _crs_name(crs):
 
 
 def _to_app_crs(frame, crs, report):
-    """Reproject to EPSG:4326, refusing coordinates whose meaning is unknown."""
-    if frame.crs is None and crs is None:
-        bounds = tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0)
-        if not plausible_lonlat_bounds(bounds):
-            raise BoundaryFileError(
-                f"{report.source} declares no CRS and its coordinates "
-                f"(x {bounds[0]:.6g} to {bounds[2]:.6g}, y {bounds[1]:.6g} to {bounds[3]:.6g}) "
-                "are not plausible longitudes/latitudes. Pass the file's CRS with --crs, "
-                "for example --crs EPSG:2229 for California state plane feet."
-            )
-        return frame.set_crs(APP_CRS)
+    """Reproject to EPSG:4326, refusing coordinates whose meaning is unknown.
+
+    GeoJSON readers assume EPSG:4326 when a file says nothing, so a geographic CRS whose
+    coordinates are not plausible degrees is treated like no CRS at all.
+    """
+    bounds = tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0)
+    degrees = plausible_lonlat_bounds(bounds)
+    declared = frame.crs
+    unknown = declared is None or (declared.is_geographic and not degrees)
     if crs is not None:
         given = _parse_crs(crs)
-        if frame.crs is not None and not frame.crs.equals(given):
+        if not unknown and not declared.equals(given):
             raise BoundaryFileError(
-                f"{report.source} declares {frame.crs.to_string()} but --crs says {crs}: "
+                f"{report.source} declares {declared.to_string()} but --crs says {crs}: "
                 "remove --crs or fix the file."
             )
         frame = frame.set_crs(given, allow_override=True)
         report.source_crs = given.to_string()
+    elif unknown:
+        if not degrees:
+            raise BoundaryFileError(
+                f"{report.source} declares no usable CRS and its coordinates "
+                f"(x {bounds[0]:.6g} to {bounds[2]:.6g}, y {bounds[1]:.6g} to {bounds[3]:.6g}) "
+                "are not plausible longitudes/latitudes. Pass the file's CRS with --crs, "
+                "for example --crs EPSG:2229 for California state plane feet."
+            )
+        frame = frame.set_crs(APP_CRS, allow_override=True)
     if frame.crs.equals(CRS.from_user_input(APP_CRS)):
         return frame
     report.reprojected = True

@@ -59,10 +59,10 @@ def parse_lon_lat(lon, lat):
     --------
     >>> parse_lon_lat("-118.25", "34.05")
     (-118.25, 34.05)
-    >>> parse_lon_lat(200, 0)
+    >>> parse_lon_lat(0, 91)
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidCoordinates: The longitude 200.0 is out of range: it must be between -180 and 180.
+    geo.errors.InvalidCoordinates: The latitude 91.0 is out of range: it must be between -90 and 90.
     """
     return (
         parse_coordinate(lon, "longitude", *LON_RANGE),

@@ -1,6 +1,7 @@
 """Residents' pages: report a problem, see a report; and the small APIs the form uses."""
 
 import re
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -30,7 +31,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def photo_store():
-    return PhotoStore(current_app.instance_path + "/" + current_app.config["PHOTO_DIR"])
+    return PhotoStore(Path(current_app.instance_path) / current_app.config["PHOTO_DIR"])
 
 
 def tiles():

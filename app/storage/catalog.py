@@ -32,9 +32,8 @@ def categories_by_code(db, codes):
     """Categories among ``codes`` that exist, in name order."""
     codes = list(codes)
     marks = ",".join("?" * len(codes))
-    return list(
-        db.query(f"SELECT id, code, name FROM categories WHERE code IN ({marks}) ORDER BY name", codes)
-    )
+    sql = f"SELECT id, code, name FROM categories WHERE code IN ({marks}) ORDER BY name"
+    return list(db.query(sql, codes))
 
 
 def all_categories(db):

@@ -1,0 +1,83 @@
+"""Small factories: rows with sensible defaults, any field overridable."""
+
+import io
+
+import shapely
+from PIL import Image
+
+from app.storage import areas as area_rows
+from app.storage import catalog
+
+SQUARE_A = shapely.box(0, 0, 1, 1)
+SQUARE_B = shapely.box(1, 0, 2, 1)
+
+
+def make_service(db, code="roads", name="Roads department", **overrides):
+    return catalog.ensure_service(db, code, name, **overrides)
+
+
+def make_category(db, code="pothole", name="Pothole"):
+    return catalog.ensure_category(db, code, name)
+
+
+def make_layer(db, layer="test-layer", areas=None):
+    """Store a boundary version of ``areas`` (dicts: service, categories, geometry, name)."""
+    rows = []
+    for number, area in enumerate(areas or [], start=1):
+        geometry = area["geometry"]
+        rows.append({
+            "service_id": make_service(db, area["service"], area.get("service_name")),
+            "name": area.get("name", f"Area {number}"),
+            "priority": area.get("priority", 0),
+            "size_m2": area.get("size_m2", geometry.area * 1e10),
+            "bounds": shapely.bounds(geometry).tolist(),
+            "wkb": shapely.to_wkb(geometry),
+            "properties": {},
+            "category_ids": [make_category(db, c) for c in area["categories"]],
+        })
+    return area_rows.add_layer_version(db, layer, "factory", [], rows)
+
+
+def make_two_squares(db):
+    """Square A (0..1) for the roads service, square B (1..2) for lights; both take potholes."""
+    make_category(db, "pothole", "Pothole")
+    make_category(db, "streetlight", "Street light out")
+    make_category(db, "graffiti", "Graffiti")
+    return make_layer(db, "squares", [
+        {"service": "roads", "service_name": "Roads department",
+         "categories": ["pothole"], "geometry": SQUARE_A, "name": "Square A"},
+        {"service": "lights", "service_name": "Street lighting",
+         "categories": ["pothole", "streetlight"], "geometry": SQUARE_B, "name": "Square B"},
+    ])
+
+
+def jpeg_bytes(size=(640, 480), color=(200, 30, 30), exif=None, **save_options):
+    image = Image.new("RGB", size, color)
+    buffer = io.BytesIO()
+    if exif is not None:
+        save_options["exif"] = exif
+    image.save(buffer, "JPEG", **save_options)
+    return buffer.getvalue()
+
+
+def gps_exif(lon, lat, orientation=None):
+    """An Exif block with a GPS position (and optionally an orientation)."""
+    exif = Image.Exif()
+    gps = {
+        1: "N" if lat >= 0 else "S",
+        2: _dms(abs(lat)),
+        3: "E" if lon >= 0 else "W",
+        4: _dms(abs(lon)),
+    }
+    exif[0x8825] = gps
+    exif[0x010F] = "TestCam"
+    if orientation:
+        exif[0x0112] = orientation
+    return exif
+
+
+def _dms(value):
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = round(((value - degrees) * 60 - minutes) * 60, 4)
+    return (degrees, minutes, seconds)
