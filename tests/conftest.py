@@ -1,9 +1,13 @@
+import os
+
 import pytest
 
 from app import create_app
 from app.db import get_db
+from app.demo import load_demo
 from app.storage import row_counts, upgrade
 from tests.factories import make_two_squares
+from tests.live import LiveServer
 
 
 @pytest.fixture
@@ -47,3 +51,43 @@ def snapshot(app, tmp_path):
         return counts, files
 
     return take
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; the tests using it skip when it is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium to run "
+                    "browser tests (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """The demo city served for real on 127.0.0.1, shared by the browser tests."""
+    folder = tmp_path_factory.mktemp("demo")
+    app = create_app({
+        "SECRET_KEY": "test",
+        "DATABASE": str(folder / "demo.sqlite3"),
+        "PHOTO_DIR": str(folder / "photos"),
+        "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
+    })
+    with app.app_context():
+        upgrade(get_db())
+        load_demo(get_db())
+    with LiveServer(app) as server:
+        yield server

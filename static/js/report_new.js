@@ -26,7 +26,7 @@
     });
   }
 
-  function refreshCategories(lon, lat) {
+  function refreshCategories(lon, lat, message) {
     var url = form.dataset.categoriesUrl + "?lon=" + encodeURIComponent(lon) +
       "&lat=" + encodeURIComponent(lat);
     fetch(url).then(function (response) {
@@ -38,7 +38,8 @@
         return;
       }
       setCategories(result.body.categories.map(function (c) { return c.code; }));
-      say("Pin placed. " + result.body.categories.length + " kinds of problem are handled here.");
+      say((message || "Pin placed.") + " " + result.body.categories.length +
+        " kinds of problem are handled here.");
     }).catch(function () { setCategories(null); });
   }
 
@@ -58,7 +59,7 @@
       }
     }
     if (message) { say(message); }
-    refreshCategories(lon, lat);
+    refreshCategories(lon, lat, message);
   }
 
   if (map) {

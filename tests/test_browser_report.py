@@ -1,0 +1,80 @@
+"""A resident reports a pothole from a phone, in a real Chromium."""
+
+import io
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+
+from tests.factories import gps_exif, jpeg_bytes
+
+pytestmark = pytest.mark.browser
+CITY_HALL = {"latitude": 34.0537, "longitude": -118.2428}
+TILE_HOST = "tiles.invalid"
+
+
+@pytest.fixture
+def phone(browser, demo_server):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        geolocation=CITY_HALL, permissions=["geolocation"], base_url=demo_server.url,
+    )
+    page = context.new_page()
+    page.hosts = []
+
+    def record(route):
+        host = urlsplit(route.request.url).hostname
+        page.hosts.append(host)
+        if host == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", record)
+    yield page
+    context.close()
+
+
+def test_resident_reports_a_pothole_with_a_photo(phone, tmp_path):
+    photo = tmp_path / "pothole.jpg"
+    photo.write_bytes(jpeg_bytes(size=(1600, 1200), exif=gps_exif(-118.2430, 34.0540)))
+
+    phone.goto("/report/new")
+    phone.get_by_role("button", name="Use my location").click()
+    phone.wait_for_function(
+        "document.getElementById('location-status').textContent.includes('handled here')"
+    )
+    assert phone.input_value("#lat").startswith("34.0537")
+    phone.select_option("#category", "pothole")
+    phone.fill("#description", "Deep pothole in the right lane, in front of City Hall.")
+    phone.set_input_files("#photos", str(photo))
+    phone.get_by_role("button", name="Send report").click()
+
+    phone.wait_for_url(re.compile(r"/reports/\d+$"))
+    assert phone.text_content("#report-status").strip() == "new"
+    assert phone.text_content("#report-service").strip() == "Bureau of Street Services"
+    image = phone.locator(".photos img").first
+    image.wait_for()
+    assert phone.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
+
+    full_size = phone.locator(".photos a").first.get_attribute("href")
+    served = phone.request.get(full_size)
+    assert served.ok
+    assert served.headers["content-type"] == "image/jpeg"
+    downloaded = Image.open(io.BytesIO(served.body()))
+    assert not downloaded.getexif()
+    assert b"Exif" not in served.body()
+
+    assert set(phone.hosts) <= {"127.0.0.1", TILE_HOST}
+
+
+def test_photo_position_is_proposed_when_no_pin(phone, tmp_path):
+    photo = tmp_path / "graffiti.jpg"
+    photo.write_bytes(jpeg_bytes(exif=gps_exif(-118.30, 34.10)))
+    phone.goto("/report/new")
+    phone.set_input_files("#photos", str(photo))
+    phone.wait_for_function("document.getElementById('lon').value !== ''")
+    assert float(phone.input_value("#lon")) == pytest.approx(-118.30, abs=1e-4)
+    assert float(phone.input_value("#lat")) == pytest.approx(34.10, abs=1e-4)
+    assert "where your photo was taken" in phone.text_content("#location-status")
