@@ -1,13 +1,17 @@
 """Service areas: loading boundary files as new versions, and the router built from them."""
 
 import threading
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
 
 from app.errors import ValidationError
 from app.storage import areas as area_rows
 from app.storage import catalog
+from app.storage import reports as report_rows
 from geo.boundaries import read_boundaries
 from geo.routing import Area, Router
 
@@ -103,3 +107,66 @@ class RouterCache:
                     self._router = build_router(db)
                 router = self._router
         return router
+
+
+@dataclass
+class RerouteSummary:
+    """What re-routing against the current boundary version changes.
+
+    A report moves when its service or the name of its area changes. A report that lands in
+    the new version of the same area is left alone: it keeps the version it was routed with.
+    """
+
+    version: int
+    checked: int = 0
+    area_changes: int = 0
+    uncovered: int = 0
+    service_changes: Counter = field(default_factory=Counter)
+
+    def lines(self):
+        lines = [
+            f"reports checked against boundary version {self.version}: {self.checked}",
+            f"reports that move to another area: {self.area_changes}",
+            f"reports whose service changes: {sum(self.service_changes.values())}",
+        ]
+        lines += [f"  {old} -> {new}: {count}"
+                  for (old, new), count in sorted(self.service_changes.items())]
+        lines.append(f"reports no longer covered (left as they are): {self.uncovered}")
+        return lines
+
+
+def reroute_reports(db, router, apply=False):
+    """Route every stored report again; with ``apply``, store the changes as report events."""
+    rows = report_rows.routing_rows(db)
+    summary = RerouteSummary(router.version, checked=len(rows))
+    if not rows:
+        return summary
+    found = router.route_many(
+        [r["lon"] for r in rows], [r["lat"] for r in rows],
+        np.array([r["category"] for r in rows], dtype=object),
+    )
+    services = catalog.services_by_code(db)
+    with db.atomic():
+        for row, area_id in zip(rows, found.tolist(), strict=True):
+            if area_id < 0:
+                summary.uncovered += 1
+            elif _moves(row, router.areas[area_id]):
+                _record_change(db, summary, row, router.areas[area_id], services, apply)
+    return summary
+
+
+def _moves(row, area):
+    return area.service != row["service"] or area.name != row["area_name"]
+
+
+def _record_change(db, summary, row, area, services, apply):
+    summary.area_changes += 1
+    if area.service != row["service"]:
+        summary.service_changes[(row["service"], area.service)] += 1
+    if not apply:
+        return
+    report_rows.reassign(db, row["id"], services[area.service]["id"], area.id, summary.version)
+    report_rows.add_event(db, row["id"], "rerouted", "system", details={
+        "from_service": row["service"], "to_service": area.service,
+        "from_area": row["area_id"], "to_area": area.id, "boundary_version": summary.version,
+    })

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.areas import load_boundary_file
-from app.db import get_db
+from app.areas import load_boundary_file, reroute_reports
+from app.db import get_db, get_router
 from app.demo import load_demo
 from app.errors import AppError
 from app.storage import areas as area_rows
@@ -21,6 +21,7 @@ from geo.errors import GeoError
 db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo city.")
 areas_cli = AppGroup("areas", help="Service areas and boundary versions.")
+reports_cli = AppGroup("reports", help="Stored reports.")
 
 
 @contextmanager
@@ -97,6 +98,18 @@ def areas_list():
         )
 
 
+@reports_cli.command("reroute")
+@click.option("--dry-run", is_flag=True, help="Only count what would change.")
+def reports_reroute(dry_run):
+    """Route stored reports against the current boundary version; apply changes as events."""
+    db = get_db()
+    require_schema(db)
+    summary = reroute_reports(db, get_router(), apply=not dry_run)
+    for line in summary.lines():
+        click.echo(line)
+    click.echo("Dry run: nothing changed." if dry_run else "Changes applied as report events.")
+
+
 def register(app):
-    for group in (db_cli, demo_cli, areas_cli):
+    for group in (db_cli, demo_cli, areas_cli, reports_cli):
         app.cli.add_command(group)

@@ -104,3 +104,24 @@ def recent_reports(db, limit):
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT ?
     """, [limit]))
+
+
+def routing_rows(db):
+    """Every report's position, category and current routing, for re-routing in bulk."""
+    return list(db.query("""
+        SELECT r.id, r.lon, r.lat, c.code AS category, r.area_id, a.name AS area_name,
+               s.code AS service
+        FROM reports r
+        JOIN categories c ON c.id = r.category_id
+        JOIN services s ON s.id = r.service_id
+        JOIN service_areas a ON a.id = r.area_id
+        ORDER BY r.id
+    """))
+
+
+def reassign(db, report_id, service_id, area_id, version_id):
+    db.execute(
+        "UPDATE reports SET service_id = ?, area_id = ?, boundary_version_id = ?, "
+        "updated_at = ? WHERE id = ?",
+        [service_id, area_id, version_id, now(), report_id],
+    )
