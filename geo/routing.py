@@ -14,10 +14,13 @@ import shapely
 from geo.coords import parse_lon_lat
 from geo.errors import InvalidCoordinates, OutsideServiceArea
 
-#: Up to this many areas in a category, ``route_many`` scans polygon by polygon after a
-#: bounding-box filter; above it, it queries an STRtree. The crossover was measured with
-#: bench/route_bench.py (see docs/benchmarks.md).
-SCAN_LIMIT = 96
+#: ``route_many`` scans polygon by polygon when there are at least this many points per
+#: area, and uses the grid index otherwise: the crossover measured with bench/route_bench.py
+#: (see docs/benchmarks.md).
+SCAN_MIN_POINTS_PER_AREA = 200
+#: The single-point index is a grid with about this many cells per area (capped below).
+GRID_CELLS_PER_AREA = 16
+GRID_MAX_CELLS = 1 << 18
 
 NO_AREA = -1
 
@@ -69,45 +72,133 @@ class _CategoryIndex:
         shapely.prepare(self.geoms)
         self.bounds = shapely.bounds(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
+        self.grid = _Grid(self.geoms, self.tree)
 
     def first_at(self, lon, lat):
         """Position of the winning area at one point, or ``NO_AREA``."""
-        for position in np.sort(self.tree.query(shapely.Point(lon, lat))):
-            if shapely.intersects_xy(self.geoms[position], lon, lat):
-                return int(position)
-        return NO_AREA
+        return self.grid.first_at(self.geoms, lon, lat)
 
     def first_many(self, lons, lats):
         """Positions of the winning areas for arrays of points (``NO_AREA`` where none)."""
-        if len(self.areas) <= SCAN_LIMIT:
+        if lons.size >= SCAN_MIN_POINTS_PER_AREA * len(self.areas):
             return self._scan(lons, lats)
-        return self._query_tree(lons, lats)
+        return self.grid.first_many(self.geoms, lons, lats)
 
     def _scan(self, lons, lats):
-        """Few areas: test each polygon, in rule order, on the points still unmatched."""
-        result = np.full(lons.shape, NO_AREA, dtype=np.int64)
-        for position, (minx, miny, maxx, maxy) in enumerate(self.bounds):
-            candidates = np.flatnonzero(
-                (result == NO_AREA) & (lons >= minx) & (lons <= maxx)
-                & (lats >= miny) & (lats <= maxy)
+        """Test each polygon, in rule order, on the unmatched points inside its bounding box.
+
+        Points are sorted by longitude once, so each polygon's box is found by binary search
+        instead of a comparison over every point.
+        """
+        order = np.argsort(lons, kind="stable")
+        xs, ys = lons[order], lats[order]
+        found = np.full(xs.shape, NO_AREA, dtype=np.int64)
+        starts = np.searchsorted(xs, self.bounds[:, 0], side="left")
+        stops = np.searchsorted(xs, self.bounds[:, 2], side="right")
+        for position, (start, stop) in enumerate(zip(starts.tolist(), stops.tolist(),
+                                                     strict=True)):
+            if start == stop:
+                continue
+            _, miny, _, maxy = self.bounds[position]
+            window = slice(start, stop)
+            candidates = start + np.flatnonzero(
+                (found[window] == NO_AREA) & (ys[window] >= miny) & (ys[window] <= maxy)
             )
             if candidates.size:
                 inside = shapely.intersects_xy(
-                    self.geoms[position], lons[candidates], lats[candidates]
+                    self.geoms[position], xs[candidates], ys[candidates]
                 )
-                result[candidates[inside]] = position
+                found[candidates[inside]] = position
+        result = np.empty_like(found)
+        result[order] = found
         return result
 
-    def _query_tree(self, lons, lats):
-        """Many areas: bounding boxes from the STRtree, then prepared point-in-polygon tests."""
-        points_index, positions = self.tree.query(shapely.points(lons, lats))
-        inside = shapely.intersects_xy(
-            self.geoms[positions], lons[points_index], lats[points_index]
+
+class _Grid:
+    """A uniform grid over the areas' bounds, for answering one point in microseconds.
+
+    Each cell keeps the positions of the areas that touch it, in rule order. When the first
+    of them covers the whole cell, that is the answer for every point in the cell and no
+    geometry is tested; otherwise the candidates are tested in order. Cells are slightly
+    enlarged, so a point that rounding puts in a neighbouring cell still finds its areas.
+    """
+
+    def __init__(self, geoms, tree):
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        cells = min(GRID_MAX_CELLS, max(1, GRID_CELLS_PER_AREA * len(geoms)))
+        width, height = max(maxx - minx, 1e-12), max(maxy - miny, 1e-12)
+        self.nx = max(1, min(cells, round(np.sqrt(cells * width / height))))
+        self.ny = max(1, min(cells, cells // self.nx))
+        self.origin = (minx, miny)
+        self.limit = (maxx, maxy)
+        self.scale = (self.nx / width, self.ny / height)
+        self.candidates, self.direct = self._index(geoms, tree, width / self.nx, height / self.ny)
+
+    def _index(self, geoms, tree, cell_width, cell_height):
+        ix, iy = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
+        margin_x, margin_y = cell_width * 1e-6, cell_height * 1e-6
+        x0 = self.origin[0] + ix.ravel() * cell_width - margin_x
+        y0 = self.origin[1] + iy.ravel() * cell_height - margin_y
+        boxes = shapely.box(x0, y0, x0 + cell_width + 2 * margin_x, y0 + cell_height + 2 * margin_y)
+        cell, position = tree.query(boxes, predicate="intersects")
+        order = np.lexsort((position, cell))
+        cell, position = cell[order], position[order]
+        self.offsets = np.searchsorted(cell, np.arange(boxes.size + 1))
+        self.positions = position
+        candidates = [[] for _ in range(boxes.size)]
+        for c, p in zip(cell.tolist(), position.tolist(), strict=True):
+            candidates[c].append(p)
+        direct = np.full(boxes.size, NO_AREA, dtype=np.int64)
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if cell.size else cell
+        covered = shapely.contains(geoms[position[first]], boxes[cell[first]])
+        direct[cell[first][covered]] = position[first][covered]
+        self.direct_array = direct
+        return candidates, direct.tolist()
+
+    def first_at(self, geoms, lon, lat):
+        x, y = lon - self.origin[0], lat - self.origin[1]
+        if x < 0 or y < 0 or lon > self.limit[0] or lat > self.limit[1]:
+            return NO_AREA
+        cell = min(int(x * self.scale[0]), self.nx - 1) * self.ny + min(
+            int(y * self.scale[1]), self.ny - 1)
+        answer = self.direct[cell]
+        if answer != NO_AREA:
+            return answer
+        for position in self.candidates[cell]:
+            if shapely.intersects_xy(geoms[position], lon, lat):
+                return position
+        return NO_AREA
+
+    def first_many(self, geoms, lons, lats):
+        """The same answer for arrays of points: direct cells first, then candidate tests."""
+        result = np.full(lons.shape, NO_AREA, dtype=np.int64)
+        in_bounds = np.flatnonzero(
+            (lons >= self.origin[0]) & (lats >= self.origin[1])
+            & (lons <= self.limit[0]) & (lats <= self.limit[1])
         )
+        cells = self._cells(lons[in_bounds], lats[in_bounds])
+        direct = self.direct_array[cells]
+        answered = direct != NO_AREA
+        result[in_bounds[answered]] = direct[answered]
+        points, cells = in_bounds[~answered], cells[~answered]
+        counts = self.offsets[cells + 1] - self.offsets[cells]
+        pair_points = np.repeat(points, counts)
+        first_pair = np.repeat(np.cumsum(counts) - counts, counts)
+        pair_slots = (
+            np.repeat(self.offsets[cells], counts) + np.arange(pair_points.size) - first_pair
+        )
+        pair_positions = self.positions[pair_slots]
+        hit = shapely.intersects_xy(geoms[pair_positions], lons[pair_points], lats[pair_points])
         best = np.full(lons.shape, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(best, points_index[inside], positions[inside])
-        best[best == np.iinfo(np.int64).max] = NO_AREA
-        return best
+        np.minimum.at(best, pair_points[hit], pair_positions[hit])
+        matched = best != np.iinfo(np.int64).max
+        result[matched] = best[matched]
+        return result
+
+    def _cells(self, lons, lats):
+        ix = np.minimum(((lons - self.origin[0]) * self.scale[0]).astype(np.int64), self.nx - 1)
+        iy = np.minimum(((lats - self.origin[1]) * self.scale[1]).astype(np.int64), self.ny - 1)
+        return ix * self.ny + iy
 
 
 class Router:
@@ -175,13 +266,11 @@ class Router:
         work is vectorized per category: there is no Python loop over points.
         """
         lons, lats = _checked_arrays(lons, lats)
-        categories = np.broadcast_to(np.asarray(categories, dtype=object), lons.shape)
         result = np.full(lons.shape, NO_AREA, dtype=np.int64)
-        for category in np.unique(categories.astype(str)):
+        for category, selected in _group_by_category(categories, lons.size):
             index = self._by_category.get(category)
             if index is None:
                 continue
-            selected = np.flatnonzero(categories == category)
             positions = index.first_many(lons[selected], lats[selected])
             found = positions != NO_AREA
             result[selected[found]] = index.ids[positions[found]]
@@ -194,6 +283,20 @@ class Router:
             return []
         hits = self._all.tree.query(shapely.Point(lon, lat), predicate="intersects")
         return sorted({c for p in hits for c in self._all.areas[p].categories})
+
+
+def _group_by_category(categories, count):
+    """Yield (category, indices of its points), without sorting when all points share one."""
+    if isinstance(categories, str):
+        yield categories, np.arange(count)
+        return
+    codes, inverse = np.unique(np.asarray(categories).astype(str), return_inverse=True)
+    if codes.size and inverse.size != count:
+        raise ValueError(f"{inverse.size} categories for {count} points.")
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(codes.size + 1))
+    for number, code in enumerate(codes.tolist()):
+        yield code, order[bounds[number]:bounds[number + 1]]
 
 
 def _checked_arrays(lons, lats):

@@ -44,11 +44,12 @@ def areas(priority_a=0, size_a=None, size_b=None):
     ]
 
 
-@pytest.fixture(params=["single", "many-scan", "many-tree"])
+@pytest.fixture(params=["single", "many-scan", "many-grid"])
 def route(request, monkeypatch):
     """The same question asked three ways: route(), and route_many() with each strategy."""
-    if request.param == "many-tree":
-        monkeypatch.setattr("geo.routing.SCAN_LIMIT", 0)
+    points_per_area = {"many-scan": 0, "many-grid": 10**9}.get(request.param)
+    if points_per_area is not None:
+        monkeypatch.setattr("geo.routing.SCAN_MIN_POINTS_PER_AREA", points_per_area)
 
     def ask(router, point, category="pothole"):
         if request.param == "single":
