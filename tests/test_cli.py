@@ -7,6 +7,7 @@ import shapely
 from app.db import get_db
 from app.storage import areas as area_rows
 from app.storage import row_counts
+from tests.test_report_flow import post
 
 AREA_TABLES = ("services", "categories", "boundary_versions", "service_areas",
                "service_area_categories")
@@ -87,3 +88,20 @@ def test_demo_load_is_idempotent(app, runner):
     with app.app_context():
         assert row_counts(get_db()) == counts
         assert area_rows.current_version(get_db()) == version
+
+
+def test_running_app_picks_up_a_new_version_and_reports_keep_theirs(app, client, runner,
+                                                                     tmp_path):
+    first = post(client).headers["Location"]
+    big = shapely.box(-1, -1, 3, 3)
+    path = write_layer(tmp_path / "override.geojson", [({"name": "Big"}, big)])
+    result = runner.invoke(args=["areas", "load", str(path), "--service", "county",
+                                 "--categories", "pothole", "--priority", "9"])
+    assert result.exit_code == 0, result.output
+    second = post(client).headers["Location"]
+    assert "county" in client.get(second).get_data(as_text=True)
+    assert "Roads department" in client.get(first).get_data(as_text=True)
+    with app.app_context():
+        versions = [row[0] for row in get_db().execute(
+            "SELECT boundary_version_id FROM reports ORDER BY id")]
+    assert versions == [1, 2]
