@@ -152,6 +152,10 @@ class _Grid:
         first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if cell.size else cell
         covered = shapely.contains(geoms[position[first]], boxes[cell[first]])
         direct[cell[first][covered]] = position[first][covered]
+        # The prepared 'contains' index is large and needed only here; routing itself needs
+        # only the point locator, which GEOS rebuilds on first use.
+        shapely.destroy_prepared(geoms)
+        shapely.prepare(geoms)
         self.direct_array = direct
         return candidates, direct.tolist()
 
@@ -233,7 +237,8 @@ class Router:
             category: _CategoryIndex(a for a in self.areas.values() if category in a.categories)
             for category in categories
         }
-        self._all = _CategoryIndex(self.areas.values()) if self.areas else None
+        self._listed = list(self.areas.values())
+        self._tree = shapely.STRtree([area.geometry for area in self._listed])
 
     @property
     def categories(self):
@@ -279,10 +284,8 @@ class Router:
     def categories_at(self, lon, lat):
         """The categories handled at a point, sorted; empty outside every area."""
         lon, lat = parse_lon_lat(lon, lat)
-        if self._all is None:
-            return []
-        hits = self._all.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        return sorted({c for p in hits for c in self._all.areas[p].categories})
+        hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
+        return sorted({c for p in hits.tolist() for c in self._listed[p].categories})
 
 
 def _group_by_category(categories, count):
