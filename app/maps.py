@@ -62,14 +62,14 @@ def _parts(fmap, assets):
 
 
 def picker_map(bounds, tiles, assets):
-    """The map a resident places the pin on, framed on the covered area.
+    """The map a resident places the pin on, centred on the covered area.
 
-    ``bounds`` is (min_lon, min_lat, max_lon, max_lat); the pin itself is added by the page's
-    script, which also keeps the form's lon/lat fields in step with it.
+    ``bounds`` is (min_lon, min_lat, max_lon, max_lat). The page's script fits the map to
+    them without animation (an animated fit would swallow a "use my location" that lands
+    while it runs), adds the pin and keeps the form's lon/lat fields in step with it.
     """
     min_lon, min_lat, max_lon, max_lat = bounds
-    fmap = _base_map((min_lon + max_lon) / 2, (min_lat + max_lat) / 2, 11, tiles, assets)
-    fmap.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
+    fmap = _base_map((min_lon + max_lon) / 2, (min_lat + max_lat) / 2, 10, tiles, assets)
     return _parts(fmap, assets)
 
 

@@ -36,6 +36,10 @@ def phone(browser, demo_server):
     context.close()
 
 
+def map_name(page):
+    return page.get_attribute("#report-form", "data-map")
+
+
 def test_resident_reports_a_pothole_with_a_photo(phone, tmp_path):
     photo = tmp_path / "pothole.jpg"
     photo.write_bytes(jpeg_bytes(size=(1600, 1200), exif=gps_exif(-118.2430, 34.0540)))
@@ -46,6 +50,7 @@ def test_resident_reports_a_pothole_with_a_photo(phone, tmp_path):
         "document.getElementById('location-status').textContent.includes('handled here')"
     )
     assert phone.input_value("#lat").startswith("34.0537")
+    assert phone.evaluate(f"window['{map_name(phone)}'].getZoom()") >= 16
     phone.select_option("#category", "pothole")
     phone.fill("#description", "Deep pothole in the right lane, in front of City Hall.")
     phone.set_input_files("#photos", str(photo))

@@ -93,6 +93,7 @@ def render_form(values, error=None):
         error=error,
         categories=catalog.all_categories(db),
         picker=picker,
+        bounds=bounds,
         max_photos=current_app.config["MAX_PHOTOS"],
     )
 

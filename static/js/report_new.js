@@ -62,6 +62,11 @@
     refreshCategories(lon, lat, message);
   }
 
+  var bounds = (form.dataset.bounds || "").split(",").map(Number);
+  if (map && bounds.length === 4) {
+    map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { animate: false });
+  }
+
   if (map) {
     map.on("click", function (event) { placePin(event.latlng.lng, event.latlng.lat); });
     if (lonInput.value && latInput.value) {
@@ -100,7 +105,7 @@
     });
   });
 
-  document.getElementById("photos").addEventListener("change", function (event) {
+  function proposePhotoPosition(event) {
     var files = event.target.files;
     if (lonInput.value || !files.length) { return; }
     var body = new FormData();
@@ -114,5 +119,7 @@
             "Pin placed where your photo was taken. Drag it if needed.");
         }
       });
-  });
+  }
+  document.getElementById("photos").addEventListener("change", proposePhotoPosition);
+  document.getElementById("camera").addEventListener("change", proposePhotoPosition);
 }());
