@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+import shapely.geometry
 
 from app.errors import ValidationError
 from app.storage import areas as area_rows
@@ -170,3 +171,18 @@ def _record_change(db, summary, row, area, services, apply):
         "from_service": row["service"], "to_service": area.service,
         "from_area": row["area_id"], "to_area": area.id, "boundary_version": summary.version,
     })
+
+
+def areas_feature_collection(db, tolerance=0.00005):
+    """The areas in force as GeoJSON (simplified for display), with service and categories."""
+    features = []
+    for row in area_rows.active_areas(db):
+        geometry = shapely.simplify(shapely.from_wkb(row["geometry"]), tolerance)
+        features.append({
+            "type": "Feature",
+            "id": row["id"],
+            "geometry": shapely.geometry.mapping(geometry),
+            "properties": {"name": row["name"], "service": row["service"],
+                           "categories": row["categories"].split(",")},
+        })
+    return {"type": "FeatureCollection", "features": features}

@@ -35,9 +35,18 @@ def vendor_url(package, filename):
     )
 
 
-def map_assets():
+def map_assets(cluster=False):
+    """The URLs of Leaflet and jQuery, and of the marker-cluster plugin when asked."""
+    plugins = {}
+    if cluster:
+        plugins = {
+            "plugin_js": [vendor_url("leaflet-markercluster", "leaflet.markercluster.js")],
+            "plugin_css": [vendor_url("leaflet-markercluster", "MarkerCluster.css"),
+                           vendor_url("leaflet-markercluster", "MarkerCluster.Default.css")],
+        }
     return MapAssets(
         leaflet_js=vendor_url("leaflet", "leaflet.js"),
         leaflet_css=vendor_url("leaflet", "leaflet.css"),
         jquery_js=vendor_url("jquery", "jquery.min.js"),
+        **plugins,
     )

@@ -5,7 +5,7 @@ folium points its assets at CDNs by default; every map built here uses the URLs 
 include them, so a page contacts no host but ours and the tile server.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import folium
 from markupsafe import Markup
@@ -22,14 +22,16 @@ class MapAssets:
     leaflet_js: str
     leaflet_css: str
     jquery_js: str
+    plugin_js: list = field(default_factory=list)
+    plugin_css: list = field(default_factory=list)
 
     @property
     def scripts(self):
-        return [self.leaflet_js, self.jquery_js]
+        return [self.leaflet_js, self.jquery_js, *self.plugin_js]
 
     @property
     def stylesheets(self):
-        return [self.leaflet_css]
+        return [self.leaflet_css, *self.plugin_css]
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,8 @@ class MapParts:
 
 def _base_map(lon, lat, zoom, tiles, assets):
     fmap = folium.Map(location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True)
-    fmap.default_js = [("leaflet", assets.leaflet_js), ("jquery", assets.jquery_js)]
-    fmap.default_css = [("leaflet_css", assets.leaflet_css)]
+    fmap.default_js = [(url, url) for url in assets.scripts]
+    fmap.default_css = [(url, url) for url in assets.stylesheets]
     folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=19).add_to(fmap)
     return fmap
 
@@ -61,12 +63,12 @@ def _parts(fmap, assets):
     )
 
 
-def picker_map(bounds, tiles, assets):
-    """The map a resident places the pin on, centred on the covered area.
+def area_map(bounds, tiles, assets):
+    """A map centred on the covered area: the report form's and the public map's.
 
     ``bounds`` is (min_lon, min_lat, max_lon, max_lat). The page's script fits the map to
     them without animation (an animated fit would swallow a "use my location" that lands
-    while it runs), adds the pin and keeps the form's lon/lat fields in step with it.
+    while it runs) and adds what the page shows: the resident's pin, or the reports.
     """
     min_lon, min_lat, max_lon, max_lat = bounds
     fmap = _base_map((min_lon + max_lon) / 2, (min_lat + max_lat) / 2, 10, tiles, assets)
@@ -78,3 +80,4 @@ def report_map(lon, lat, tiles, assets, label):
     fmap = _base_map(lon, lat, 16, tiles, assets)
     folium.Marker([lat, lon], tooltip=label).add_to(fmap)
     return _parts(fmap, assets)
+

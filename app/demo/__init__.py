@@ -6,7 +6,7 @@ already present are kept and requests already imported are skipped.
 """
 
 import csv
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -138,6 +138,6 @@ def _import_one(db, row, area, version, categories, services):
 
 
 def _timestamp(text):
-    """'1/2/20 8:43' (Los Angeles local time) as ISO 8601 with its UTC offset."""
+    """'1/2/20 8:43' (Los Angeles local time) as ISO 8601 in UTC, like every stored time."""
     local = datetime.strptime(text, "%m/%d/%y %H:%M").replace(tzinfo=LOS_ANGELES)
-    return local.isoformat()
+    return local.astimezone(UTC).isoformat()

@@ -86,7 +86,7 @@ def uploaded_photos():
 def render_form(values, error=None):
     db = get_db()
     bounds = area_rows.coverage_bounds(db)
-    picker = maps.picker_map(bounds, tiles(), assets.map_assets()) if bounds else None
+    picker = maps.area_map(bounds, tiles(), assets.map_assets()) if bounds else None
     return render_template(
         "reports/new.html",
         values=values,
@@ -155,3 +155,6 @@ def photo_position_api():
     if position is None:
         return jsonify({"position": None})
     return jsonify({"position": {"lon": position[0], "lat": position[1]}})
+
+
+from app.reports import open_data  # noqa: E402, F401  (registers the open-data views on bp)

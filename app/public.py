@@ -1,0 +1,197 @@
+"""Public data: parse the shared filters, and shape reports as GeoJSON, clusters and CSV.
+
+The map, the list, the feed and the exports all read the same ``ReportQuery``, so a filter
+means the same thing everywhere. No Flask here: URLs are built by a function passed in.
+"""
+
+import csv
+import io
+import json
+import math
+from datetime import UTC, date, datetime, timedelta
+
+from app.errors import ValidationError
+from app.statuses import STATUSES
+from app.storage import public as rows
+from app.storage.public import ReportQuery
+
+VIEWPORT_LIMIT = 2000
+MAX_CELLS_FROM_AGGREGATES = 64 * 64
+CELLS_ACROSS = 32
+CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_name",
+               "created_at", "updated_at", "lon", "lat", "description", "reporter_name", "url"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def parse_report_query(args, db, require_bbox=False):
+    """A :class:`ReportQuery` from request arguments, or :class:`ValidationError`."""
+    bbox = parse_bbox(args.get("bbox")) if args.get("bbox") else None
+    if bbox is None and require_bbox:
+        bbox = (-180.0, -90.0, 180.0, 90.0)
+    since, until = _date_bound(args.get("since"), "since"), _date_bound(args.get("until"), "until")
+    if until is not None:
+        until = _next_day(until)
+    if since is not None and until is not None and since >= until:
+        raise ValidationError("'since' must be on or before 'until'.")
+    return ReportQuery(
+        bbox=bbox,
+        statuses=_codes(args.get("status"), set(STATUSES), "status"),
+        categories=_codes(args.get("category"), rows.known_codes(db, "categories"), "category"),
+        services=_codes(args.get("service"), rows.known_codes(db, "services"), "service"),
+        since=since,
+        until=until,
+    )
+
+
+def parse_bbox(text):
+    """``minlon,minlat,maxlon,maxlat`` as four floats, or :class:`ValidationError`.
+
+    >>> parse_bbox("-118.3,34.0,-118.2,34.1")
+    (-118.3, 34.0, -118.2, 34.1)
+    """
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValidationError(
+            f"bbox must be 4 numbers 'minlon,minlat,maxlon,maxlat'; got {len(parts)} values."
+        )
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise ValidationError(f"bbox {text!r} contains something that is not a number.") from None
+    if not all(math.isfinite(v) for v in values):
+        raise ValidationError(f"bbox {text!r} contains a value that is not a finite number.")
+    min_lon, min_lat, max_lon, max_lat = values
+    if min_lon > max_lon or min_lat > max_lat:
+        raise ValidationError("bbox minimum is greater than its maximum: use minlon,minlat,"
+                              "maxlon,maxlat.")
+    if not (-180 <= min_lon and max_lon <= 180 and -90 <= min_lat and max_lat <= 90):
+        raise ValidationError("bbox is outside -180..180 longitude or -90..90 latitude.")
+    return values
+
+
+def _codes(text, known, name):
+    if not text:
+        return ()
+    codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValidationError(f"Unknown {name}: {', '.join(unknown)}.")
+    return codes
+
+
+def _date_bound(text, name):
+    """A date or date-time as an ISO string in UTC, or None."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{name} {text!r} is not a date like 2024-05-31.") from None
+    if moment.tzinfo is None:
+        raise ValidationError(f"{name} {text!r} needs a time zone offset, e.g. +00:00.")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _next_day(bound):
+    """An 'until' date includes the whole day: the bound becomes the next midnight."""
+    if len(bound) == 10:
+        return (date.fromisoformat(bound) + timedelta(days=1)).isoformat()
+    return bound
+
+
+def viewport(db, query, links, limit=VIEWPORT_LIMIT):
+    """The GeoJSON for a map view: the reports, or clusters when more than ``limit`` match."""
+    found = rows.reports_in_view(db, query, limit + 1)
+    if len(found) <= limit:
+        return feature_collection([report_feature(r, links) for r in found], clustered=False)
+    return feature_collection(
+        [cluster_feature(c) for c in clusters(db, query)], clustered=True
+    )
+
+
+def clusters(db, query):
+    """Cell counts for a dense view: pre-aggregated when possible, else from the rows."""
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    if not query.has_dates:
+        for level, size in reversed(rows.cell_levels(db)):
+            across = (max_lon - min_lon) / size + 1
+            high = (max_lat - min_lat) / size + 1
+            if across * high <= MAX_CELLS_FROM_AGGREGATES:
+                if max(across, high) >= CELLS_ACROSS / 4:
+                    return rows.clusters_from_cells(db, query, level, size)
+                break
+    size = max(max_lon - min_lon, max_lat - min_lat, 1e-9) / CELLS_ACROSS
+    return rows.clusters_from_rows(db, query, size)
+
+
+def feature_collection(features, clustered):
+    return {"type": "FeatureCollection", "clustered": clustered, "features": features}
+
+
+def report_properties(row, links):
+    return {
+        "id": row["id"],
+        "category": row["category_code"],
+        "category_name": row["category"],
+        "status": row["status"],
+        "status_name": STATUSES.get(row["status"], row["status"]),
+        "service": row["service_code"],
+        "service_name": row["service"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "description": row["description"],
+        "reporter_name": row["reporter_name"],
+        "url": links.report(row["id"]),
+        "thumbnail": links.photo(row["thumb_name"]) if row["thumb_name"] else None,
+    }
+
+
+def report_feature(row, links):
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+        "properties": report_properties(row, links),
+    }
+
+
+def cluster_feature(cell):
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]},
+        "properties": {"cluster": True, "count": cell["count"]},
+    }
+
+
+def geojson_chunks(db, query, links):
+    """A FeatureCollection of every match, as text chunks (streamed with flat memory)."""
+    yield '{"type":"FeatureCollection","features":['
+    separator = ""
+    for row in rows.iter_reports(db, query):
+        yield separator + json.dumps(report_feature(row, links), separators=(",", ":"))
+        separator = ","
+    yield "]}"
+
+
+def csv_chunks(db, query, links):
+    """CSV of every match, one chunk per row; cells that a spreadsheet would run are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows.iter_reports(db, query):
+        properties = report_properties(row, links)
+        properties.update(lon=row["lon"], lat=row["lat"])
+        writer.writerow([_defuse(properties[c]) for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _defuse(value):
+    """Prefix text that starts like a formula with a quote (CSV injection guard)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value

@@ -1,0 +1,125 @@
+"""The public map, the list, the Atom feed and the open-data exports of reports."""
+
+from datetime import UTC, datetime
+
+from flask import (
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from app import assets, maps, public
+from app.areas import areas_feature_collection
+from app.db import database_path, get_db
+from app.reports import bp, tiles
+from app.statuses import STATUSES
+from app.storage import areas as area_rows
+from app.storage import catalog, open_database
+from app.storage import public as public_rows
+
+PAGE_SIZE = 50
+FEED_SIZE = 50
+
+
+class Links:
+    """Absolute URLs for open data, built by Flask for the public module."""
+
+    @staticmethod
+    def report(report_id):
+        return url_for("reports.show_report", report_id=report_id, _external=True)
+
+    @staticmethod
+    def photo(name):
+        return url_for("reports.photo", name=name, _external=True)
+
+
+def report_query(require_bbox=False):
+    return public.parse_report_query(request.args, get_db(), require_bbox=require_bbox)
+
+
+def filter_choices(db):
+    return {
+        "statuses": STATUSES,
+        "categories": catalog.all_categories(db),
+        "services": catalog.all_services(db),
+    }
+
+
+@bp.get("/map")
+def public_map():
+    db = get_db()
+    bounds = area_rows.coverage_bounds(db) or (-180.0, -85.0, 180.0, 85.0)
+    overview = maps.area_map(bounds, tiles(), assets.map_assets(cluster=True))
+    return render_template("reports/map.html", overview=overview, bounds=bounds,
+                           choices=filter_choices(db), args=request.args)
+
+
+@bp.get("/api/reports.geojson")
+def reports_geojson():
+    query = report_query(require_bbox="download" not in request.args)
+    if "download" in request.args:
+        return streamed(lambda db: public.geojson_chunks(db, query, Links),
+                        "application/geo+json", "reports.geojson")
+    return jsonify(public.viewport(get_db(), query, Links)), 200, {
+        "Content-Type": "application/geo+json"}
+
+
+@bp.get("/api/reports.csv")
+def reports_csv():
+    query = report_query()
+    return streamed(lambda db: public.csv_chunks(db, query, Links), "text/csv; charset=utf-8",
+                    "reports.csv")
+
+
+def streamed(make_chunks, mimetype, filename):
+    """Stream an export on a connection of its own, closed when the last chunk is sent."""
+    path = database_path(current_app)
+
+    def generate():
+        db = open_database(path)
+        try:
+            yield from make_chunks(db)
+        finally:
+            db.close()
+
+    response = Response(stream_with_context(generate()), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/api/areas.geojson")
+def areas_geojson():
+    response = jsonify(areas_feature_collection(get_db()))
+    response.headers["Content-Type"] = "application/geo+json"
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/reports")
+def report_list():
+    db = get_db()
+    query = report_query()
+    page = max(1, request.args.get("page", 1, type=int))
+    total = public_rows.count_reports(db, query)
+    return render_template(
+        "reports/list.html",
+        reports=public_rows.reports_page(db, query, (page - 1) * PAGE_SIZE, PAGE_SIZE),
+        total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        choices=filter_choices(db), args=request.args,
+    )
+
+
+@bp.get("/reports.atom")
+def report_feed():
+    db = get_db()
+    entries = public_rows.recently_updated(db, report_query(), FEED_SIZE)
+    body = render_template(
+        "reports/feed.atom.xml", entries=entries, statuses=STATUSES,
+        updated=entries[0]["updated_at"] if entries else datetime.now(UTC).isoformat(),
+        site_name=current_app.config["SITE_NAME"],
+    )
+    return Response(body, mimetype="application/atom+xml")

@@ -1,0 +1,152 @@
+"""Public reads of reports: viewport, clusters, lists, feeds and exports.
+
+Only public fields are ever selected: never the e-mail, and the name only when the reporter
+chose to show it.
+"""
+
+from dataclasses import dataclass
+
+PUBLIC_COLUMNS = """
+    r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
+    CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
+    c.code AS category_code, c.name AS category, s.code AS service_code, s.name AS service,
+    (SELECT p.thumb_name FROM photos p WHERE p.report_id = r.id ORDER BY p.position LIMIT 1)
+        AS thumb_name
+"""
+JOINS = """
+    JOIN categories c ON c.id = r.category_id
+    JOIN services s ON s.id = r.service_id
+"""
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """Which reports: a bbox (min_lon, min_lat, max_lon, max_lat) and the public filters.
+
+    ``since`` is an inclusive and ``until`` an exclusive bound on the creation time, both
+    ISO 8601 strings in UTC (stored times are UTC, so they compare as text).
+    """
+
+    bbox: tuple | None = None
+    statuses: tuple = ()
+    categories: tuple = ()
+    services: tuple = ()
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def has_dates(self):
+        return self.since is not None or self.until is not None
+
+
+def _in_list(column, values, params):
+    params.extend(values)
+    return f"{column} IN ({','.join('?' * len(values))})"
+
+
+def _where(query):
+    """The FROM and WHERE clauses of a query, and their parameters."""
+    params, clauses = [], []
+    source = "reports r"
+    if query.bbox is not None:
+        # The R*Tree's 32-bit bounds are rounded outwards: a superset, then exact checks.
+        source = "reports_rtree t JOIN reports r ON r.id = t.id"
+        min_lon, min_lat, max_lon, max_lat = query.bbox
+        clauses += ["t.max_lon >= ?", "t.min_lon <= ?", "t.max_lat >= ?", "t.min_lat <= ?",
+                    "r.lon BETWEEN ? AND ?", "r.lat BETWEEN ? AND ?"]
+        params += [min_lon, max_lon, min_lat, max_lat, min_lon, max_lon, min_lat, max_lat]
+    if query.statuses:
+        clauses.append(_in_list("r.status", query.statuses, params))
+    if query.categories:
+        clauses.append(_in_list("c.code", query.categories, params))
+    if query.services:
+        clauses.append(_in_list("s.code", query.services, params))
+    if query.since is not None:
+        clauses.append("r.created_at >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("r.created_at < ?")
+        params.append(query.until)
+    where = " AND ".join(clauses) or "1"
+    return f"FROM {source} {JOINS} WHERE {where}", params
+
+
+def reports_in_view(db, query, limit):
+    """Up to ``limit`` public reports matching ``query`` (newest first)."""
+    sql, params = _where(query)
+    return list(db.query(
+        f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY r.created_at DESC LIMIT ?", [*params, limit]
+    ))
+
+
+def count_reports(db, query):
+    sql, params = _where(query)
+    return db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
+
+
+def reports_page(db, query, offset, limit, order="r.created_at DESC, r.id DESC"):
+    sql, params = _where(query)
+    return list(db.query(
+        f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ))
+
+
+def recently_updated(db, query, limit):
+    return reports_page(db, query, 0, limit, order="r.updated_at DESC, r.id DESC")
+
+
+def iter_reports(db, query):
+    """Every matching public report, oldest first, read lazily (for streamed exports)."""
+    sql, params = _where(query)
+    cursor = db.conn.execute(f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY r.id", params)
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))
+
+
+def cell_size(db, level):
+    return db.execute("SELECT size FROM report_cell_levels WHERE level = ?", [level]).fetchone()[0]
+
+
+def cell_levels(db):
+    """(level, size in degrees), finest last."""
+    return [tuple(row) for row in db.execute("SELECT level, size FROM report_cell_levels "
+                                             "ORDER BY size DESC")]
+
+
+def clusters_from_cells(db, query, level, size):
+    """Counts and centroids per grid cell, read from the pre-aggregated table."""
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    params = [level, int((min_lon + 180) // size), int((max_lon + 180) // size),
+              int((min_lat + 90) // size), int((max_lat + 90) // size)]
+    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?"]
+    if query.statuses:
+        clauses.append(_in_list("k.status", query.statuses, params))
+    if query.categories:
+        clauses.append(_in_list("c.code", query.categories, params))
+    if query.services:
+        clauses.append(_in_list("s.code", query.services, params))
+    return list(db.query(f"""
+        SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
+               sum(k.sum_lat) / sum(k.n) AS lat
+        FROM report_cells k
+        JOIN categories c ON c.id = k.category_id
+        JOIN services s ON s.id = k.service_id
+        WHERE {" AND ".join(clauses)}
+        GROUP BY k.cx, k.cy
+        HAVING sum(k.n) > 0
+    """, params))
+
+
+def clusters_from_rows(db, query, size):
+    """Counts and centroids per grid cell of ``size`` degrees, aggregated from the rows."""
+    sql, params = _where(query)
+    return list(db.query(f"""
+        SELECT count(*) AS count, avg(r.lon) AS lon, avg(r.lat) AS lat {sql}
+        GROUP BY CAST((r.lon + 180) / ? AS INTEGER), CAST((r.lat + 90) / ? AS INTEGER)
+    """, [*params, size, size]))
+
+
+def known_codes(db, table):
+    return {row[0] for row in db.execute(f"SELECT code FROM [{table}]")}
