@@ -35,6 +35,8 @@ SETTINGS = [
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
             "contributors",
             "Attribution shown on the map for the tiles."),
+    Setting("MAP_POINT_LIMIT", 2000,
+            "Most reports the map API returns as points; above it, it returns clusters."),
     Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
 ]
 

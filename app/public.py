@@ -15,7 +15,6 @@ from app.statuses import STATUSES
 from app.storage import public as rows
 from app.storage.public import ReportQuery
 
-VIEWPORT_LIMIT = 2000
 MAX_CELLS_FROM_AGGREGATES = 64 * 64
 CELLS_ACROSS = 32
 CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_name",
@@ -101,7 +100,7 @@ def _next_day(bound):
     return bound
 
 
-def viewport(db, query, links, limit=VIEWPORT_LIMIT):
+def viewport(db, query, links, limit):
     """The GeoJSON for a map view: the reports, or clusters when more than ``limit`` match."""
     found = rows.reports_in_view(db, query, limit + 1)
     if len(found) <= limit:

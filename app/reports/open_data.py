@@ -64,7 +64,8 @@ def reports_geojson():
     if "download" in request.args:
         return streamed(lambda db: public.geojson_chunks(db, query, Links),
                         "application/geo+json", "reports.geojson")
-    return jsonify(public.viewport(get_db(), query, Links)), 200, {
+    limit = current_app.config["MAP_POINT_LIMIT"]
+    return jsonify(public.viewport(get_db(), query, Links, limit)), 200, {
         "Content-Type": "application/geo+json"}
 
 

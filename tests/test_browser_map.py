@@ -1,0 +1,90 @@
+"""The public map in a real Chromium: pins, popups, escaping, and no third-party requests."""
+
+import base64
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+XSS = "<img src=x onerror=alert(1)>"
+TILE_HOST = "tiles.invalid"
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+SPOT = (-118.2519, 34.0441)  # downtown Los Angeles
+
+
+@pytest.fixture
+def desktop(browser, demo_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  base_url=demo_server.url)
+    page = context.new_page()
+    page.hosts, page.errors, page.dialogs = [], [], []
+
+    def route(request_route):
+        host = urlsplit(request_route.request.url).hostname
+        page.hosts.append(host)
+        if host == TILE_HOST:
+            request_route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
+        elif host == "127.0.0.1":
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    yield page
+    context.close()
+
+
+def wait_for_status(page, condition):
+    page.wait_for_function(f"document.getElementById('map-status').textContent{condition}")
+
+
+def submit_hostile_report(page):
+    response = page.request.post("/report/new", multipart={
+        "lon": str(SPOT[0]), "lat": str(SPOT[1]), "category": "graffiti",
+        "description": XSS,
+    }, max_redirects=0)
+    assert response.status == 303
+    return response.headers["location"]
+
+
+def test_map_shows_reports_and_escaped_popup_links_to_report(desktop):
+    report_url = submit_hostile_report(desktop)
+    desktop.goto("/map")
+    wait_for_status(desktop, ".includes('in this view')")
+    assert desktop.locator(".marker-cluster, path.leaflet-interactive").count() > 0
+
+    name = desktop.get_attribute("#public-map", "data-map")
+    desktop.evaluate(f"window['{name}'].setView([{SPOT[1]}, {SPOT[0]}], 19)")
+    wait_for_status(desktop, "=== '1 report in this view.'")
+    desktop.locator("path.leaflet-interactive").first.click()
+    popup = desktop.locator(".report-popup")
+    popup.wait_for()
+    assert XSS in popup.inner_text()
+    assert popup.locator("img[src='x']").count() == 0
+    popup.get_by_role("link").click()
+    desktop.wait_for_url(re.compile(re.escape(report_url) + "$"))
+    assert XSS in desktop.text_content(".description")
+
+    assert desktop.dialogs == []
+    assert desktop.errors == []
+    assert set(desktop.hosts) <= {"127.0.0.1", TILE_HOST}
+    assert TILE_HOST in desktop.hosts
+
+
+def test_filters_are_in_the_url_and_reload_the_map(desktop):
+    desktop.goto("/map?category=streetlight")
+    wait_for_status(desktop, ".includes('in this view')")
+    streetlights = desktop.text_content("#map-status")
+    desktop.click("#map-panel summary")
+    desktop.select_option("#f-category", "graffiti")
+    desktop.click("text=Apply filters")
+    wait_for_status(desktop, f" !== {streetlights!r}")
+    assert "category=graffiti" in desktop.url
+    assert "category=graffiti" in desktop.get_attribute("#csv-link", "href")
+    assert desktop.errors == []
