@@ -102,12 +102,10 @@ def _next_day(bound):
 
 def viewport(db, query, links, limit):
     """The GeoJSON for a map view: the reports, or clusters when more than ``limit`` match."""
-    found = rows.reports_in_view(db, query, limit + 1)
-    if len(found) <= limit:
-        return feature_collection([report_feature(r, links) for r in found], clustered=False)
-    return feature_collection(
-        [cluster_feature(c) for c in clusters(db, query)], clustered=True
-    )
+    if rows.more_than(db, query, limit):
+        return feature_collection([cluster_feature(c) for c in clusters(db, query)], True)
+    found = rows.reports_in_view(db, query, limit)
+    return feature_collection([report_feature(r, links) for r in found], clustered=False)
 
 
 def clusters(db, query):

@@ -79,6 +79,13 @@ def reports_in_view(db, query, limit):
     ))
 
 
+def more_than(db, query, limit):
+    """Whether more than ``limit`` reports match; stops reading at ``limit + 1``."""
+    sql, params = _where(query)
+    found = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?)", [*params, limit + 1])
+    return found.fetchone()[0] > limit
+
+
 def count_reports(db, query):
     sql, params = _where(query)
     return db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]

@@ -12,6 +12,18 @@ def insert_report(db, report):
     return db["reports"].insert(row).last_pk
 
 
+def insert_reports_bulk(db, reports):
+    """Insert many report rows (dicts with the same keys) in one transaction, for imports."""
+    reports = list(reports)
+    if not reports:
+        return
+    columns = list(reports[0])
+    sql = (f"INSERT INTO reports ({', '.join(columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    with db.atomic():
+        db.conn.executemany(sql, ([r[c] for c in columns] for r in reports))
+
+
 def insert_photo(db, report_id, position, stored):
     db["photos"].insert({
         "report_id": report_id,
