@@ -7,7 +7,9 @@ from flask import Flask
 
 from app import assets, cli, config, handlers
 from app.areas import RouterCache
+from app.auth import login_manager
 from app.db import close_db
+from app.extensions import csrf, limiter
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -29,10 +31,14 @@ def create_app(test_config=None):
     app.add_url_rule(
         "/vendor/<package>/<version>/<path:filename>", view_func=assets.vendor_file
     )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
     handlers.register(app)
     cli.register(app)
 
-    from app import reports
+    from app import auth, dispatch, reports
 
-    app.register_blueprint(reports.bp)
+    for blueprint in (reports.bp, auth.bp, dispatch.bp):
+        app.register_blueprint(blueprint)
     return app

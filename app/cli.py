@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.accounts import create_staff_user
 from app.areas import load_boundary_file, reroute_reports
 from app.db import get_db, get_router
 from app.demo import load_demo
@@ -22,6 +23,7 @@ db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo city.")
 areas_cli = AppGroup("areas", help="Service areas and boundary versions.")
 reports_cli = AppGroup("reports", help="Stored reports.")
+users_cli = AppGroup("users", help="Staff accounts.")
 
 
 @contextmanager
@@ -110,6 +112,24 @@ def reports_reroute(dry_run):
     click.echo("Dry run: nothing changed." if dry_run else "Changes applied as report events.")
 
 
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "dispatcher"]), required=True)
+@click.option("--service", "services", multiple=True, help="Service code (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email, role, services, password_stdin):
+    """Create a staff account; the password is prompted for, or read from stdin."""
+    db = get_db()
+    require_schema(db)
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with as_click_errors():
+        create_staff_user(db, email, password, role, services)
+    click.echo(f"Created {role} {email}" + (f" for {', '.join(services)}." if services else "."))
+
+
 def register(app):
-    for group in (db_cli, demo_cli, areas_cli, reports_cli):
+    for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli):
         app.cli.add_command(group)

@@ -37,6 +37,9 @@ SETTINGS = [
             "Attribution shown on the map for the tiles."),
     Setting("MAP_POINT_LIMIT", 2000,
             "Most reports the map API returns as points; above it, it returns clusters."),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute",
+            "Most staff login attempts per client address (Flask-Limiter syntax)."),
+    Setting("RATELIMIT_ENABLED", True, "Turns rate limiting on or off."),
     Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
 ]
 

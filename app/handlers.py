@@ -1,12 +1,15 @@
 """The one error handler: it picks the format (HTML page or JSON) from the route."""
 
 from flask import current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
 
 FRIENDLY = {
     400: "The request could not be understood.",
+    403: "You are not allowed to see or change this.",
+    429: "Too many attempts: wait a minute and try again.",
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
     413: "The upload is too large: photos may total at most {limit} MB.",
@@ -33,6 +36,12 @@ def handle_http_error(error):
     return render_error(error.code, message)
 
 
+def handle_csrf_error(_error):
+    return render_error(400, "This form has expired or did not come from this site: "
+                             "reload the page and try again.")
+
+
 def register(app):
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)

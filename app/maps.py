@@ -81,3 +81,16 @@ def report_map(lon, lat, tiles, assets, label):
     folium.Marker([lat, lon], tooltip=label).add_to(fmap)
     return _parts(fmap, assets)
 
+
+
+def selection_map(points, tiles, assets):
+    """Staff's map of a selection: one pin per (lon, lat, label, url), label escaped."""
+    lons = [p[0] for p in points] or [0.0]
+    lats = [p[1] for p in points] or [0.0]
+    fmap = _base_map(sum(lons) / len(lons), sum(lats) / len(lats), 12, tiles, assets)
+    for lon, lat, label, url in points:
+        link = Markup('<a href="{}">{}</a>').format(url, label)
+        folium.Marker([lat, lon], popup=folium.Popup(str(link), parse_html=False)).add_to(fmap)
+    if points:
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=16)
+    return _parts(fmap, assets)

@@ -180,14 +180,14 @@ def csv_chunks(db, query, links):
     for row in rows.iter_reports(db, query):
         properties = report_properties(row, links)
         properties.update(lon=row["lon"], lat=row["lat"])
-        writer.writerow([_defuse(properties[c]) for c in CSV_COLUMNS])
+        writer.writerow([defused(properties[c]) for c in CSV_COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
 
 
-def _defuse(value):
+def defused(value):
     """Prefix text that starts like a formula with a quote (CSV injection guard)."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from app import create_app
+from app.accounts import create_staff_user
 from app.db import get_db
 from app.demo import load_demo
 from app.storage import row_counts, upgrade
@@ -15,6 +16,8 @@ def app(tmp_path):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
         "DATABASE": str(tmp_path / "test.sqlite3"),
         "PHOTO_DIR": str(tmp_path / "photos"),
     })
@@ -32,6 +35,35 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+class AuthActions:
+    """Log staff in and out through the real login form, as in Flask's tutorial."""
+
+    PASSWORD = "correct horse battery"
+
+    def __init__(self, app, client):
+        self._app, self._client = app, client
+
+    def create(self, email, role="dispatcher", services=("roads",)):
+        with self._app.app_context():
+            create_staff_user(get_db(), email, self.PASSWORD, role, services)
+        return email
+
+    def login(self, email="roads@city.example", password=PASSWORD):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(app, client):
+    actions = AuthActions(app, client)
+    actions.create("roads@city.example", "dispatcher", ("roads",))
+    actions.create("lights@city.example", "dispatcher", ("lights",))
+    actions.create("admin@city.example", "admin", ())
+    return actions
 
 
 @pytest.fixture

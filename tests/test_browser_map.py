@@ -45,9 +45,11 @@ def wait_for_status(page, condition):
 
 
 def submit_hostile_report(page):
+    page.goto("/report/new")
+    token = page.get_attribute("input[name=csrf_token]", "value")
     response = page.request.post("/report/new", multipart={
         "lon": str(SPOT[0]), "lat": str(SPOT[1]), "category": "graffiti",
-        "description": XSS,
+        "description": XSS, "csrf_token": token,
     }, max_redirects=0)
     assert response.status == 303
     return response.headers["location"]

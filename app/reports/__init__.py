@@ -1,7 +1,6 @@
 """Residents' pages: report a problem, see a report; and the small APIs the form uses."""
 
 import re
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -15,9 +14,9 @@ from flask import (
 )
 
 from app import assets, maps
-from app.db import get_db, get_router
+from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotFound, ValidationError
-from app.photos import PhotoStore, photo_position
+from app.photos import photo_position
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import reports as report_rows
@@ -28,10 +27,6 @@ from geo.errors import InvalidCoordinates
 bp = Blueprint("reports", __name__)
 PHOTO_NAME = re.compile(r"^[0-9a-f]{64}\.jpg$")
 ONE_YEAR = 365 * 24 * 3600
-
-
-def photo_store():
-    return PhotoStore(Path(current_app.instance_path) / current_app.config["PHOTO_DIR"])
 
 
 def tiles():
@@ -71,7 +66,7 @@ def create_report():
         photos=uploaded_photos(),
     )
     try:
-        report_id = submit_report(get_db(), get_router(), photo_store(), submission, limits())
+        report_id = submit_report(get_db(), get_router(), get_photo_store(), submission, limits())
     except AppError as error:
         return render_form(form, error), error.status
     return redirect(url_for("reports.show_report", report_id=report_id), code=303)
@@ -112,15 +107,16 @@ def show_report(report_id):
         report=report,
         photos=report_rows.report_photos(db, report_id),
         events=report_rows.public_events(db, report_id),
+        duplicates=report_rows.public_duplicates(db, report_id),
         location=location,
     )
 
 
 @bp.get("/photos/<name>")
 def photo(name):
-    if not PHOTO_NAME.match(name) or not report_rows.photo_is_referenced(get_db(), name):
+    if not PHOTO_NAME.match(name) or not report_rows.photo_is_public(get_db(), name):
         raise NotFound("There is no such photo.")
-    path = photo_store().path(name)
+    path = get_photo_store().path(name)
     if not path.is_file():
         raise NotFound("There is no such photo.")
     response = send_file(path, mimetype="image/jpeg", max_age=ONE_YEAR, conditional=True)

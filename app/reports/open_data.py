@@ -9,17 +9,16 @@ from flask import (
     jsonify,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 
 from app import assets, maps, public
 from app.areas import areas_feature_collection
-from app.db import database_path, get_db
+from app.db import get_db, streamed
 from app.reports import bp, tiles
 from app.statuses import STATUSES
 from app.storage import areas as area_rows
-from app.storage import catalog, open_database
+from app.storage import catalog
 from app.storage import public as public_rows
 
 PAGE_SIZE = 50
@@ -77,22 +76,6 @@ def reports_csv():
     query, links = report_query(), Links()
     return streamed(lambda db: public.csv_chunks(db, query, links), "text/csv; charset=utf-8",
                     "reports.csv")
-
-
-def streamed(make_chunks, mimetype, filename):
-    """Stream an export on a connection of its own, closed when the last chunk is sent."""
-    path = database_path(current_app)
-
-    def generate():
-        db = open_database(path)
-        try:
-            yield from make_chunks(db)
-        finally:
-            db.close()
-
-    response = Response(stream_with_context(generate()), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @bp.get("/api/areas.geojson")

@@ -7,10 +7,12 @@ chose to show it.
 from dataclasses import dataclass
 
 PUBLIC_COLUMNS = """
-    r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
+    r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at,
+    coalesce(r.public_description, r.description) AS description,
     CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
     c.code AS category_code, c.name AS category, s.code AS service_code, s.name AS service,
-    (SELECT p.thumb_name FROM photos p WHERE p.report_id = r.id ORDER BY p.position LIMIT 1)
+    (SELECT p.thumb_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
+     ORDER BY p.position LIMIT 1)
         AS thumb_name
 """
 JOINS = """
@@ -46,7 +48,7 @@ def _in_list(column, values, params):
 
 def _where(query):
     """The FROM and WHERE clauses of a query, and their parameters."""
-    params, clauses = [], []
+    params, clauses = [], ["NOT r.hidden"]
     source = "reports r"
     if query.bbox is not None:
         # The R*Tree's 32-bit bounds are rounded outwards: a superset, then exact checks.
@@ -67,7 +69,7 @@ def _where(query):
     if query.until is not None:
         clauses.append("r.created_at < ?")
         params.append(query.until)
-    where = " AND ".join(clauses) or "1"
+    where = " AND ".join(clauses)
     return f"FROM {source} {JOINS} WHERE {where}", params
 
 

@@ -52,12 +52,14 @@ def add_event(db, report_id, kind, actor, at=None, from_status=None, to_status=N
 
 
 def public_report(db, report_id):
-    """A report with its category, service and area names, or None.
+    """A public report with its category, service and area names, or None (also if hidden).
 
-    The reporter's e-mail is never selected, and the name only when they chose to show it.
+    The reporter's e-mail is never selected, and the name only when they chose to show it;
+    a redacted description is replaced by its public text.
     """
     rows = list(db.query("""
-        SELECT r.id, r.lon, r.lat, r.description, r.status, r.created_at, r.updated_at,
+        SELECT r.id, r.lon, r.lat, coalesce(r.public_description, r.description) AS description,
+               r.status, r.created_at, r.updated_at, r.duplicate_of,
                CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
                c.code AS category_code, c.name AS category,
                s.code AS service_code, s.name AS service, a.name AS area,
@@ -66,15 +68,22 @@ def public_report(db, report_id):
         JOIN categories c ON c.id = r.category_id
         JOIN services s ON s.id = r.service_id
         JOIN service_areas a ON a.id = r.area_id
-        WHERE r.id = ?
+        WHERE r.id = ? AND NOT r.hidden
     """, [report_id]))
     return rows[0] if rows else None
 
 
+def public_duplicates(db, report_id):
+    """Public reports marked as duplicates of this one."""
+    return [r[0] for r in db.execute(
+        "SELECT id FROM reports WHERE duplicate_of = ? AND NOT hidden ORDER BY id", [report_id])]
+
+
 def report_photos(db, report_id):
+    """The public photos of a report."""
     return list(db.query(
         "SELECT position, display_name, thumb_name, width, height FROM photos "
-        "WHERE report_id = ? ORDER BY position", [report_id]
+        "WHERE report_id = ? AND NOT hidden ORDER BY position", [report_id]
     ))
 
 
@@ -82,7 +91,8 @@ def public_events(db, report_id):
     """The public history of a report, oldest first (internal notes are left out)."""
     return list(db.query(
         "SELECT kind, at, from_status, to_status, public_note FROM report_events "
-        "WHERE report_id = ? ORDER BY at, id", [report_id]
+        "WHERE report_id = ? AND kind IN ('created', 'status', 'reassigned', 'rerouted') "
+        "ORDER BY at, id", [report_id]
     ))
 
 
@@ -95,8 +105,18 @@ def stored_photo_names(db):
 
 
 def photo_is_referenced(db, name):
+    """Whether any report, public or not, uses this photo file."""
     return db.execute(
         "SELECT 1 FROM photos WHERE display_name = ? OR thumb_name = ? LIMIT 1", [name, name]
+    ).fetchone() is not None
+
+
+def photo_is_public(db, name):
+    """Whether a public photo of a public report uses this file."""
+    return db.execute(
+        "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id "
+        "WHERE (p.display_name = ? OR p.thumb_name = ?) AND NOT p.hidden AND NOT r.hidden "
+        "LIMIT 1", [name, name]
     ).fetchone() is not None
 
 
@@ -113,6 +133,7 @@ def recent_reports(db, limit):
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN service_areas a ON a.id = r.area_id
+        WHERE NOT r.hidden
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT ?
     """, [limit]))

@@ -110,7 +110,8 @@
     if (lonInput.value || !files.length) { return; }
     var body = new FormData();
     body.append("photos", files[0]);
-    fetch(form.dataset.positionUrl, { method: "POST", body: body })
+    var token = document.querySelector("meta[name=csrf-token]").content;
+    fetch(form.dataset.positionUrl, { method: "POST", body: body, headers: { "X-CSRFToken": token } })
       .then(function (response) { return response.ok ? response.json() : { position: null }; })
       .then(function (result) {
         if (result.position && !lonInput.value) {

@@ -1,0 +1,162 @@
+"""What staff do to a report: status changes, reassignment, duplicates and moderation.
+
+Every change is checked against the workflow and written as one event (who, when, from, to,
+public note, internal note) in the same transaction as the change itself.
+"""
+
+from app.errors import NotFound, ValidationError
+from app.statuses import STATUSES
+from app.storage import catalog
+from app.storage import staff as staff_rows
+
+TRANSITIONS = {
+    "new": {"acknowledged", "in_progress", "fixed", "closed", "duplicate", "rejected"},
+    "acknowledged": {"in_progress", "fixed", "closed", "duplicate", "rejected"},
+    "in_progress": {"acknowledged", "fixed", "closed", "duplicate", "rejected"},
+    "fixed": {"in_progress", "closed"},
+    "closed": {"acknowledged", "in_progress"},
+    "duplicate": {"new", "acknowledged"},
+    "rejected": {"new", "acknowledged"},
+}
+NOTE_MAX_LENGTH = 2000
+
+
+def change_status(db, report_id, actor, to_status, public_note="", internal_note="",
+                  reason="", duplicate_of=None, reassign_to=None):
+    """Move a report to ``to_status`` by the workflow's rules; return the new status.
+
+    closed needs a reason; duplicate needs the original report; rejected ("not our
+    responsibility") needs a reason or another service, in which case the report is
+    reassigned and starts again as new for that service.
+    """
+    report = _report(db, report_id)
+    _check_transition(report["status"], to_status)
+    public_note, internal_note = _note(public_note), _note(internal_note)
+    reason = (reason or "").strip()
+    details = {}
+    with db.atomic():
+        if to_status == "closed" and not reason:
+            raise ValidationError("Say why the report is closed without being fixed.")
+        if to_status == "duplicate":
+            details["duplicate_of"] = _mark_duplicate(db, report, duplicate_of)
+        if to_status == "rejected":
+            if reassign_to:
+                _reassign(db, report, actor, reassign_to, reason or "Not our responsibility.")
+                to_status = "new"
+            elif not reason:
+                raise ValidationError("Say why it is not your responsibility, or pick the "
+                                      "service it belongs to.")
+        if reason:
+            details["reason"] = reason
+        staff_rows.set_status(db, report_id, to_status)
+        staff_rows.add_staff_event(db, report_id, "status", actor, report["status"], to_status,
+                                   public_note, internal_note, details)
+    return to_status
+
+
+def reassign(db, report_id, actor, service_code, reason):
+    """Send a report to another service than the routing chose, with a reason."""
+    report = _report(db, report_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the report goes to another service.")
+    with db.atomic():
+        _reassign(db, report, actor, service_code, reason)
+
+
+def _reassign(db, report, actor, service_code, reason):
+    service = catalog.services_by_code(db).get(service_code)
+    if service is None:
+        raise ValidationError(f"There is no service {service_code!r}.")
+    if service["id"] == report["service_id"]:
+        raise ValidationError("The report is already with that service.")
+    staff_rows.set_service(db, report["id"], service["id"])
+    staff_rows.add_staff_event(db, report["id"], "reassigned", actor, report["status"],
+                               report["status"], "", reason,
+                               {"from_service": report["service_code"], "to_service": service_code})
+
+
+def _mark_duplicate(db, report, original_id):
+    try:
+        original_id = int(original_id)
+    except (TypeError, ValueError):
+        raise ValidationError("Give the number of the original report.") from None
+    if original_id == report["id"]:
+        raise ValidationError("A report cannot be a duplicate of itself.")
+    original = staff_rows.report(db, original_id)
+    if original is None:
+        raise ValidationError(f"There is no report number {original_id}.")
+    if original["duplicate_of"] == report["id"]:
+        raise ValidationError(f"Report {original_id} is already a duplicate of this one.")
+    staff_rows.set_duplicate_of(db, report["id"], original_id)
+    return original_id
+
+
+def set_hidden(db, report_id, actor, hidden, note=""):
+    """Hide a report from the public (or show it again); staff still see it."""
+    report = _report(db, report_id)
+    with db.atomic():
+        staff_rows.set_hidden(db, report_id, hidden)
+        staff_rows.add_staff_event(db, report_id, "hidden" if hidden else "shown", actor,
+                                   report["status"], report["status"], "", _note(note), {})
+
+
+def set_photo_hidden(db, report_id, position, actor, hidden):
+    report = _report(db, report_id)
+    with db.atomic():
+        if not staff_rows.set_photo_hidden(db, report_id, position, hidden):
+            raise NotFound(f"Report {report_id} has no photo {position + 1}.")
+        staff_rows.add_staff_event(db, report_id, "photo_hidden" if hidden else "photo_shown",
+                                   actor, report["status"], report["status"], "", "",
+                                   {"photo": position + 1})
+
+
+def redact(db, report_id, actor, public_text):
+    """Replace the public description; the resident's original stays for staff."""
+    report = _report(db, report_id)
+    public_text = (public_text or "").strip()
+    if not public_text:
+        raise ValidationError("Give the text the public should see instead.")
+    with db.atomic():
+        staff_rows.set_public_description(db, report_id, public_text)
+        staff_rows.add_staff_event(db, report_id, "redacted", actor, report["status"],
+                                   report["status"], "", "", {})
+
+
+def bulk_change(db, report_ids, actor, to_status=None, service_code=None, note=""):
+    """Apply one status or service change to several reports, one event each, all or none."""
+    if not report_ids:
+        raise ValidationError("Select at least one report.")
+    if not to_status and not service_code:
+        raise ValidationError("Choose a status or a service to apply.")
+    with db.atomic():
+        for report_id in report_ids:
+            if to_status:
+                change_status(db, report_id, actor, to_status, public_note=note, reason=note)
+            if service_code:
+                reassign(db, report_id, actor, service_code, note or "Bulk reassignment.")
+    return len(report_ids)
+
+
+def _report(db, report_id):
+    report = staff_rows.report(db, report_id)
+    if report is None:
+        raise NotFound(f"There is no report number {report_id}.")
+    return report
+
+
+def _check_transition(current, target):
+    if target not in STATUSES:
+        raise ValidationError(f"{target!r} is not a status.")
+    if target not in TRANSITIONS[current]:
+        raise ValidationError(
+            f"A report that is {STATUSES[current].lower()} cannot become "
+            f"{STATUSES[target].lower()}."
+        )
+
+
+def _note(text):
+    text = (text or "").strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError(f"Notes are limited to {NOTE_MAX_LENGTH} characters.")
+    return text
