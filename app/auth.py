@@ -89,7 +89,8 @@ def safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               exempt_when=lambda: not current_app.config["RATE_LIMITS_ON"])
 def login():
     error = None
     if request.method == "POST":

@@ -4,6 +4,7 @@ Every command is documented in the README (a test checks it); errors become
 ``click.ClickException`` with the same message a web user would get.
 """
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def users_create(email, role, services, password_stdin):
     db = get_db()
     require_schema(db)
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with as_click_errors():

@@ -39,7 +39,7 @@ SETTINGS = [
             "Most reports the map API returns as points; above it, it returns clusters."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "Most staff login attempts per client address (Flask-Limiter syntax)."),
-    Setting("RATELIMIT_ENABLED", True, "Turns rate limiting on or off."),
+    Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),
     Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
 ]
 

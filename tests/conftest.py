@@ -17,7 +17,7 @@ def app(tmp_path):
         "TESTING": True,
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
+        "RATE_LIMITS_ON": False,
         "DATABASE": str(tmp_path / "test.sqlite3"),
         "PHOTO_DIR": str(tmp_path / "photos"),
     })
@@ -123,3 +123,14 @@ def demo_server(tmp_path_factory):
         load_demo(get_db())
     with LiveServer(app) as server:
         yield server
+
+
+DEMO_DISPATCHER = ("lights@demo.example", "street lights password")
+
+
+@pytest.fixture(scope="session")
+def demo_dispatcher(demo_server):
+    """A dispatcher of the demo city's street-lighting service."""
+    with demo_server.app.app_context():
+        create_staff_user(get_db(), *DEMO_DISPATCHER, "dispatcher", ["street-lighting"])
+    return DEMO_DISPATCHER

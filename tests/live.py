@@ -21,6 +21,7 @@ def closing(app):
 
 class LiveServer:
     def __init__(self, app):
+        self.app = app
         self._server = make_server("127.0.0.1", 0, closing(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -33,3 +34,13 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def submit_report(page, **fields):
+    """Post the resident form from a browser page, CSRF token included; return the report URL."""
+    page.goto("/report/new")
+    token = page.get_attribute("input[name=csrf_token]", "value")
+    response = page.request.post("/report/new", multipart={**fields, "csrf_token": token},
+                                 max_redirects=0)
+    assert response.status == 303, response.text()
+    return response.headers["location"]

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.live import submit_report
+
 pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
 TILE_HOST = "tiles.invalid"
@@ -44,19 +46,9 @@ def wait_for_status(page, condition):
     page.wait_for_function(f"document.getElementById('map-status').textContent{condition}")
 
 
-def submit_hostile_report(page):
-    page.goto("/report/new")
-    token = page.get_attribute("input[name=csrf_token]", "value")
-    response = page.request.post("/report/new", multipart={
-        "lon": str(SPOT[0]), "lat": str(SPOT[1]), "category": "graffiti",
-        "description": XSS, "csrf_token": token,
-    }, max_redirects=0)
-    assert response.status == 303
-    return response.headers["location"]
-
-
 def test_map_shows_reports_and_escaped_popup_links_to_report(desktop):
-    report_url = submit_hostile_report(desktop)
+    report_url = submit_report(desktop, lon=str(SPOT[0]), lat=str(SPOT[1]), category="graffiti",
+                               description=XSS)
     desktop.goto("/map")
     wait_for_status(desktop, ".includes('in this view')")
     assert desktop.locator(".marker-cluster, path.leaflet-interactive").count() > 0
