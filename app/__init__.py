@@ -37,8 +37,8 @@ def create_app(test_config=None):
     handlers.register(app)
     cli.register(app)
 
-    from app import auth, dispatch, reports
+    from app import auth, dispatch, open311, reports
 
-    for blueprint in (reports.bp, auth.bp, dispatch.bp):
+    for blueprint in (reports.bp, auth.bp, dispatch.bp, open311.bp):
         app.register_blueprint(blueprint)
     return app

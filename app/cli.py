@@ -4,6 +4,7 @@ Every command is documented in the README (a test checks it); errors become
 ``click.ClickException`` with the same message a web user would get.
 """
 
+import secrets
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +17,8 @@ from app.areas import load_boundary_file, reroute_reports
 from app.db import get_db, get_router
 from app.demo import load_demo
 from app.errors import AppError
+from app.storage import apikeys, pending_migrations, upgrade
 from app.storage import areas as area_rows
-from app.storage import pending_migrations, upgrade
 from geo.errors import GeoError
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -25,6 +26,7 @@ demo_cli = AppGroup("demo", help="The demo city.")
 areas_cli = AppGroup("areas", help="Service areas and boundary versions.")
 reports_cli = AppGroup("reports", help="Stored reports.")
 users_cli = AppGroup("users", help="Staff accounts.")
+apikeys_cli = AppGroup("apikeys", help="Open311 API keys.")
 
 
 @contextmanager
@@ -131,6 +133,30 @@ def users_create(email, role, services, password_stdin):
     click.echo(f"Created {role} {email}" + (f" for {', '.join(services)}." if services else "."))
 
 
+@apikeys_cli.command("create")
+@click.argument("name")
+def apikeys_create(name):
+    """Create an Open311 API key for NAME and print it (it is shown only once)."""
+    db = get_db()
+    require_schema(db)
+    if apikeys.key_named(db, name):
+        raise click.ClickException(f"There is already a key named {name!r}.")
+    key = secrets.token_urlsafe(24)
+    apikeys.create_key(db, name, key)
+    click.echo(key)
+
+
+@apikeys_cli.command("revoke")
+@click.argument("name")
+def apikeys_revoke(name):
+    """Revoke the Open311 API key named NAME."""
+    db = get_db()
+    require_schema(db)
+    if not apikeys.revoke_key(db, name):
+        raise click.ClickException(f"There is no active key named {name!r}.")
+    click.echo(f"Revoked {name}.")
+
+
 def register(app):
-    for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli):
+    for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli):
         app.cli.add_command(group)

@@ -40,6 +40,12 @@ SETTINGS = [
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "Most staff login attempts per client address (Flask-Limiter syntax)."),
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),
+    Setting("OPEN311_JURISDICTION", "city.example",
+            "Open311 jurisdiction_id; requests naming another one get 404."),
+    Setting("OPEN311_CONTACT", "311 team, 311@city.example",
+            "Contact shown in the Open311 discovery document."),
+    Setting("OPEN311_KEY_SERVICE", "Ask the 311 team for an API key.",
+            "How to get an Open311 API key, shown in the discovery document."),
     Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
 ]
 

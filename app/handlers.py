@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
+from app.open311.formats import error_response
 
 FRIENDLY = {
     400: "The request could not be understood.",
@@ -21,6 +22,9 @@ def wants_json():
 
 
 def render_error(status, message):
+    if request.path.startswith("/open311/"):
+        fmt = "xml" if request.path.endswith(".xml") else "json"
+        return error_response(400 if status == 422 else status, message, fmt)
     if wants_json():
         return jsonify({"error": {"status": status, "message": message}}), status
     return render_template("error.html", status=status, message=message), status

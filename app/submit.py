@@ -5,7 +5,9 @@ channel gets the same rules and the same errors.
 """
 
 import re
+import secrets
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from app.errors import NotCovered, ValidationError
 from app.photos import prepare_photo
@@ -17,6 +19,7 @@ from geo.errors import InvalidCoordinates, OutsideServiceArea
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
+URL_MAX_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Submission:
     reporter_email: str | None = None
     show_name: bool = False
     photos: list = field(default_factory=list)
+    media_url: str | None = None
     source: str = "web"
 
 
@@ -54,6 +58,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
     category = _category(db, submission.category)
     description = _description(submission.description, limits)
     name, email = _contact(submission)
+    media_url = _media_url(submission.media_url)
     if len(submission.photos) > limits.max_photos:
         raise ValidationError(f"You can attach at most {limits.max_photos} photos.")
     match = _route(router, lon, lat, category)
@@ -73,6 +78,8 @@ def submit_report(db, router, store, submission, limits=Limits()):
         "reporter_email": email,
         "show_name": bool(submission.show_name and name),
         "source": submission.source,
+        "media_url": media_url,
+        "token": secrets.token_urlsafe(18),
     }
     return _store(db, store, report, photos)
 
@@ -113,6 +120,15 @@ def _contact(submission):
     if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
         raise ValidationError(f"{email!r} is not a valid e-mail address.")
     return name, email
+
+
+def _media_url(url):
+    """A photo link sent by another system: kept as a link, never fetched."""
+    url = (url or "").strip() or None
+    if url and (len(url) > URL_MAX_LENGTH or urlsplit(url).scheme not in ("http", "https")
+                or not urlsplit(url).netloc):
+        raise ValidationError(f"media_url must be an http or https address; got {url[:100]!r}.")
+    return url
 
 
 def _route(router, lon, lat, category):

@@ -68,7 +68,7 @@ def test_every_setting_is_documented(setting):
 def cli_commands():
     app = create_app({"TESTING": True})
     for group_name, group in app.cli.commands.items():
-        if group_name in {"db", "demo", "areas", "reports", "users"}:
+        if group_name in {"db", "demo", "areas", "reports", "users", "apikeys"}:
             for command_name in group.commands:
                 yield f"{group_name} {command_name}"
 

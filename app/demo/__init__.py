@@ -36,10 +36,10 @@ CATEGORIES = {
 }
 SERVICES = [
     ("sanitation", "LA Sanitation",
-     ["bulky-items", "illegal-dumping", "appliances", "e-waste", "dead-animal"]),
-    ("beautification", "Office of Community Beautification", ["graffiti"]),
-    ("street-lighting", "Bureau of Street Lighting", ["streetlight"]),
-    ("street-services", "Bureau of Street Services", ["pothole", "sidewalk"]),
+     ["bulky-items", "illegal-dumping", "appliances", "e-waste", "dead-animal"], 3),
+    ("beautification", "Office of Community Beautification", ["graffiti"], 3),
+    ("street-lighting", "Bureau of Street Lighting", ["streetlight"], 7),
+    ("street-services", "Bureau of Street Services", ["pothole", "sidewalk"], 14),
 ]
 REQUEST_TYPES = {
     "Bulky Items": "bulky-items",
@@ -66,8 +66,9 @@ def load_demo(db):
     for code, name in CATEGORIES.items():
         catalog.ensure_category(db, code, name)
     new_layers = 0
-    for code, name, categories in SERVICES:
+    for code, name, categories, target_days in SERVICES:
         catalog.ensure_service(db, code, name)
+        catalog.set_service_target(db, code, target_days)
         if f"demo-{code}" not in layers:
             load_boundary_file(db, DISTRICTS, categories, service=code, layer=f"demo-{code}")
             new_layers += 1

@@ -4,6 +4,7 @@ Views and services call these functions and never write SQL, so another engine c
 behind the same names.
 """
 
+import math
 import sqlite3
 from datetime import UTC, datetime
 
@@ -21,7 +22,19 @@ def open_database(path):
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
+    db.register_function(distance_m, deterministic=True)
     return db
+
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(lon1, lat1, lon2, lat2):
+    """Great-circle distance in metres (haversine), usable in SQL as distance_m(...)."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (lon1, lat1, lon2, lat2))
+    a = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def upgrade(db):

@@ -37,7 +37,23 @@ def categories_by_code(db, codes):
 
 
 def all_categories(db):
-    return list(db.query("SELECT id, code, name FROM categories ORDER BY name"))
+    return list(db.query("SELECT id, code, name, description FROM categories ORDER BY name"))
+
+
+def category_groups(db):
+    """For each category, the names of the services handling it somewhere (comma separated)."""
+    return dict(db.execute("""
+        SELECT c.code, group_concat(DISTINCT s.name)
+        FROM categories c
+        JOIN service_area_categories ac ON ac.category_id = c.id
+        JOIN service_areas a ON a.id = ac.area_id AND a.retired_version_id IS NULL
+        JOIN services s ON s.id = a.service_id
+        GROUP BY c.code
+    """))
+
+
+def set_service_target(db, code, target_days):
+    db.execute("UPDATE services SET target_days = ? WHERE code = ?", [target_days, code])
 
 
 def all_services(db):

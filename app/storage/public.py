@@ -12,8 +12,10 @@ PUBLIC_COLUMNS = """
     CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
     c.code AS category_code, c.name AS category, s.code AS service_code, s.name AS service,
     (SELECT p.thumb_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
-     ORDER BY p.position LIMIT 1)
-        AS thumb_name
+     ORDER BY p.position LIMIT 1) AS thumb_name,
+    (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
+     ORDER BY p.position LIMIT 1) AS photo_name,
+    r.media_url, s.target_days
 """
 JOINS = """
     JOIN categories c ON c.id = r.category_id
@@ -35,6 +37,8 @@ class ReportQuery:
     services: tuple = ()
     since: str | None = None
     until: str | None = None
+    ids: tuple = ()
+    near: tuple | None = None  # (lon, lat, radius in metres)
 
     @property
     def has_dates(self):
@@ -63,6 +67,12 @@ def _where(query):
         clauses.append(_in_list("c.code", query.categories, params))
     if query.services:
         clauses.append(_in_list("s.code", query.services, params))
+    if query.ids:
+        clauses.append(_in_list("r.id", query.ids, params))
+    if query.near is not None:
+        lon, lat, radius = query.near
+        clauses.append("distance_m(r.lon, r.lat, ?, ?) <= ?")
+        params += [lon, lat, radius]
     if query.since is not None:
         clauses.append("r.created_at >= ?")
         params.append(query.since)
@@ -159,3 +169,16 @@ def clusters_from_rows(db, query, size):
 
 def known_codes(db, table):
     return {row[0] for row in db.execute(f"SELECT code FROM [{table}]")}
+
+
+def latest_public_notes(db, report_ids):
+    """The newest public note of each report that has one: {report id: note}."""
+    if not report_ids:
+        return {}
+    params = list(report_ids)
+    return dict(db.execute(f"""
+        SELECT e.report_id, e.public_note FROM report_events e
+        WHERE e.report_id IN ({','.join('?' * len(params))}) AND e.public_note IS NOT NULL
+          AND e.id = (SELECT max(id) FROM report_events x
+                      WHERE x.report_id = e.report_id AND x.public_note IS NOT NULL)
+    """, params))

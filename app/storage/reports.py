@@ -139,6 +139,10 @@ def recent_reports(db, limit):
     """, [limit]))
 
 
+def report_token(db, report_id):
+    return db.execute("SELECT token FROM reports WHERE id = ?", [report_id]).fetchone()[0]
+
+
 def routing_rows(db):
     """Every report's position, category and current routing, for re-routing in bulk."""
     return list(db.query("""

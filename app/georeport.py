@@ -1,0 +1,197 @@
+"""Open311 GeoReport v2 in terms of our reports: search parameters, and request records.
+
+No Flask here: the blueprint in ``app.open311`` parses the URL, calls these and renders
+the result as JSON or XML.
+"""
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from app.errors import ValidationError
+from app.public import parse_bbox
+from app.statuses import OPEN_STATUSES, STATUSES
+from app.storage import public as rows
+from app.storage.public import ReportQuery
+
+MAX_WINDOW = timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+MAX_RADIUS_M = 50_000
+METRES_PER_DEGREE_LAT = 111_320.0
+CLOSED_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
+#: FixMyStreet's words for our statuses, in servicerequestupdates.
+FMS_STATUS = {
+    "new": "OPEN", "acknowledged": "INVESTIGATING", "in_progress": "IN_PROGRESS",
+    "fixed": "FIXED", "closed": "CLOSED", "duplicate": "DUPLICATE",
+    "rejected": "NOT_COUNCILS_RESPONSIBILITY",
+}
+
+
+def open_or_closed(status):
+    return "open" if status in OPEN_STATUSES else "closed"
+
+
+def parse_datetime(text, name):
+    """A W3C date-time (or a date) as an aware UTC datetime; naive ones are taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"{name} {text!r} is not a W3C date-time like 2024-05-31T12:00:00Z.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def date_window(start_text, end_text, now=None):
+    """The search window: at most 90 days, the last 90 days when none is given."""
+    now = now or datetime.now(UTC)
+    start = parse_datetime(start_text, "start_date") if start_text else None
+    end = parse_datetime(end_text, "end_date") if end_text else None
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - MAX_WINDOW
+    if end is None:
+        end = start + MAX_WINDOW
+    if end < start:
+        raise ValidationError("end_date is before start_date.")
+    if end - start > MAX_WINDOW:
+        raise ValidationError("start_date and end_date may not span more than 90 days.")
+    return start, end
+
+
+def search(args, db):
+    """(ReportQuery, page, page_size) from the GET requests parameters."""
+    page = _positive_int(args.get("page"), "page", 1, None)
+    page_size = _positive_int(args.get("page_size"), "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    ids = args.get("service_request_id")
+    if ids:
+        return ReportQuery(ids=_ids(ids)), page, page_size
+    start, end = date_window(args.get("start_date"), args.get("end_date"))
+    query = ReportQuery(
+        statuses=_statuses(args.get("status")),
+        categories=_service_codes(args.get("service_code"), db),
+        since=start.isoformat(timespec="seconds"),
+        until=(end + timedelta(seconds=1)).isoformat(timespec="seconds"),
+        bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
+    )
+    return _near(query, args), page, page_size
+
+
+def _positive_int(text, name, default, maximum):
+    if text in (None, ""):
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValidationError(f"{name} must be a whole number.") from None
+    if value < 1 or (maximum is not None and value > maximum):
+        limit = f" and at most {maximum}" if maximum else ""
+        raise ValidationError(f"{name} must be at least 1{limit}.")
+    return value
+
+
+def _ids(text):
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValidationError("service_request_id must be numbers separated by commas.") from None
+
+
+def _statuses(text):
+    if not text:
+        return ()
+    chosen = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = chosen - {"open", "closed"}
+    if unknown:
+        raise ValidationError(f"status must be open or closed, not {', '.join(sorted(unknown))}.")
+    return (OPEN_STATUSES if "open" in chosen else ()) + (
+        CLOSED_STATUSES if "closed" in chosen else ())
+
+
+def _service_codes(text, db):
+    if not text:
+        return ()
+    codes = tuple(c.strip() for c in text.split(",") if c.strip())
+    unknown = [c for c in codes if c not in rows.known_codes(db, "categories")]
+    if unknown:
+        raise ValidationError(f"Unknown service_code: {', '.join(unknown)}.")
+    return codes
+
+
+def _near(query, args):
+    """lat/long/radius (metres): an exact distance filter inside a bbox the R*Tree can use."""
+    if not args.get("lat") and not args.get("long"):
+        return query
+    try:
+        lat, lon = float(args.get("lat", "")), float(args.get("long", ""))
+        radius = float(args.get("radius") or 1000)
+    except ValueError:
+        raise ValidationError("lat, long and radius must be numbers.") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not 0 < radius <= MAX_RADIUS_M:
+        raise ValidationError(f"lat/long must be a position and radius 1 to {MAX_RADIUS_M} m.")
+    dlat = radius / METRES_PER_DEGREE_LAT
+    dlon = radius / (METRES_PER_DEGREE_LAT * max(0.01, abs(_cos_degrees(lat))))
+    bbox = (max(-180, lon - dlon), max(-90, lat - dlat), min(180, lon + dlon), min(90, lat + dlat))
+    return ReportQuery(**{**query.__dict__, "bbox": bbox, "near": (lon, lat, radius)})
+
+
+def _cos_degrees(value):
+    return math.cos(math.radians(value))
+
+
+def service_record(category, group):
+    return {
+        "service_code": category["code"],
+        "service_name": category["name"],
+        "description": category.get("description") or category["name"],
+        "metadata": False,
+        "type": "realtime",
+        "keywords": category["code"].replace("-", ","),
+        "group": group,
+    }
+
+
+def request_record(row, links, notes, history=None):
+    """One report as an Open311 request (ids as strings, W3C times with an offset)."""
+    detailed = STATUSES.get(row["status"], row["status"])
+    note = notes.get(row["id"])
+    record = {
+        "service_request_id": str(row["id"]),
+        "status": open_or_closed(row["status"]),
+        "status_notes": f"{detailed}: {note}" if note else detailed,
+        "service_name": row["category"],
+        "service_code": row["category_code"],
+        "description": row["description"],
+        "agency_responsible": row["service"],
+        "service_notice": "",
+        "requested_datetime": row["created_at"],
+        "updated_datetime": row["updated_at"],
+        "expected_datetime": _expected(row),
+        "address": "",
+        "lat": row["lat"],
+        "long": row["lon"],
+        "media_url": links.photo(row["photo_name"]) if row["photo_name"] else row["media_url"],
+    }
+    if history is not None:
+        record["extended_attributes"] = {"detailed_status": row["status"], "history": history}
+    return record
+
+
+def _expected(row):
+    if not row["target_days"] or row["status"] not in OPEN_STATUSES:
+        return None
+    created = datetime.fromisoformat(row["created_at"])
+    return (created + timedelta(days=row["target_days"])).isoformat(timespec="seconds")
+
+
+def update_record(event, links):
+    """One status change in FixMyStreet's servicerequestupdates shape."""
+    return {
+        "update_id": str(event["id"]),
+        "service_request_id": str(event["report_id"]),
+        "status": FMS_STATUS.get(event["to_status"], "OPEN"),
+        "updated_datetime": event["at"],
+        "description": event["public_note"] or "",
+        "media_url": "",
+    }

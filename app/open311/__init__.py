@@ -1,0 +1,158 @@
+"""Open311 GeoReport v2 under /open311/v2/, in JSON and XML.
+
+POST requests go through ``submit_report``, the web form's own code path, so they get the
+same validation, routing and single transaction; errors come back as the spec's list.
+"""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from app import georeport
+from app.db import get_db, get_photo_store, get_router
+from app.errors import AppError, NotFound
+from app.extensions import csrf
+from app.open311.formats import render
+from app.open311.openapi import openapi_document
+from app.storage import apikeys, catalog
+from app.storage import public as public_rows
+from app.storage import reports as report_rows
+from app.submit import Limits, Submission, submit_report
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+csrf.exempt(bp)
+FORMAT = "<any(json, xml):fmt>"
+CHANGESET = "2026-11-22T00:00:00+00:00"
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class Links:
+    def __init__(self):
+        self._photo = url_for("reports.photo", name="x", _external=True)[:-1]
+
+    def photo(self, name):
+        return f"{self._photo}{name}"
+
+
+@bp.before_request
+def check_jurisdiction():
+    jurisdiction = request.values.get("jurisdiction_id")
+    if jurisdiction and jurisdiction != current_app.config["OPEN311_JURISDICTION"]:
+        raise NotFound(f"Unknown jurisdiction_id {jurisdiction!r}.")
+
+
+@bp.get(f"/discovery.{FORMAT}")
+def discovery(fmt):
+    return render({
+        "changeset": CHANGESET,
+        "contact": current_app.config["OPEN311_CONTACT"],
+        "key_service": current_app.config["OPEN311_KEY_SERVICE"],
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": url_for("open311.services", fmt="json", _external=True).rsplit("/", 1)[0],
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }],
+    }, fmt, "discovery")
+
+
+def service_records(db):
+    groups = catalog.category_groups(db)
+    return [georeport.service_record(c, groups.get(c["code"], "")) for c in
+            catalog.all_categories(db)]
+
+
+@bp.get(f"/services.{FORMAT}")
+def services(fmt):
+    return render(service_records(get_db()), fmt, "services")
+
+
+@bp.get(f"/services/<service_code>.{FORMAT}")
+def service_definition(service_code, fmt):
+    if catalog.category_by_code(get_db(), service_code) is None:
+        raise NotFound(f"There is no service_code {service_code!r}.")
+    return render({"service_code": service_code, "attributes": []}, fmt, "service_definition")
+
+
+def request_records(db, found, extensions):
+    notes = public_rows.latest_public_notes(db, [r["id"] for r in found])
+    links = Links()
+    return [georeport.request_record(
+        row, links, notes,
+        history=[dict(e) for e in report_rows.public_events(db, row["id"])] if extensions else None,
+    ) for row in found]
+
+
+def wants_extensions():
+    return request.args.get("extensions", "").lower() == "true"
+
+
+@bp.get(f"/requests.{FORMAT}")
+def search_requests(fmt):
+    db = get_db()
+    query, page, page_size = georeport.search(request.args, db)
+    found = public_rows.reports_page(db, query, (page - 1) * page_size, page_size)
+    return render(request_records(db, found, wants_extensions()), fmt, "service_requests")
+
+
+@bp.get(f"/requests/<int:service_request_id>.{FORMAT}")
+def get_request(service_request_id, fmt):
+    db = get_db()
+    found = public_rows.reports_page(db, public_rows.ReportQuery(ids=(service_request_id,)), 0, 1)
+    if not found:
+        raise NotFound(f"There is no service request {service_request_id}.")
+    return render(request_records(db, found, wants_extensions()), fmt, "service_requests")
+
+
+@bp.post(f"/requests.{FORMAT}")
+def create_request(fmt):
+    db = get_db()
+    key = request.values.get("api_key")
+    if not key or not apikeys.key_is_valid(db, key):
+        raise Forbidden("A valid api_key is required to create a service request.")
+    form = request.form
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p)
+    config = current_app.config
+    submission = Submission(
+        lon=form.get("long"), lat=form.get("lat"), category=form.get("service_code"),
+        description=form.get("description"), reporter_name=name or None,
+        reporter_email=form.get("email"), photos=[f.read() for f in request.files.getlist("media")],
+        media_url=form.get("media_url"), source="open311",
+    )
+    limits = Limits(config["MAX_PHOTOS"], config["MAX_PHOTO_PIXELS"],
+                    config["DESCRIPTION_MAX_LENGTH"])
+    report_id = submit_report(db, get_router(), get_photo_store(), submission, limits)
+    token = report_rows.report_token(db, report_id)
+    return render([{"service_request_id": str(report_id), "token": token,
+                    "service_notice": ""}], fmt, "service_requests")
+
+
+@bp.get(f"/tokens/<token>.{FORMAT}")
+def token_lookup(token, fmt):
+    report_id = apikeys.report_for_token(get_db(), token)
+    if report_id is None:
+        raise NotFound("There is no service request for this token.")
+    return render([{"service_request_id": str(report_id), "token": token}], fmt,
+                  "service_requests")
+
+
+@bp.get(f"/servicerequestupdates.{FORMAT}")
+def request_updates(fmt):
+    start, end = georeport.date_window(request.args.get("start_date"),
+                                       request.args.get("end_date"))
+    events = apikeys.status_updates(get_db(), start.isoformat(), end.isoformat(),
+                                    georeport.MAX_PAGE_SIZE)
+    links = Links()
+    return render([georeport.update_record(e, links) for e in events], fmt,
+                  "service_request_updates")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(url_for("open311.services", fmt="json",
+                                            _external=True).rsplit("/", 1)[0],
+                                    datetime.now(UTC).year))

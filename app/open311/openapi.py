@@ -1,0 +1,165 @@
+"""The OpenAPI 3 document of the Open311 JSON API, served at /open311/v2/openapi.json."""
+
+
+def _string(**extra):
+    return {"type": "string", **extra}
+
+
+NULLABLE_STRING = {"type": "string", "nullable": True}
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["code", "description"],
+              "properties": {"code": {"type": "integer"}, "description": _string()}},
+    "Errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
+    "Service": {
+        "type": "object",
+        "required": ["service_code", "service_name", "metadata", "type"],
+        "properties": {
+            "service_code": _string(), "service_name": _string(), "description": _string(),
+            "metadata": {"type": "boolean"},
+            "type": _string(enum=["realtime", "batch", "blackbox"]),
+            "keywords": _string(), "group": _string(),
+        },
+    },
+    "ServiceDefinition": {
+        "type": "object", "required": ["service_code", "attributes"],
+        "properties": {"service_code": _string(),
+                       "attributes": {"type": "array", "items": {"type": "object"}}},
+    },
+    "Request": {
+        "type": "object",
+        "required": ["service_request_id", "status", "service_code", "requested_datetime",
+                     "lat", "long"],
+        "properties": {
+            "service_request_id": _string(),
+            "status": _string(enum=["open", "closed"]),
+            "status_notes": _string(), "service_name": _string(), "service_code": _string(),
+            "description": _string(), "agency_responsible": _string(),
+            "service_notice": _string(),
+            "requested_datetime": _string(format="date-time"),
+            "updated_datetime": _string(format="date-time"),
+            "expected_datetime": {**NULLABLE_STRING, "format": "date-time"},
+            "address": _string(), "lat": {"type": "number"}, "long": {"type": "number"},
+            "media_url": NULLABLE_STRING,
+            "extended_attributes": {"type": "object"},
+        },
+    },
+    "Created": {
+        "type": "object", "required": ["service_request_id", "token"],
+        "properties": {"service_request_id": _string(), "token": _string(),
+                       "service_notice": _string()},
+    },
+    "Update": {
+        "type": "object",
+        "required": ["update_id", "service_request_id", "status", "updated_datetime"],
+        "properties": {"update_id": _string(), "service_request_id": _string(),
+                       "status": _string(), "updated_datetime": _string(format="date-time"),
+                       "description": _string(), "media_url": _string()},
+    },
+    "Discovery": {"type": "object", "required": ["changeset", "endpoints"],
+                  "properties": {"changeset": _string(), "contact": _string(),
+                                 "key_service": _string(),
+                                 "endpoints": {"type": "array", "items": {"type": "object"}}}},
+}
+
+
+def _query(name, description, **schema):
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+JURISDICTION = _query("jurisdiction_id", "Optional; another jurisdiction gets 404.")
+
+
+def _array_of(schema):
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}}
+
+
+def _responses(schema, *errors):
+    responses = {"200": {"description": "OK",
+                         "content": {"application/json": {"schema": schema}}}}
+    for code in ("404", *errors):
+        responses[code] = {"description": "Error list",
+                           "content": {"application/json": {
+                               "schema": {"$ref": "#/components/schemas/Errors"}}}}
+    return responses
+
+
+def _get(summary, schema, parameters=(), errors=("400",)):
+    return {"get": {"summary": summary, "parameters": [JURISDICTION, *parameters],
+                    "responses": _responses(schema, *errors)}}
+
+
+def _path(name, description):
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}
+
+
+SEARCH = [
+    _query("service_request_id", "Comma-separated ids; overrides every other filter."),
+    _query("service_code", "Comma-separated service codes."),
+    _query("start_date", "W3C date-time; the window is at most 90 days."),
+    _query("end_date", "W3C date-time; defaults to the last 90 days."),
+    _query("status", "open, closed or both, comma-separated."),
+    _query("page", "Page number, from 1.", type="integer"),
+    _query("page_size", "Requests per page, 1 to 1000.", type="integer"),
+    _query("bbox", "minlon,minlat,maxlon,maxlat"),
+    _query("lat", "Latitude of a circle's centre.", type="number"),
+    _query("long", "Longitude of a circle's centre.", type="number"),
+    _query("radius", "Circle radius in metres (default 1000, at most 50000).", type="number"),
+    _query("extensions", "true adds the detailed status and the history."),
+]
+POST_FIELDS = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        "api_key": _string(), "service_code": _string(), "lat": {"type": "number"},
+        "long": {"type": "number"}, "description": _string(), "email": _string(),
+        "first_name": _string(), "last_name": _string(), "media_url": _string(),
+        "jurisdiction_id": _string(),
+    },
+}
+
+
+def openapi_document(server_url, year):
+    multipart = {**POST_FIELDS, "properties": {
+        **POST_FIELDS["properties"],
+        "media": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Open311 GeoReport v2", "version": f"2.0-{year}",
+                 "description": "Civic issue reports: services, requests, updates."},
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/discovery.json": _get("Discovery", {"$ref": "#/components/schemas/Discovery"},
+                                    errors=()),
+            "/services.json": _get("Service list", _array_of("Service"), errors=()),
+            "/services/{service_code}.json": _get(
+                "Service definition", {"$ref": "#/components/schemas/ServiceDefinition"},
+                [_path("service_code", "A service code from the service list.")], errors=()),
+            "/requests.json": {
+                **_get("Search service requests", _array_of("Request"), SEARCH),
+                "post": {
+                    "summary": "Create a service request (api_key required)",
+                    "parameters": [_query("api_key", "May also be sent in the body.")],
+                    "requestBody": {"required": True, "content": {
+                        "application/x-www-form-urlencoded": {"schema": POST_FIELDS},
+                        "multipart/form-data": {"schema": multipart},
+                    }},
+                    "responses": _responses(_array_of("Created"), "400", "403", "413"),
+                },
+            },
+            "/requests/{service_request_id}.json": _get(
+                "One service request", _array_of("Request"),
+                [_path("service_request_id", "The request's id."),
+                 _query("extensions", "true adds the detailed status and the history.")]),
+            "/tokens/{token}.json": _get("Service request id for a token",
+                                         _array_of("Created"),
+                                         [_path("token", "The token from POST requests.")],
+                                         errors=()),
+            "/servicerequestupdates.json": _get(
+                "Status updates by date range", _array_of("Update"),
+                [_query("start_date", "W3C date-time."), _query("end_date", "W3C date-time."),
+                 _query("api_key", "Not needed for reading.")]),
+        },
+        "components": {"schemas": SCHEMAS},
+    }
