@@ -22,6 +22,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import high_water_kb  # noqa: E402
 
 from app import create_app, public  # noqa: E402
 from app.areas import build_router  # noqa: E402
@@ -149,11 +152,6 @@ def export_child(folder, kind):
           f"{size / 1e6:.0f}")
 
 
-def high_water_kb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main():

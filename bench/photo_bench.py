@@ -20,6 +20,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import high_water_kb  # noqa: E402
 
 from app.photos import prepare_photo  # noqa: E402
 from tests.factories import gps_exif  # noqa: E402
@@ -88,12 +91,6 @@ def peak_memory_mb(method_name, path):
     return float(output.strip())
 
 
-def high_water_kb():
-    """This process's peak RSS (Linux VmHWM; unlike ru_maxrss it is not inherited on exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def memory_child(method_name, path):

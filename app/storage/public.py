@@ -50,6 +50,16 @@ def _in_list(column, values, params):
     return f"{column} IN ({','.join('?' * len(values))})"
 
 
+def _status_category_service(query, status_column, params):
+    """The filters that reports and pre-aggregated cells share (categories c, services s)."""
+    clauses = []
+    for column, values in ((status_column, query.statuses), ("c.code", query.categories),
+                           ("s.code", query.services)):
+        if values:
+            clauses.append(_in_list(column, values, params))
+    return clauses
+
+
 def _where(query):
     """The FROM and WHERE clauses of a query, and their parameters."""
     params, clauses = [], ["NOT r.hidden"]
@@ -61,12 +71,7 @@ def _where(query):
         clauses += ["t.max_lon >= ?", "t.min_lon <= ?", "t.max_lat >= ?", "t.min_lat <= ?",
                     "r.lon BETWEEN ? AND ?", "r.lat BETWEEN ? AND ?"]
         params += [min_lon, max_lon, min_lat, max_lat, min_lon, max_lon, min_lat, max_lat]
-    if query.statuses:
-        clauses.append(_in_list("r.status", query.statuses, params))
-    if query.categories:
-        clauses.append(_in_list("c.code", query.categories, params))
-    if query.services:
-        clauses.append(_in_list("s.code", query.services, params))
+    clauses += _status_category_service(query, "r.status", params)
     if query.ids:
         clauses.append(_in_list("r.id", query.ids, params))
     if query.near is not None:
@@ -139,13 +144,8 @@ def clusters_from_cells(db, query, level, size):
     min_lon, min_lat, max_lon, max_lat = query.bbox
     params = [level, int((min_lon + 180) // size), int((max_lon + 180) // size),
               int((min_lat + 90) // size), int((max_lat + 90) // size)]
-    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?"]
-    if query.statuses:
-        clauses.append(_in_list("k.status", query.statuses, params))
-    if query.categories:
-        clauses.append(_in_list("c.code", query.categories, params))
-    if query.services:
-        clauses.append(_in_list("s.code", query.services, params))
+    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?",
+               *_status_category_service(query, "k.status", params)]
     return list(db.query(f"""
         SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
                sum(k.sum_lat) / sum(k.n) AS lat
