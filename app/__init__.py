@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import assets, cli, config, handlers
+from app import assets, cli, config, handlers, security
 from app.areas import RouterCache
 from app.auth import login_manager
 from app.db import close_db
@@ -24,7 +24,11 @@ def create_app(test_config=None):
     )
     app.config.from_mapping(config.defaults())
     app.config.update(config.from_environment() if test_config is None else test_config)
+    security.check_production_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.jinja_env.globals["csp_nonce"] = security.csp_nonce
+    app.after_request(lambda response: security.add_security_headers(
+        response, app.config["TILE_URL"]))
 
     app.extensions["router_cache"] = RouterCache()
     app.teardown_appcontext(close_db)

@@ -13,7 +13,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.security import check_password_hash
 
 from app.db import get_db
-from app.extensions import limiter
+from app.extensions import limiter, limits_off
 from app.storage import staff as staff_rows
 
 bp = Blueprint("auth", __name__)
@@ -90,7 +90,7 @@ def safe_next(target):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               exempt_when=lambda: not current_app.config["RATE_LIMITS_ON"])
+               exempt_when=limits_off)
 def login():
     error = None
     if request.method == "POST":

@@ -20,7 +20,11 @@ class Setting:
 
 
 SETTINGS = [
+    Setting("ENV_NAME", "development",
+            "development or production; production refuses the development secret key."),
     Setting("SECRET_KEY", "dev", "Signs session cookies; set a long random value in production."),
+    Setting("SESSION_COOKIE_SECURE", False,
+            "Send cookies over HTTPS only; turn on when the site is served over HTTPS."),
     Setting("DATABASE", "civic.sqlite3", "SQLite file, relative to the instance folder."),
     Setting("PHOTO_DIR", "photos", "Folder for stored photos, relative to the instance folder."),
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
@@ -37,6 +41,8 @@ SETTINGS = [
             "Attribution shown on the map for the tiles."),
     Setting("MAP_POINT_LIMIT", 2000,
             "Most reports the map API returns as points; above it, it returns clusters."),
+    Setting("REPORT_RATE_LIMIT", "30 per hour",
+            "Most new reports per client address, web form and Open311 together."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "Most staff login attempts per client address (Flask-Limiter syntax)."),
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),

@@ -1,8 +1,20 @@
 """Flask extensions created once and bound to the app in ``create_app``."""
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address, storage_uri="memory://")
+
+
+def limits_off():
+    return not current_app.config["RATE_LIMITS_ON"]
+
+
+#: One budget of new reports per client address, shared by the web form and Open311.
+report_creation_limit = limiter.shared_limit(
+    lambda: current_app.config["REPORT_RATE_LIMIT"], scope="report-creation",
+    exempt_when=limits_off,
+)

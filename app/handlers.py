@@ -10,7 +10,7 @@ from app.open311.formats import error_response
 FRIENDLY = {
     400: "The request could not be understood.",
     403: "You are not allowed to see or change this.",
-    429: "Too many attempts: wait a minute and try again.",
+    429: "Too many requests from your connection: wait a while and try again.",
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
     413: "The upload is too large: photos may total at most {limit} MB.",

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.factories import gps_exif, jpeg_bytes
 
@@ -32,7 +33,12 @@ def phone(browser, demo_server):
             route.abort()
 
     page.route("**/*", record)
+    page.script_errors = []
+    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+    page.on("console", lambda m: page.script_errors.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text else None)
     yield page
+    assert page.script_errors == []
     context.close()
 
 
@@ -46,9 +52,7 @@ def test_resident_reports_a_pothole_with_a_photo(phone, tmp_path):
 
     phone.goto("/report/new")
     phone.get_by_role("button", name="Use my location").click()
-    phone.wait_for_function(
-        "document.getElementById('location-status').textContent.includes('handled here')"
-    )
+    expect(phone.locator("#location-status")).to_contain_text("handled here")
     assert phone.input_value("#lat").startswith("34.0537")
     assert phone.evaluate(f"window['{map_name(phone)}'].getZoom()") >= 16
     phone.select_option("#category", "pothole")
@@ -79,7 +83,7 @@ def test_photo_position_is_proposed_when_no_pin(phone, tmp_path):
     photo.write_bytes(jpeg_bytes(exif=gps_exif(-118.30, 34.10)))
     phone.goto("/report/new")
     phone.set_input_files("#photos", str(photo))
-    phone.wait_for_function("document.getElementById('lon').value !== ''")
+    expect(phone.locator("#lon")).not_to_have_value("")
     assert float(phone.input_value("#lon")) == pytest.approx(-118.30, abs=1e-4)
     assert float(phone.input_value("#lat")) == pytest.approx(34.10, abs=1e-4)
     assert "where your photo was taken" in phone.text_content("#location-status")

@@ -77,3 +77,34 @@ def test_photo_position_api_stores_nothing(client, snapshot):
     bad = client.post("/api/photo-position", data={"photos": [(io.BytesIO(b"nope"), "x.jpg")]},
                       content_type="multipart/form-data")
     assert bad.status_code == 400 and "not an image" in bad.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/", "/report/new", "/map", "/reports", "/api/reports.csv"])
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    response.close()
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "script-src 'self' 'nonce-" in csp and "unsafe-eval" not in csp
+    assert "img-src 'self' data: https://tile.openstreetmap.org" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_inline_scripts_carry_the_responses_nonce(client):
+    response = client.get("/report/new")
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    html = response.get_data(as_text=True)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline and all(f'nonce="{nonce}"' in attributes for attributes in inline)
+
+
+def test_production_refuses_the_development_secret_key(tmp_path):
+    from app import create_app
+    from app.security import InsecureConfiguration
+
+    with pytest.raises(InsecureConfiguration, match="CIVIC_SECRET_KEY"):
+        create_app({"ENV_NAME": "production", "SECRET_KEY": "dev"})
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 40,
+                      "DATABASE": str(tmp_path / "p.sqlite3")})
+    assert app.config["ENV_NAME"] == "production"

@@ -157,3 +157,22 @@ def test_rejected_form_keeps_what_was_typed(client):
     response = post(client, lon="5", lat="5", description="Broken bench <b>here</b>")
     html = response.get_data(as_text=True)
     assert "Broken bench &lt;b&gt;here&lt;/b&gt;" in html
+
+
+def test_report_creation_is_rate_limited_across_web_and_open311(app, client, snapshot):
+    from app.db import get_db
+    from app.storage import apikeys
+
+    app.config.update(RATE_LIMITS_ON=True, REPORT_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        apikeys.create_key(get_db(), "limit", "limit-key-0123456789")
+    assert post(client).status_code == 303
+    assert client.post("/open311/v2/requests.json", data={
+        "api_key": "limit-key-0123456789", "service_code": "pothole", "lat": "0.5",
+        "long": "0.5", "description": "via Open311"}).status_code == 200
+    before = snapshot()
+    refused = post(client)
+    assert refused.status_code == 429 and "wait a while" in refused.get_data(as_text=True)
+    open311 = client.post("/open311/v2/requests.json", data={"api_key": "x"})
+    assert open311.status_code == 429 and open311.get_json()[0]["code"] == 429
+    assert snapshot() == before

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from app import georeport
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotFound
-from app.extensions import csrf
+from app.extensions import csrf, report_creation_limit
 from app.open311.formats import render
 from app.open311.openapi import openapi_document
 from app.storage import apikeys, catalog
@@ -109,6 +109,7 @@ def get_request(service_request_id, fmt):
 
 
 @bp.post(f"/requests.{FORMAT}")
+@report_creation_limit
 def create_request(fmt):
     db = get_db()
     key = request.values.get("api_key")

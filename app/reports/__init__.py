@@ -16,6 +16,7 @@ from flask import (
 from app import assets, maps
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotFound, ValidationError
+from app.extensions import report_creation_limit
 from app.photos import photo_position
 from app.storage import areas as area_rows
 from app.storage import catalog
@@ -53,6 +54,7 @@ def new_report():
 
 
 @bp.post("/report/new")
+@report_creation_limit
 def create_report():
     form = request.form
     submission = Submission(
