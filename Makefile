@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install setup lint bench
+.PHONY: run serve test install setup lint bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; this is " + sys.version.split()[0])'
@@ -26,6 +26,14 @@ setup: install
 
 run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn (gunicorn.conf.py), migrations applied, no demo data; needs
+# CIVIC_SECRET_KEY. Listens on HOST:SERVE_PORT (default 127.0.0.1:8000).
+SERVE_PORT ?= 8000
+serve: install
+	CIVIC_ENV_NAME=production $(FLASK) db upgrade
+	CIVIC_ENV_NAME=production HOST=$(HOST) PORT=$(SERVE_PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
+
 
 test: setup
 	@test -x $(CHROMIUM) || echo "NOTE: Chromium not found at $(CHROMIUM): browser tests will be SKIPPED (apt-get install chromium to run them)."

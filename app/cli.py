@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
+from app import maintenance
 from app.accounts import create_staff_user
 from app.areas import load_boundary_file, reroute_reports
-from app.db import get_db, get_router
+from app.db import database_path, get_db, get_photo_store, get_router
 from app.demo import load_demo
 from app.errors import AppError
 from app.storage import apikeys, pending_migrations, upgrade
@@ -27,6 +29,8 @@ areas_cli = AppGroup("areas", help="Service areas and boundary versions.")
 reports_cli = AppGroup("reports", help="Stored reports.")
 users_cli = AppGroup("users", help="Staff accounts.")
 apikeys_cli = AppGroup("apikeys", help="Open311 API keys.")
+photos_cli = AppGroup("photos", help="Stored photo files.")
+privacy_cli = AppGroup("privacy", help="Reporters' personal data.")
 
 
 @contextmanager
@@ -157,6 +161,65 @@ def apikeys_revoke(name):
     click.echo(f"Revoked {name}.")
 
 
+def instance_paths():
+    return database_path(current_app), get_photo_store().root
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(destination):
+    """Copy the database (online, consistent) and its photos into DESTINATION."""
+    database, photos = instance_paths()
+    with as_click_errors():
+        target, copied = maintenance.backup(database, photos, destination)
+    click.echo(f"Backed up the database to {target} and {copied} photo file(s).")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database.")
+@with_appcontext
+def restore_command(source, force):
+    """Restore a backup folder made by 'backup' into this instance."""
+    database, photos = instance_paths()
+    with as_click_errors():
+        copied = maintenance.restore(source, database, photos, force=force)
+    click.echo(f"Restored the database from {source} and {copied} photo file(s).")
+
+
+@photos_cli.command("gc")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def photos_gc(dry_run):
+    """Remove photo files no report refers to, and abandoned temporary files."""
+    db = get_db()
+    check = maintenance.collect_photo_garbage(db, get_photo_store(), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{len(check.orphans)} orphan photo file(s) {verb}, "
+               f"{len(check.stale_temporary)} stale temporary file(s) {verb}.")
+    if check.missing:
+        click.echo(f"{len(check.missing)} referenced photo file(s) are missing: "
+                   + ", ".join(check.missing[:10]))
+
+
+@privacy_cli.command("erase")
+@click.option("--email", required=True, help="The person's e-mail address.")
+def privacy_erase(email):
+    """Remove a person's e-mail and name from every report (the reports stay, anonymous)."""
+    with as_click_errors():
+        count = maintenance.erase_contact(get_db(), email)
+    click.echo(f"Erased the contact data of {email} from {count} report(s); each is logged.")
+
+
+@privacy_cli.command("retention")
+def privacy_retention():
+    """Anonymise reporter contact data older than CONTACT_RETENTION_MONTHS."""
+    months = current_app.config["CONTACT_RETENTION_MONTHS"]
+    count = maintenance.apply_retention(get_db(), months)
+    click.echo(f"Anonymised {count} report(s) older than {months} month(s).")
+
+
 def register(app):
-    for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli):
+    for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
+                  privacy_cli, backup_command, restore_command):
         app.cli.add_command(group)

@@ -67,10 +67,12 @@ def test_every_setting_is_documented(setting):
 
 def cli_commands():
     app = create_app({"TESTING": True})
-    for group_name, group in app.cli.commands.items():
-        if group_name in {"db", "demo", "areas", "reports", "users", "apikeys"}:
-            for command_name in group.commands:
-                yield f"{group_name} {command_name}"
+    for name, command in app.cli.commands.items():
+        if name in {"backup", "restore"}:
+            yield name
+        elif name in {"db", "demo", "areas", "reports", "users", "apikeys", "photos", "privacy"}:
+            for command_name in command.commands:
+                yield f"{name} {command_name}"
 
 
 @pytest.mark.parametrize("command", list(cli_commands()))

@@ -1,0 +1,137 @@
+"""Keeping a city's data safe: online backup and restore, photo clean-up, privacy erasure.
+
+No Flask here; the CLI passes paths and the open database.
+"""
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import ValidationError
+from app.photos import PhotoStore
+from app.storage import open_database
+from app.storage import privacy as privacy_rows
+from app.storage import reports as report_rows
+
+BACKUP_DATABASE = "civic.sqlite3"
+BACKUP_PHOTOS = "photos"
+STALE_TEMPORARY_SECONDS = 3600
+
+
+def backup(database_path, photo_dir, destination):
+    """Copy the database (SQLite online backup API, consistent while the app runs), then every
+    photo it refers to. Photos are written before their report commits, so all are there."""
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    target = destination / BACKUP_DATABASE
+    if target.exists():
+        raise ValidationError(f"{target} already exists: choose an empty folder.")
+    _copy_database(database_path, target)
+    copy = open_database(target)
+    try:
+        names = report_rows.stored_photo_names(copy)
+    finally:
+        copy.close()
+    copied = _copy_photos(PhotoStore(photo_dir), PhotoStore(destination / BACKUP_PHOTOS), names)
+    return target, copied
+
+
+def restore(source, database_path, photo_dir, force=False):
+    """Put a backup in place of the instance's database and add its photos."""
+    source = Path(source)
+    backup_file = source / BACKUP_DATABASE
+    if not backup_file.is_file():
+        raise ValidationError(f"{source} holds no {BACKUP_DATABASE}: is it a backup folder?")
+    _check_integrity(backup_file)
+    if Path(database_path).exists() and not force:
+        raise ValidationError(f"{database_path} exists: pass --force to replace it.")
+    _copy_database(backup_file, database_path)
+    restored = open_database(database_path)
+    try:
+        names = report_rows.stored_photo_names(restored)
+    finally:
+        restored.close()
+    return _copy_photos(PhotoStore(source / BACKUP_PHOTOS), PhotoStore(photo_dir), names)
+
+
+def _copy_database(source_path, target_path):
+    source = sqlite3.connect(str(source_path))
+    target = sqlite3.connect(str(target_path))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _check_integrity(path):
+    connection = sqlite3.connect(str(path))
+    try:
+        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        connection.close()
+    if result != "ok":
+        raise ValidationError(f"{path} fails SQLite's integrity check: {result}")
+
+
+def _copy_photos(source, target, names):
+    copied = 0
+    for name in sorted(names):
+        path = source.path(name)
+        if not path.is_file():
+            raise ValidationError(f"Photo {name} is referenced but missing from {source.root}.")
+        if not target.path(name).exists():
+            target.write(name, path.read_bytes())
+            copied += 1
+    return copied
+
+
+@dataclass
+class PhotoCheck:
+    orphans: list
+    missing: list
+    stale_temporary: list
+
+
+def check_photos(db, store, now=None):
+    """Files no report refers to, references with no file, and abandoned temporary files."""
+    now = now or time.time()
+    referenced = report_rows.stored_photo_names(db)
+    on_disk = store.names()
+    stale = [p for p in store.root.glob("*/.*.tmp")
+             if now - p.stat().st_mtime > STALE_TEMPORARY_SECONDS] if store.root.exists() else []
+    return PhotoCheck(sorted(on_disk - referenced), sorted(referenced - on_disk), stale)
+
+
+def collect_photo_garbage(db, store, dry_run=False):
+    """Remove orphan and stale temporary files (unless ``dry_run``); return the check."""
+    check = check_photos(db, store)
+    if not dry_run:
+        for name in check.orphans:
+            if not report_rows.photo_is_referenced(db, name):
+                store.remove(name)
+        for path in check.stale_temporary:
+            path.unlink(missing_ok=True)
+    return check
+
+
+def erase_contact(db, email, actor="privacy"):
+    """Remove a person's e-mail and name from every report; the reports stay, anonymous."""
+    email = (email or "").strip()
+    if "@" not in email:
+        raise ValidationError(f"{email!r} is not an e-mail address.")
+    with db.atomic():
+        ids = privacy_rows.reports_with_email(db, email)
+        privacy_rows.anonymise(db, ids, actor, "erasure requested")
+    return len(ids)
+
+
+def apply_retention(db, months, actor="retention"):
+    """Anonymise reporter contact data older than ``months``; return how many reports."""
+    if months <= 0:
+        return 0
+    with db.atomic():
+        ids = privacy_rows.reports_with_contact_before(db, f"-{int(months)} months")
+        privacy_rows.anonymise(db, ids, actor, f"older than {months} months")
+    return len(ids)

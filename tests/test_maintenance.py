@@ -1,0 +1,163 @@
+"""Backup and restore, photo clean-up, privacy erasure and retention, and a privacy sweep of
+every public response."""
+
+import re
+import sqlite3
+import threading
+
+import pytest
+
+from app import create_app
+from app.db import get_db
+from app.storage import row_counts, upgrade
+from tests.factories import jpeg_bytes, make_two_squares
+from tests.test_report_flow import post
+
+SECRET_EMAIL = "private.person@example.org"
+HIDDEN_NAME = "Hidden Reporter Name"
+
+
+def add_with_photo(client, **fields):
+    response = post(client, photos=[("p.jpg", jpeg_bytes(color=(len(fields), 5, 5)))], **fields)
+    assert response.status_code == 303
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_backup_and_restore_round_trip(app, client, runner, tmp_path):
+    add_with_photo(client)
+    add_with_photo(client, description="Second", email=SECRET_EMAIL)
+    result = runner.invoke(args=["backup", str(tmp_path / "backup")])
+    assert result.exit_code == 0, result.output
+    assert "and 4 photo file(s)" in result.output
+    again = runner.invoke(args=["backup", str(tmp_path / "backup")])
+    assert again.exit_code != 0 and "already exists" in again.output
+
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
+                        "DATABASE": str(tmp_path / "restored.sqlite3"),
+                        "PHOTO_DIR": str(tmp_path / "restored-photos")})
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
+    assert restored.exit_code == 0, restored.output
+    with app.app_context():
+        original = row_counts(get_db())
+    with fresh.app_context():
+        assert row_counts(get_db()) == original
+    fresh_client = fresh.test_client()
+    page = fresh_client.get("/reports/2").get_data(as_text=True)
+    photo = re.search(r'src="(/photos/[^"]+)"', page).group(1)
+    served = fresh_client.get(photo)
+    served.close()
+    assert served.status_code == 200
+    refused = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
+    assert "pass --force" in refused.output
+
+
+def test_backup_while_reports_are_written_is_consistent(app, client, runner, tmp_path):
+    add_with_photo(client)
+    stop = threading.Event()
+
+    def keep_writing():
+        writer = app.test_client()
+        while not stop.is_set():
+            post(writer)
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        result = runner.invoke(args=["backup", str(tmp_path / "live")])
+    finally:
+        stop.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    copy = sqlite3.connect(tmp_path / "live" / "civic.sqlite3")
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    reports = copy.execute("SELECT count(*) FROM reports").fetchone()[0]
+    events = copy.execute("SELECT count(DISTINCT report_id) FROM report_events").fetchone()[0]
+    assert reports >= 1 and events == reports
+    copy.close()
+
+
+def test_photos_gc_removes_orphans_only(app, client, runner, tmp_path):
+    add_with_photo(client)
+    orphan_dir = tmp_path / "photos" / "ab"
+    orphan_dir.mkdir(parents=True, exist_ok=True)
+    (orphan_dir / ("ab" + "0" * 62 + ".jpg")).write_bytes(b"left behind")
+    dry = runner.invoke(args=["photos", "gc", "--dry-run"])
+    assert "1 orphan photo file(s) would remove" in dry.output
+    assert runner.invoke(args=["photos", "gc"]).exit_code == 0
+    assert not (orphan_dir / ("ab" + "0" * 62 + ".jpg")).exists()
+    assert len(list((tmp_path / "photos").rglob("*.jpg"))) == 2
+
+
+def test_privacy_erase_keeps_reports_anonymous_and_logs(app, client, runner):
+    first = add_with_photo(client, email=SECRET_EMAIL, name=HIDDEN_NAME)
+    add_with_photo(client, email="other@example.org")
+    result = runner.invoke(args=["privacy", "erase", "--email", SECRET_EMAIL.upper()])
+    assert "from 1 report(s)" in result.output
+    with app.app_context():
+        db = get_db()
+        row = db.execute("SELECT reporter_email, reporter_name FROM reports WHERE id = ?",
+                         [first]).fetchone()
+        assert tuple(row) == (None, None)
+        assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 2
+        assert db.execute("SELECT count(*) FROM report_events WHERE kind = 'contact_erased'"
+                          ).fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM reports WHERE reporter_email IS NOT NULL"
+                          ).fetchone()[0] == 1
+
+
+def test_retention_anonymises_old_contact_data(app, client, runner):
+    old = add_with_photo(client, email=SECRET_EMAIL)
+    add_with_photo(client, email="recent@example.org")
+    with app.app_context():
+        get_db().execute("UPDATE reports SET created_at = '2020-01-01T00:00:00+00:00' "
+                         "WHERE id = ?", [old])
+    result = runner.invoke(args=["privacy", "retention"])
+    assert "Anonymised 1 report(s) older than 24 month(s)." in result.output
+    app.config["CONTACT_RETENTION_MONTHS"] = 0
+    assert "Anonymised 0" in runner.invoke(args=["privacy", "retention"]).output
+
+
+@pytest.fixture
+def seeded_public_client(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
+                      "RATE_LIMITS_ON": False, "DATABASE": str(tmp_path / "s.sqlite3"),
+                      "PHOTO_DIR": str(tmp_path / "photos")})
+    with app.app_context():
+        upgrade(get_db())
+        make_two_squares(get_db())
+    client = app.test_client()
+    post(client, email=SECRET_EMAIL, name=HIDDEN_NAME, phone="+1 555 0100")
+    post(client, lon="1.5", category="streetlight", email=SECRET_EMAIL, name="Shown Name",
+         show_name="yes")
+    return app, client
+
+
+def public_get_urls(app):
+    """Every public GET route with sample values (staff and login routes excluded)."""
+    samples = {"report_id": "1", "name": "x.jpg", "service_code": "pothole",
+               "service_request_id": "1", "token": "x", "fmt": "json", "package": "leaflet",
+               "version": "1.9.3", "filename": "leaflet.css"}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.rule.startswith(("/dispatch", "/login", "/static")):
+            continue
+        yield re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
+
+
+def test_no_public_response_contains_contact_data(seeded_public_client):
+    app, client = seeded_public_client
+    urls = list(public_get_urls(app))
+    urls += [u.replace(".json", ".xml") for u in urls if u.endswith(".json")]
+    urls += ["/api/reports.geojson?download=1", "/api/reports.geojson?bbox=-1,-1,3,3",
+             "/open311/v2/requests.json?extensions=true", "/reports/2"]
+    assert len(urls) > 20 and not [u for u in urls if "<" in u]
+    answered = 0
+    for url in urls:
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        response.close()
+        answered += response.status_code == 200
+        assert SECRET_EMAIL not in body, url
+        assert HIDDEN_NAME not in body, url
+        assert "555 0100" not in body, url
+    assert answered >= len(urls) - 4  # only the sample photo and token do not exist
+    assert "Shown Name" in client.get("/reports/2").get_data(as_text=True)
