@@ -35,3 +35,9 @@ class NotCovered(AppError):
 
 class NotFound(AppError):
     status = 404
+
+
+class StorageUnavailable(AppError):
+    """The server could not write (disk full, I/O error); the resident may try again."""
+
+    status = 503

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from app.errors import NotCovered, ValidationError
+from app.errors import NotCovered, StorageUnavailable, ValidationError
 from app.photos import prepare_photo
 from app.storage import catalog
 from app.storage import reports as report_rows
@@ -154,9 +154,14 @@ def _store(db, store, report, photos):
                         created.append(name)
                 report_rows.insert_photo(db, report_id, position, photo)
             report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
-    except BaseException:
+    except BaseException as error:
         for name in created:
             if not report_rows.photo_is_referenced(db, name):
                 store.remove(name)
+        if isinstance(error, OSError):
+            raise StorageUnavailable(
+                "We could not save your report right now because of a problem on our side "
+                "(no space left for photos). Nothing was saved: please try again later."
+            ) from error
         raise
     return report_id

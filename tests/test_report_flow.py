@@ -147,8 +147,9 @@ def test_failure_half_way_leaves_no_row_and_no_file(client, snapshot, monkeypatc
     monkeypatch.setattr(PhotoStore, "write", failing_write)
     before = snapshot()
     photos = [("a.jpg", jpeg_bytes(color=(1, 2, 3))), ("b.jpg", jpeg_bytes(color=(9, 8, 7)))]
-    with pytest.raises(OSError):
-        post(client, photos=photos)
+    response = post(client, photos=photos)
+    assert response.status_code == 503
+    assert "Nothing was saved" in response.get_data(as_text=True)
     assert len(calls) == 3
     assert snapshot() == before
 
