@@ -1,0 +1,242 @@
+"""Hostile input through every door: hostile files (web form and Open311), CSRF on every
+state-changing form, SQL metacharacters in every filter, and fuzzed parsers."""
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from app import create_app, georeport, public
+from app.db import get_db
+from app.errors import ValidationError
+from app.storage import apikeys
+from tests.factories import jpeg_bytes
+
+KEY = "hostile-key-0123456789"
+
+
+def png_bomb():
+    """A PNG header claiming 100,000 x 100,000 pixels, with a tiny compressed body."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+
+
+def zip_bomb():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("photo.jpg", b"\0" * 10_000_000)
+    return buffer.getvalue()
+
+
+def heic_with_huge_declared_size():
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(buffer, "HEIF")
+    data = bytearray(buffer.getvalue())
+    at = data.find(b"ispe")
+    data[at + 8:at + 16] = struct.pack(">II", 200_000, 200_000)
+    return bytes(data)
+
+
+def jpeg_with_megabyte_of_comments():
+    """EXIF GPS plus 16 comment segments of 64 kB: 1 MB of metadata around a tiny photo."""
+    data = jpeg_bytes(size=(64, 64))
+    comment = b"\xff\xfe" + struct.pack(">H", 65535) + b"C" * 65533
+    return data[:2] + comment * 16 + data[2:]
+
+
+REFUSED = {
+    "html with a jpeg header (polyglot)": b"\xff\xd8\xff\xe0" + b"<html><script>alert(1)</script>",
+    "svg with script": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+    "zip bomb": zip_bomb(),
+    "png bomb": png_bomb(),
+    "truncated jpeg": jpeg_bytes(size=(800, 600))[:1500],
+    "heic with a huge declared size": heic_with_huge_declared_size(),
+}
+SANITISED = {
+    "jpeg followed by html": jpeg_bytes() + b"<html><script>alert(1)</script></html>",
+    "exif with a 1 MB comment": jpeg_with_megabyte_of_comments(),
+}
+
+
+@pytest.fixture
+def keyed(app):
+    with app.app_context():
+        apikeys.create_key(get_db(), "hostile", KEY)
+
+
+def send(client, door, data):
+    """Post one file through a door; the body is built in memory (large bodies through the
+    test client's own encoder leave a temporary file open)."""
+    photo = FileStorage(io.BytesIO(data), "photo.jpg", content_type="image/jpeg")
+    if door == "web":
+        url, fields = "/report/new", {"category": "pothole", "lon": "0.5", "photos": [photo]}
+    else:
+        url = "/open311/v2/requests.json"
+        fields = {"service_code": "pothole", "long": "0.5", "media": [photo], "api_key": KEY}
+    fields.update(lat="0.5", description="hostile file")
+    boundary, body = encode_multipart(fields)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.mark.parametrize("door", ["web", "open311"])
+@pytest.mark.parametrize("name", REFUSED)
+def test_hostile_files_are_refused_and_nothing_is_stored(client, keyed, snapshot, door, name):
+    before = snapshot()
+    response = send(client, door, REFUSED[name])
+    assert response.status_code == 400, response.data[:300]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("door", ["web", "open311"])
+@pytest.mark.parametrize("name", SANITISED)
+def test_decodable_photos_with_hostile_extras_are_re_encoded_clean(client, keyed, door, name):
+    """A real photo carrying a payload is kept as pixels only: nothing of the payload is
+    stored or served (phones append data after the image, so these are not refused)."""
+    response = send(client, door, SANITISED[name])
+    assert response.status_code in (200, 303)
+    page = client.get("/reports/1").get_data(as_text=True)
+    for url in re.findall(r'(?:src|href)="(/photos/[^"]+)"', page):
+        served = client.get(url)
+        data = served.data
+        served.close()
+        assert b"<script" not in data and b"CCCC" not in data and b"Exif" not in data
+
+
+def state_changing_rules():
+    app = create_app({"TESTING": True})
+    samples = {"report_id": "1", "position": "0", "fmt": "json"}
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods:
+            url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
+            yield pytest.param(url, id=rule.rule)
+
+
+@pytest.mark.parametrize("url", list(state_changing_rules()))
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_csrf_missing_or_wrong_is_refused_on_every_form(app, client, auth, snapshot, url, token):
+    """Every POST except Open311 (an API authenticated by api_key) needs a valid CSRF token."""
+    auth.login("admin@city.example")
+    app.config["WTF_CSRF_ENABLED"] = True
+    before = snapshot()
+    data = {"status": "fixed", "lon": "0.5", "lat": "0.5", "category": "pothole",
+            "description": "x", "email": "admin@city.example", "password": auth.PASSWORD}
+    if token:
+        data["csrf_token"] = token
+    response = client.post(url, data=data)
+    if url.startswith("/open311/"):
+        assert response.status_code == 403  # no api_key
+    else:
+        assert response.status_code == 400
+        assert "reload the page" in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+SQL_METACHARACTERS = ["' OR 1=1 --", '"; DROP TABLE reports; --', "%", "_", "\\", "1) OR (1=1",
+                      "pothole' UNION SELECT email FROM users --"]
+
+
+@pytest.mark.parametrize("value", SQL_METACHARACTERS)
+@pytest.mark.parametrize("path", [
+    "/api/reports.geojson?status={v}", "/api/reports.geojson?category={v}",
+    "/api/reports.csv?service={v}", "/reports?since={v}", "/reports.atom?until={v}",
+    "/api/reports.geojson?bbox={v}", "/open311/v2/requests.json?service_code={v}",
+    "/open311/v2/requests.json?status={v}", "/open311/v2/requests.json?service_request_id={v}",
+    "/open311/v2/requests.json?start_date={v}", "/api/categories?lon={v}&lat=1",
+])
+def test_sql_metacharacters_in_filters_are_plain_values(client, snapshot, path, value):
+    before = snapshot()
+    response = client.get(path.format(v=value))
+    assert response.status_code == 400
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("value", SQL_METACHARACTERS)
+def test_sql_metacharacters_in_the_staff_search(client, auth, value):
+    from tests.test_report_flow import post
+
+    post(client, description="An ordinary pothole")
+    auth.login("admin@city.example")
+    page = client.get("/dispatch", query_string={"q": value, "status": "all"})
+    assert page.status_code == 200
+    assert "0 reports" in page.get_data(as_text=True)
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+TEXT = st.text(max_size=40)
+
+
+@FUZZ
+@given(TEXT)
+def test_bbox_parser_accepts_or_explains(text):
+    try:
+        bbox = public.parse_bbox(text)
+    except ValidationError as error:
+        assert str(error)
+    else:
+        assert len(bbox) == 4 and bbox[0] <= bbox[2] and bbox[1] <= bbox[3]
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["bbox", "status", "category", "service", "since",
+                                        "until"]), TEXT))
+def test_report_query_parser_accepts_or_explains(tmp_path_factory, args):
+    app = fuzz_app(tmp_path_factory)
+    with app.app_context():
+        try:
+            public.parse_report_query(args, get_db())
+        except ValidationError as error:
+            assert str(error)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["service_request_id", "service_code", "start_date",
+                                        "end_date", "status", "page", "page_size", "bbox",
+                                        "lat", "long", "radius"]), TEXT))
+def test_open311_search_parser_accepts_or_explains(tmp_path_factory, args):
+    app = fuzz_app(tmp_path_factory)
+    with app.app_context():
+        try:
+            georeport.search(args, get_db())
+        except ValidationError as error:
+            assert str(error)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["lon", "lat", "category", "description", "name",
+                                        "email", "show_name"]), TEXT))
+def test_report_form_answers_4xx_or_stores(tmp_path_factory, fields):
+    app = fuzz_app(tmp_path_factory)
+    response = app.test_client().post("/report/new", data=fields)
+    assert response.status_code in (303, 400, 422)
+
+
+_FUZZ_APPS = {}
+
+
+def fuzz_app(tmp_path_factory):
+    """One app with the drawn squares for all fuzzed examples (examples cannot use fixtures)."""
+    if "app" not in _FUZZ_APPS:
+        from app.storage import upgrade
+        from tests.factories import make_two_squares
+
+        folder = tmp_path_factory.mktemp("fuzz")
+        app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
+                          "RATE_LIMITS_ON": False, "DATABASE": str(folder / "f.sqlite3"),
+                          "PHOTO_DIR": str(folder / "photos")})
+        with app.app_context():
+            upgrade(get_db())
+            make_two_squares(get_db())
+        _FUZZ_APPS["app"] = app
+    return _FUZZ_APPS["app"]
