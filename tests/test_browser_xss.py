@@ -1,0 +1,47 @@
+"""XSS payloads in every text field, seen in a real browser wherever they are shown."""
+
+import re
+
+import pytest
+
+from tests.live import submit_report
+
+pytestmark = pytest.mark.browser
+PAYLOADS = ['<img src=x onerror=alert("d")>', '"><script>alert("n")</script>',
+            "<svg onload=alert(1)>"]
+
+
+def test_payloads_show_as_text_and_never_run(browser, demo_server, demo_dispatcher):
+    context = browser.new_context(base_url=demo_server.url)
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    page = context.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    report_url = submit_report(page, lon="-118.2437", lat="34.0522", category="streetlight",
+                               description=" ".join(PAYLOADS), name=PAYLOADS[1],
+                               show_name="yes")
+    report_id = report_url.rsplit("/", 1)[1]
+
+    page.goto(report_url)
+    assert PAYLOADS[0] in page.text_content(".description")
+    assert PAYLOADS[1] in page.text_content(".facts")
+    page.goto("/reports?category=streetlight")
+    assert PAYLOADS[0] in page.text_content(".report-list")
+    feed = page.goto("/reports.atom?category=streetlight")
+    assert "&lt;img src=x onerror" in feed.text()
+
+    email, password = demo_dispatcher
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/dispatch?status=all&category=streetlight")
+    assert PAYLOADS[0] in page.text_content("table.queue")
+    page.goto(f"/dispatch/reports/{report_id}")
+    assert PAYLOADS[2] in page.text_content(".description")
+    assert PAYLOADS[1] in page.text_content(".facts")
+
+    assert page.locator("img[src='x']").count() == 0
+    assert dialogs == [] and errors == []
+    context.close()
