@@ -4,6 +4,7 @@ Views and services call these functions and never write SQL, so another engine c
 behind the same names.
 """
 
+import contextlib
 import math
 import sqlite3
 from datetime import UTC, datetime
@@ -15,10 +16,35 @@ from migrations import migrations
 BUSY_TIMEOUT_SECONDS = 15
 
 
+class Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose outermost ``atomic()`` takes the write lock up front.
+
+    A deferred transaction that reads before it writes gets "database is locked" at once,
+    without waiting, when another process committed in between (WAL snapshot conflict);
+    BEGIN IMMEDIATE waits for the lock within the busy timeout instead. Nested blocks stay
+    savepoints.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self):
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+
 def open_database(path):
     """Open the SQLite file with WAL, foreign keys and a busy timeout for concurrent writers."""
     connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-    db = sqlite_utils.Database(connection)
+    db = Database(connection)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")
