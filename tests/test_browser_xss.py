@@ -41,6 +41,14 @@ def test_payloads_show_as_text_and_never_run(browser, demo_server, demo_dispatch
     page.goto(f"/dispatch/reports/{report_id}")
     assert PAYLOADS[2] in page.text_content(".description")
     assert PAYLOADS[1] in page.text_content(".facts")
+    page.select_option("#new-status", "acknowledged")
+    page.fill("#public-note", PAYLOADS[0])
+    page.fill("#internal-note", PAYLOADS[2])
+    page.get_by_role("button", name="Update status").click()
+    page.wait_for_selector("text=Status updated.")
+    assert PAYLOADS[2] in page.text_content(".history")
+    page.goto(report_url)
+    assert PAYLOADS[0] in page.text_content(".history")
 
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == [] and errors == []

@@ -240,3 +240,38 @@ def fuzz_app(tmp_path_factory):
             make_two_squares(get_db())
         _FUZZ_APPS["app"] = app
     return _FUZZ_APPS["app"]
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["service_code", "lat", "long", "description", "email",
+                                        "first_name", "last_name", "media_url",
+                                        "jurisdiction_id"]), TEXT))
+def test_open311_post_answers_4xx_or_stores(tmp_path_factory, fields):
+    app = fuzz_app(tmp_path_factory)
+    with app.app_context():
+        if not apikeys.key_is_valid(get_db(), KEY):
+            apikeys.create_key(get_db(), "fuzz", KEY)
+    response = app.test_client().post("/open311/v2/requests.xml", data={**fields,
+                                                                         "api_key": KEY})
+    assert response.status_code in (200, 400, 404)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["status", "public_note", "internal_note", "reason",
+                                        "duplicate_of", "reassign_to"]), TEXT))
+def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
+    """Whatever the form holds, the change is applied or refused with a message, never a 5xx."""
+    app = fuzz_app(tmp_path_factory)
+    client = app.test_client()
+    with app.app_context():
+        from app.storage import staff as staff_rows
+
+        if staff_rows.user_by_email(get_db(), "fuzz@city.example") is None:
+            from app.accounts import create_staff_user
+
+            create_staff_user(get_db(), "fuzz@city.example", "fuzzing password", "admin", [])
+    client.post("/report/new", data={"lon": "0.5", "lat": "0.5", "category": "pothole",
+                                     "description": "fuzzed"})
+    client.post("/login", data={"email": "fuzz@city.example", "password": "fuzzing password"})
+    response = client.post("/dispatch/reports/1/status", data=fields)
+    assert response.status_code == 302
