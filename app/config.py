@@ -43,6 +43,8 @@ SETTINGS = [
             "Most reports the map API returns as points; above it, it returns clusters."),
     Setting("REPORT_RATE_LIMIT", "30 per hour",
             "Most new reports per client address, web form and Open311 together."),
+    Setting("SUPPORT_RATE_LIMIT", "60 per hour",
+            "Most \u201cme too\u201d supports per client address."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "Most staff login attempts per client address (Flask-Limiter syntax)."),
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),

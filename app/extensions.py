@@ -13,6 +13,10 @@ def limits_off():
     return not current_app.config["RATE_LIMITS_ON"]
 
 
+support_limit = limiter.shared_limit(
+    lambda: current_app.config["SUPPORT_RATE_LIMIT"], scope="supports", exempt_when=limits_off,
+)
+
 #: One budget of new reports per client address, shared by the web form and Open311.
 report_creation_limit = limiter.shared_limit(
     lambda: current_app.config["REPORT_RATE_LIMIT"], scope="report-creation",

@@ -4,7 +4,6 @@ No Flask here: the blueprint in ``app.open311`` parses the URL, calls these and 
 the result as JSON or XML.
 """
 
-import math
 from datetime import UTC, datetime, timedelta
 
 from app.errors import ValidationError
@@ -12,11 +11,11 @@ from app.public import parse_bbox
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import public as rows
 from app.storage.public import ReportQuery
+from geo.coords import bbox_around
 
 MAX_WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
 MAX_RADIUS_M = 50_000
-METRES_PER_DEGREE_LAT = 111_320.0
 CLOSED_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
 #: FixMyStreet's words for our statuses, in servicerequestupdates.
 FMS_STATUS = {
@@ -130,14 +129,8 @@ def _near(query, args):
         raise ValidationError("lat, long and radius must be numbers.") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not 0 < radius <= MAX_RADIUS_M:
         raise ValidationError(f"lat/long must be a position and radius 1 to {MAX_RADIUS_M} m.")
-    dlat = radius / METRES_PER_DEGREE_LAT
-    dlon = radius / (METRES_PER_DEGREE_LAT * max(0.01, abs(_cos_degrees(lat))))
-    bbox = (max(-180, lon - dlon), max(-90, lat - dlat), min(180, lon + dlon), min(90, lat + dlat))
-    return ReportQuery(**{**query.__dict__, "bbox": bbox, "near": (lon, lat, radius)})
-
-
-def _cos_degrees(value):
-    return math.cos(math.radians(value))
+    return ReportQuery(**{**query.__dict__, "bbox": bbox_around(lon, lat, radius),
+                          "near": (lon, lat, radius)})
 
 
 def service_record(category, group):

@@ -18,7 +18,8 @@ from app.storage.public import ReportQuery
 MAX_CELLS_FROM_AGGREGATES = 64 * 64
 CELLS_ACROSS = 32
 CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_name",
-               "created_at", "updated_at", "lon", "lat", "description", "reporter_name", "url"]
+               "created_at", "updated_at", "lon", "lat", "description", "reporter_name",
+               "supports", "url"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -140,6 +141,7 @@ def report_properties(row, links):
         "updated_at": row["updated_at"],
         "description": row["description"],
         "reporter_name": row["reporter_name"],
+        "supports": row["supports"],
         "url": links.report(row["id"]),
         "thumbnail": links.photo(row["thumb_name"]) if row["thumb_name"] else None,
     }

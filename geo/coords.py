@@ -90,3 +90,20 @@ def plausible_lonlat_bounds(bounds):
         and LON_RANGE[0] <= minx <= maxx <= LON_RANGE[1]
         and LAT_RANGE[0] <= miny <= maxy <= LAT_RANGE[1]
     )
+
+
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def bbox_around(lon, lat, radius_m):
+    """A (min_lon, min_lat, max_lon, max_lat) box that contains the circle of ``radius_m``.
+
+    For filtering by index before an exact distance test; clipped to the valid ranges.
+
+    >>> [round(v, 5) for v in bbox_around(0.0, 0.0, 111.32)]
+    [-0.001, -0.001, 0.001, 0.001]
+    """
+    dlat = radius_m / METRES_PER_DEGREE_LAT
+    dlon = radius_m / (METRES_PER_DEGREE_LAT * max(0.01, math.cos(math.radians(lat))))
+    return (max(-180.0, lon - dlon), max(-90.0, lat - dlat), min(180.0, lon + dlon),
+            min(90.0, lat + dlat))

@@ -9,6 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.factories import gps_exif, jpeg_bytes
+from tests.live import submit_report
 
 pytestmark = pytest.mark.browser
 CITY_HALL = {"latitude": 34.0537, "longitude": -118.2428}
@@ -87,3 +88,25 @@ def test_photo_position_is_proposed_when_no_pin(phone, tmp_path):
     assert float(phone.input_value("#lon")) == pytest.approx(-118.30, abs=1e-4)
     assert float(phone.input_value("#lat")) == pytest.approx(34.10, abs=1e-4)
     assert "where your photo was taken" in phone.text_content("#location-status")
+
+
+def test_already_reported_nearby_and_me_too(phone):
+    existing = submit_report(phone, lon="-118.2500", lat="34.0500", category="sidewalk",
+                             description="Broken slab by the bus stop")
+    existing_id = existing.rsplit("/", 1)[1]
+    phone.goto("/report/new")
+    phone.click("#manual-position summary")
+    phone.fill("#lat", "34.0502")
+    phone.fill("#lon", "-118.2501")
+    phone.locator("#lon").dispatch_event("change")
+    expect(phone.locator("#location-status")).to_contain_text("handled here")
+    phone.select_option("#category", "sidewalk")
+    nearby = phone.locator("#nearby")
+    expect(nearby).to_be_visible()
+    item = nearby.locator("li", has_text=f"#{existing_id}")
+    expect(item).to_contain_text("0 me too")
+    item.get_by_role("button", name="Me too").click()
+    expect(item).to_contain_text("1 me too")
+    expect(item.get_by_role("button")).to_have_text("Thank you: counted")
+    phone.goto(existing)
+    expect(phone.locator("#support-count")).to_contain_text("1 person")

@@ -45,7 +45,7 @@ def selection_from(args):
         area=args.get("area") or None,
         older_than_days=age if age and age > 0 else None,
         text=(args.get("q") or "").strip() or None,
-        oldest_first=args.get("order") == "oldest",
+        order=args.get("order", "newest"),
     )
 
 

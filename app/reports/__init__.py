@@ -1,10 +1,12 @@
 """Residents' pages: report a problem, see a report; and the small APIs the form uses."""
 
 import re
+import secrets
 
 from flask import (
     Blueprint,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -13,10 +15,10 @@ from flask import (
     url_for,
 )
 
-from app import assets, maps
+from app import assets, maps, supports
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotFound, ValidationError
-from app.extensions import report_creation_limit
+from app.extensions import report_creation_limit, support_limit
 from app.photos import photo_position
 from app.storage import areas as area_rows
 from app.storage import catalog
@@ -155,4 +157,49 @@ def photo_position_api():
     return jsonify({"position": {"lon": position[0], "lat": position[1]}})
 
 
-from app.reports import open_data  # noqa: E402, F401  (registers the open-data views on bp)
+
+
+from app.reports import open_data  # noqa: E402  (registers the open-data views on bp)
+
+SUPPORTER_COOKIE = "supporter"
+
+
+def supporter_token():
+    """This browser's anonymous identity for supports (a random value in a cookie)."""
+    return request.cookies.get(SUPPORTER_COOKIE) or secrets.token_urlsafe(18)
+
+
+def remember_supporter(response, token):
+    response.set_cookie(SUPPORTER_COOKIE, token, max_age=ONE_YEAR, httponly=True,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.get("/api/reports/nearby")
+def nearby_api():
+    """Open reports of the same category within 50 m, to support instead of reporting again."""
+    found = supports.nearby(get_db(), request.args.get("lon"), request.args.get("lat"),
+                            request.args.get("category"), open_data.Links())
+    return jsonify({"reports": found})
+
+
+@bp.post("/api/reports/<int:report_id>/support")
+@support_limit
+def support_api(report_id):
+    token = supporter_token()
+    count = supports.support(get_db(), report_id, token, request.form.get("email"))
+    return remember_supporter(jsonify({"id": report_id, "supports": count}), token)
+
+
+@bp.post("/reports/<int:report_id>/support")
+@support_limit
+def support_report(report_id):
+    token = supporter_token()
+    try:
+        supports.support(get_db(), report_id, token, request.form.get("email"))
+    except ValidationError as error:
+        flash(error.message, "error")
+    else:
+        flash("Thank you: your \u201cme too\u201d is counted.", "success")
+    response = redirect(url_for("reports.show_report", report_id=report_id), code=303)
+    return remember_supporter(response, token)

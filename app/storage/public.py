@@ -15,7 +15,7 @@ PUBLIC_COLUMNS = """
      ORDER BY p.position LIMIT 1) AS thumb_name,
     (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
      ORDER BY p.position LIMIT 1) AS photo_name,
-    r.media_url, s.target_days
+    r.media_url, s.target_days, r.supports
 """
 JOINS = """
     JOIN categories c ON c.id = r.category_id
@@ -101,6 +101,14 @@ def more_than(db, query, limit):
     sql, params = _where(query)
     found = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?)", [*params, limit + 1])
     return found.fetchone()[0] > limit
+
+
+def nearest(db, query, lon, lat, limit):
+    """Matching reports with their distance in metres to (lon, lat), nearest first."""
+    sql, params = _where(query)
+    return list(db.query(
+        f"SELECT {PUBLIC_COLUMNS}, distance_m(r.lon, r.lat, ?, ?) AS distance_m {sql} "
+        "ORDER BY distance_m LIMIT ?", [lon, lat, *params, limit]))
 
 
 def count_reports(db, query):

@@ -59,7 +59,7 @@ def public_report(db, report_id):
     """
     rows = list(db.query("""
         SELECT r.id, r.lon, r.lat, coalesce(r.public_description, r.description) AS description,
-               r.status, r.created_at, r.updated_at, r.duplicate_of,
+               r.status, r.created_at, r.updated_at, r.duplicate_of, r.supports,
                CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
                c.code AS category_code, c.name AS category,
                s.code AS service_code, s.name AS service, a.name AS area,

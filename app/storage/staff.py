@@ -108,7 +108,7 @@ class QueueFilter:
     area: str | None = None
     older_than_days: int | None = None
     text: str | None = None
-    oldest_first: bool = False
+    order: str = "newest"
 
 
 def _queue_where(selection):
@@ -144,13 +144,19 @@ QUEUE_FROM = """
 """
 
 
+QUEUE_ORDERS = {
+    "newest": "r.created_at DESC, r.id DESC",
+    "oldest": "r.created_at ASC, r.id ASC",
+    "supported": "r.supports DESC, r.created_at ASC, r.id ASC",
+}
+
+
 def queue(db, selection, offset, limit):
     where, params = _queue_where(selection)
-    direction = "ASC" if selection.oldest_first else "DESC"
-    order = f"r.created_at {direction}, r.id {direction}"
+    order = QUEUE_ORDERS.get(selection.order, QUEUE_ORDERS["newest"])
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
-               r.hidden, r.reporter_name, r.reporter_email, c.name AS category,
+               r.hidden, r.supports, r.reporter_name, r.reporter_email, c.name AS category,
                s.name AS service, s.code AS service_code, a.name AS area
         {QUEUE_FROM} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
     """, [*params, limit, offset]))
@@ -176,7 +182,7 @@ EXPORT_COLUMNS = ["id", "created_at", "updated_at", "status", "category", "servi
 
 def queue_export(db, selection):
     """Every report of the selection with staff fields, lazily, oldest first."""
-    where, params = _queue_where(QueueFilter(**{**selection.__dict__, "oldest_first": True}))
+    where, params = _queue_where(selection)
     cursor = db.conn.execute(f"""
         SELECT r.id, r.created_at, r.updated_at, r.status, c.code AS category,
                s.code AS service, a.name AS area, r.lon, r.lat, r.description,

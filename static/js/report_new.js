@@ -16,6 +16,8 @@
 
   function say(text) { statusLine.textContent = text; }
 
+  function csrfToken() { return document.querySelector("meta[name=csrf-token]").content; }
+
   function setCategories(allowed) {
     var chosen = category.value;
     while (category.options.length > 1) { category.remove(1); }
@@ -38,10 +40,83 @@
         return;
       }
       setCategories(result.body.categories.map(function (c) { return c.code; }));
+      refreshNearby();
       say((message || "Pin placed.") + " " + result.body.categories.length +
         " kinds of problem are handled here.");
     }).catch(function () { setCategories(null); });
   }
+
+  function nearbyItem(report) {
+    var item = document.createElement("li");
+    if (report.thumbnail) {
+      var img = document.createElement("img");
+      img.src = report.thumbnail;
+      img.alt = "Photo of report " + report.id;
+      item.appendChild(img);
+    }
+    var info = document.createElement("p");
+    info.textContent = "#" + report.id + " · " + report.created_at.slice(0, 10) + " · " +
+      report.distance_m + " m away · ";
+    var count = document.createElement("span");
+    count.className = "support-count";
+    count.textContent = report.supports + " me too";
+    info.appendChild(count);
+    item.appendChild(info);
+    var text = document.createElement("p");
+    text.textContent = report.description.length > 120 ?
+      report.description.slice(0, 120) + "…" : report.description;
+    item.appendChild(text);
+    var link = document.createElement("a");
+    link.href = report.url;
+    link.textContent = "See report #" + report.id;
+    item.appendChild(link);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Me too";
+    button.addEventListener("click", function () { support(report.id, button, count); });
+    item.appendChild(button);
+    return item;
+  }
+
+  function support(reportId, button, count) {
+    var url = form.dataset.supportUrl.replace("/0/", "/" + reportId + "/");
+    var body = new FormData();
+    body.append("email", document.getElementById("email").value);
+    fetch(url, { method: "POST", body: body, headers: { "X-CSRFToken": csrfToken() } })
+      .then(function (response) {
+        return response.json().then(function (result) { return { ok: response.ok, result: result }; });
+      })
+      .then(function (answer) {
+        if (answer.ok) {
+          count.textContent = answer.result.supports + " me too";
+          button.textContent = "Thank you: counted";
+          button.disabled = true;
+        } else {
+          say(answer.result.error.message);
+        }
+      });
+  }
+
+  function refreshNearby() {
+    var section = document.getElementById("nearby");
+    var list = document.getElementById("nearby-list");
+    if (!lonInput.value || !latInput.value || !category.value) {
+      section.hidden = true;
+      return;
+    }
+    var url = form.dataset.nearbyUrl + "?lon=" + encodeURIComponent(lonInput.value) +
+      "&lat=" + encodeURIComponent(latInput.value) + "&category=" +
+      encodeURIComponent(category.value);
+    fetch(url).then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (result) {
+        list.replaceChildren();
+        if (!result || !result.reports.length) { section.hidden = true; return; }
+        result.reports.forEach(function (report) { list.appendChild(nearbyItem(report)); });
+        section.hidden = false;
+      });
+  }
+
+  category.addEventListener("change", refreshNearby);
 
   function placePin(lon, lat, message) {
     lonInput.value = lon.toFixed(6);
@@ -110,8 +185,8 @@
     if (lonInput.value || !files.length) { return; }
     var body = new FormData();
     body.append("photos", files[0]);
-    var token = document.querySelector("meta[name=csrf-token]").content;
-    fetch(form.dataset.positionUrl, { method: "POST", body: body, headers: { "X-CSRFToken": token } })
+    fetch(form.dataset.positionUrl, { method: "POST", body: body,
+      headers: { "X-CSRFToken": csrfToken() } })
       .then(function (response) { return response.ok ? response.json() : { position: null }; })
       .then(function (result) {
         if (result.position && !lonInput.value) {
