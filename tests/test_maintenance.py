@@ -132,6 +132,9 @@ def seeded_public_client(tmp_path):
     return app, client
 
 
+QUERIES = {"/api/reports/nearby": "?lon=0.5&lat=0.5&category=pothole"}
+
+
 def public_get_urls(app):
     """Every public GET route with sample values (staff and login routes excluded)."""
     samples = {"report_id": "1", "name": "x.jpg", "service_code": "pothole",
@@ -140,7 +143,8 @@ def public_get_urls(app):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith(("/dispatch", "/login", "/static")):
             continue
-        yield re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
+        url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
+        yield url + QUERIES.get(url, "")
 
 
 def test_no_public_response_contains_contact_data(seeded_public_client):

@@ -13,6 +13,7 @@
     return { value: o.value, text: o.text };
   });
   var marker = null;
+  var supported = new Set();
 
   function say(text) { statusLine.textContent = text; }
 
@@ -74,6 +75,7 @@
     button.type = "button";
     button.textContent = "Me too";
     button.addEventListener("click", function () { support(report.id, button, count); });
+    if (supported.has(report.id)) { markSupported(button); }
     item.appendChild(button);
     return item;
   }
@@ -88,13 +90,18 @@
       })
       .then(function (answer) {
         if (answer.ok) {
+          supported.add(reportId);
           count.textContent = answer.result.supports + " me too";
-          button.textContent = "Thank you: counted";
-          button.disabled = true;
+          markSupported(button);
         } else {
           say(answer.result.error.message);
         }
       });
+  }
+
+  function markSupported(button) {
+    button.textContent = "Thank you: counted";
+    button.disabled = true;
   }
 
   function refreshNearby() {
