@@ -4,14 +4,23 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from app import assets, cli, config, handlers, security
 from app.areas import RouterCache
 from app.auth import login_manager
 from app.db import close_db
 from app.extensions import csrf, limiter
+from app.ids import SQLITE_MAX_INTEGER
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+class RowIdConverter(IntegerConverter):
+    """A row id in a URL: 1 to SQLite's largest integer; anything else is a 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=SQLITE_MAX_INTEGER)
 
 
 def create_app(test_config=None):
@@ -30,6 +39,7 @@ def create_app(test_config=None):
     app.after_request(lambda response: security.add_security_headers(
         response, app.config["TILE_URL"]))
 
+    app.url_map.converters["id"] = RowIdConverter
     app.extensions["router_cache"] = RouterCache()
     app.teardown_appcontext(close_db)
     app.add_url_rule(

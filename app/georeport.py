@@ -7,6 +7,7 @@ the result as JSON or XML.
 from datetime import UTC, datetime, timedelta
 
 from app.errors import ValidationError
+from app.ids import MAX_PAGE, row_id
 from app.public import parse_bbox
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import public as rows
@@ -15,6 +16,7 @@ from geo.coords import bbox_around
 
 MAX_WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
+
 MAX_RADIUS_M = 50_000
 CLOSED_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
 #: FixMyStreet's words for our statuses, in servicerequestupdates.
@@ -42,8 +44,15 @@ def parse_datetime(text, name):
 
 
 def date_window(start_text, end_text, now=None):
-    """The search window: at most 90 days, the last 90 days when none is given."""
-    now = now or datetime.now(UTC)
+    """(start, end) of the search, end exclusive (one second after the given end date):
+    at most 90 days, the last 90 days when none is given."""
+    try:
+        return _window(start_text, end_text, now or datetime.now(UTC))
+    except OverflowError:
+        raise ValidationError("start_date and end_date must be within years 1 to 9999.") from None
+
+
+def _window(start_text, end_text, now):
     start = parse_datetime(start_text, "start_date") if start_text else None
     end = parse_datetime(end_text, "end_date") if end_text else None
     if start is None and end is None:
@@ -56,12 +65,12 @@ def date_window(start_text, end_text, now=None):
         raise ValidationError("end_date is before start_date.")
     if end - start > MAX_WINDOW:
         raise ValidationError("start_date and end_date may not span more than 90 days.")
-    return start, end
+    return start, end + timedelta(seconds=1)
 
 
 def search(args, db):
     """(ReportQuery, page, page_size) from the GET requests parameters."""
-    page = _positive_int(args.get("page"), "page", 1, None)
+    page = _positive_int(args.get("page"), "page", 1, MAX_PAGE)
     page_size = _positive_int(args.get("page_size"), "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)
     ids = args.get("service_request_id")
     if ids:
@@ -71,7 +80,7 @@ def search(args, db):
         statuses=_statuses(args.get("status")),
         categories=_service_codes(args.get("service_code"), db),
         since=start.isoformat(timespec="seconds"),
-        until=(end + timedelta(seconds=1)).isoformat(timespec="seconds"),
+        until=end.isoformat(timespec="seconds"),
         bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
     )
     return _near(query, args), page, page_size
@@ -92,9 +101,12 @@ def _positive_int(text, name, default, maximum):
 
 def _ids(text):
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        ids = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise ValidationError("service_request_id must be numbers separated by commas.") from None
+        ids = ()
+    if not ids or None in (row_id(i) for i in ids):
+        raise ValidationError("service_request_id must be numbers separated by commas.")
+    return ids
 
 
 def _statuses(text):

@@ -96,9 +96,12 @@ def _date_bound(text, name):
 
 def _next_day(bound):
     """An 'until' date includes the whole day: the bound becomes the next midnight."""
-    if len(bound) == 10:
+    if len(bound) != 10:
+        return bound
+    try:
         return (date.fromisoformat(bound) + timedelta(days=1)).isoformat()
-    return bound
+    except OverflowError:
+        return "9999-12-31T23:59:59+00:00"
 
 
 def viewport(db, query, links, limit):

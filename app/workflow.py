@@ -5,6 +5,7 @@ public note, internal note) in the same transaction as the change itself.
 """
 
 from app.errors import NotFound, ValidationError
+from app.ids import row_id
 from app.statuses import STATUSES
 from app.storage import catalog
 from app.storage import staff as staff_rows
@@ -77,10 +78,9 @@ def _reassign(db, report, actor, service_code, reason):
 
 
 def _mark_duplicate(db, report, original_id):
-    try:
-        original_id = int(original_id)
-    except (TypeError, ValueError):
-        raise ValidationError("Give the number of the original report.") from None
+    original_id = row_id(original_id)
+    if original_id is None:
+        raise ValidationError("Give the number of the original report.")
     if original_id == report["id"]:
         raise ValidationError("A report cannot be a duplicate of itself.")
     original = staff_rows.report(db, original_id)

@@ -275,3 +275,40 @@ def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
     client.post("/login", data={"email": "fuzz@city.example", "password": "fuzzing password"})
     response = client.post("/dispatch/reports/1/status", data=fields)
     assert response.status_code == 302
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", f"/reports/{HUGE}"), ("GET", f"/open311/v2/requests/{HUGE}.json"),
+    ("GET", f"/open311/v2/requests.json?service_request_id={HUGE}"),
+    ("GET", f"/open311/v2/requests.json?page={HUGE}"), ("GET", f"/reports?page={HUGE}"),
+    ("POST", f"/api/reports/{HUGE}/support"), ("GET", "/reports/0"),
+])
+def test_numbers_beyond_sqlite_are_4xx_not_5xx(client, method, path):
+    """SQLite stores 64-bit integers; a larger id must be refused, not crash the query."""
+    assert client.open(path, method=method).status_code in (200, 400, 404)
+
+
+def test_huge_numbers_in_staff_forms(client, auth):
+    from tests.test_report_flow import post
+
+    post(client)
+    auth.login("admin@city.example")
+    assert client.get(f"/dispatch?page={HUGE}").status_code == 200
+    assert client.post("/dispatch/bulk", data={"report": HUGE, "status": "fixed"}
+                       ).status_code == 400
+    response = client.post("/dispatch/reports/1/status",
+                           data={"status": "duplicate", "duplicate_of": HUGE})
+    assert response.status_code == 302
+    assert client.post(f"/dispatch/reports/1/photos/{HUGE}/visibility").status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/reports?until=9999-12-31", "/open311/v2/requests.json?start_date=9999-12-31T00:00:00Z",
+    "/open311/v2/requests.json?end_date=0001-01-01T00:00:00Z",
+    "/open311/v2/servicerequestupdates.xml?start_date=9999-12-31T23:59:59Z",
+])
+def test_dates_at_the_edge_of_the_calendar(client, path):
+    assert client.get(path).status_code in (200, 400)

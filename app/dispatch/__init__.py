@@ -20,6 +20,7 @@ from app import assets, maps, stats, workflow
 from app.auth import staff_required
 from app.db import get_db, get_photo_store, streamed
 from app.errors import AppError, ValidationError
+from app.ids import page_number, row_id
 from app.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import catalog
@@ -54,7 +55,7 @@ def selection_from(args):
 def queue():
     db = get_db()
     selection = selection_from(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     total = staff_rows.queue_count(db, selection)
     reports = staff_rows.queue(db, selection, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     points = [(r["lon"], r["lat"], f"#{r['id']} {r['category']}",
@@ -80,7 +81,7 @@ def handled_report(report_id):
     return report
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @staff_required
 def report(report_id):
     db = get_db()
@@ -108,7 +109,7 @@ def act(report_id, action, done):
     return redirect(url_for("dispatch.report", report_id=report_id))
 
 
-@bp.post("/reports/<int:report_id>/status")
+@bp.post("/reports/<id:report_id>/status")
 @staff_required
 def change_status(report_id):
     form = request.form
@@ -119,7 +120,7 @@ def change_status(report_id):
     ), "Status updated.")
 
 
-@bp.post("/reports/<int:report_id>/reassign")
+@bp.post("/reports/<id:report_id>/reassign")
 @staff_required
 def reassign(report_id):
     form = request.form
@@ -128,7 +129,7 @@ def reassign(report_id):
     ), "Report sent to the other service.")
 
 
-@bp.post("/reports/<int:report_id>/visibility")
+@bp.post("/reports/<id:report_id>/visibility")
 @staff_required
 def visibility(report_id):
     hidden = request.form.get("hidden") == "1"
@@ -137,7 +138,7 @@ def visibility(report_id):
     ), "Report hidden from the public." if hidden else "Report public again.")
 
 
-@bp.post("/reports/<int:report_id>/photos/<int:position>/visibility")
+@bp.post("/reports/<id:report_id>/photos/<int(max=99):position>/visibility")
 @staff_required
 def photo_visibility(report_id, position):
     hidden = request.form.get("hidden") == "1"
@@ -146,7 +147,7 @@ def photo_visibility(report_id, position):
     ), "Photo hidden from the public." if hidden else "Photo public again.")
 
 
-@bp.post("/reports/<int:report_id>/redact")
+@bp.post("/reports/<id:report_id>/redact")
 @staff_required
 def redact(report_id):
     return act(report_id, lambda: workflow.redact(
@@ -158,10 +159,9 @@ def redact(report_id):
 @staff_required
 def bulk():
     db = get_db()
-    try:
-        ids = [int(v) for v in request.form.getlist("report")]
-    except ValueError:
-        raise ValidationError("Report numbers must be numbers.") from None
+    ids = [row_id(v) for v in request.form.getlist("report")]
+    if None in ids:
+        raise ValidationError("Report numbers must be whole numbers.")
     for report_id in ids:
         handled_report(report_id)
     try:
@@ -201,7 +201,7 @@ def statistics():
     return render_template("dispatch/stats.html", summary=summary)
 
 
-@bp.get("/reports/<int:report_id>/photos/<name>")
+@bp.get("/reports/<id:report_id>/photos/<name>")
 @staff_required
 def photo(report_id, name):
     """Any photo of a handled report, hidden ones included; never cached by shared caches."""

@@ -99,7 +99,7 @@ def search_requests(fmt):
     return render(request_records(db, found, wants_extensions()), fmt, "service_requests")
 
 
-@bp.get(f"/requests/<int:service_request_id>.{FORMAT}")
+@bp.get(f"/requests/<id:service_request_id>.{FORMAT}")
 def get_request(service_request_id, fmt):
     db = get_db()
     found = public_rows.reports_page(db, public_rows.ReportQuery(ids=(service_request_id,)), 0, 1)

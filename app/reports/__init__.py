@@ -97,7 +97,7 @@ def render_form(values, error=None):
     )
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 def show_report(report_id):
     db = get_db()
     report = report_rows.public_report(db, report_id)
@@ -183,7 +183,7 @@ def nearby_api():
     return jsonify({"reports": found})
 
 
-@bp.post("/api/reports/<int:report_id>/support")
+@bp.post("/api/reports/<id:report_id>/support")
 @support_limit
 def support_api(report_id):
     token = supporter_token()
@@ -191,7 +191,7 @@ def support_api(report_id):
     return remember_supporter(jsonify({"id": report_id, "supports": count}), token)
 
 
-@bp.post("/reports/<int:report_id>/support")
+@bp.post("/reports/<id:report_id>/support")
 @support_limit
 def support_report(report_id):
     token = supporter_token()

@@ -15,6 +15,7 @@ from flask import (
 from app import assets, maps, public
 from app.areas import areas_feature_collection
 from app.db import get_db, streamed
+from app.ids import page_number
 from app.reports import bp, tiles
 from app.statuses import STATUSES
 from app.storage import areas as area_rows
@@ -90,7 +91,7 @@ def areas_geojson():
 def report_list():
     db = get_db()
     query = report_query()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     total = public_rows.count_reports(db, query)
     return render_template(
         "reports/list.html",
