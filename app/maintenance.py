@@ -27,12 +27,7 @@ def backup(database_path, photo_dir, destination):
     target = destination / BACKUP_DATABASE
     if target.exists():
         raise ValidationError(f"{target} already exists: choose an empty folder.")
-    _copy_database(database_path, target)
-    copy = open_database(target)
-    try:
-        names = report_rows.stored_photo_names(copy)
-    finally:
-        copy.close()
+    names = _copy_database(database_path, target)
     copied = _copy_photos(PhotoStore(photo_dir), PhotoStore(destination / BACKUP_PHOTOS), names)
     return target, copied
 
@@ -46,16 +41,12 @@ def restore(source, database_path, photo_dir, force=False):
     _check_integrity(backup_file)
     if Path(database_path).exists() and not force:
         raise ValidationError(f"{database_path} exists: pass --force to replace it.")
-    _copy_database(backup_file, database_path)
-    restored = open_database(database_path)
-    try:
-        names = report_rows.stored_photo_names(restored)
-    finally:
-        restored.close()
+    names = _copy_database(backup_file, database_path)
     return _copy_photos(PhotoStore(source / BACKUP_PHOTOS), PhotoStore(photo_dir), names)
 
 
 def _copy_database(source_path, target_path):
+    """Copy with the SQLite backup API; return the photo names the copy refers to."""
     source = sqlite3.connect(str(source_path))
     target = sqlite3.connect(str(target_path))
     try:
@@ -63,6 +54,11 @@ def _copy_database(source_path, target_path):
     finally:
         target.close()
         source.close()
+    copy = open_database(target_path)
+    try:
+        return report_rows.stored_photo_names(copy)
+    finally:
+        copy.close()
 
 
 def _check_integrity(path):

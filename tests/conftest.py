@@ -7,24 +7,13 @@ from app.accounts import create_staff_user
 from app.db import get_db
 from app.demo import load_demo
 from app.storage import row_counts, upgrade
-from tests.factories import make_two_squares
+from tests.factories import make_app
 from tests.live import LiveServer
 
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "WTF_CSRF_ENABLED": False,
-        "RATE_LIMITS_ON": False,
-        "DATABASE": str(tmp_path / "test.sqlite3"),
-        "PHOTO_DIR": str(tmp_path / "photos"),
-    })
-    with app.app_context():
-        upgrade(get_db())
-        make_two_squares(get_db())
-    return app
+    return make_app(tmp_path)
 
 
 @pytest.fixture

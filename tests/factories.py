@@ -5,8 +5,10 @@ import io
 import shapely
 from PIL import Image
 
+from app import create_app
+from app.db import get_db
 from app.storage import areas as area_rows
-from app.storage import catalog
+from app.storage import catalog, upgrade
 
 SQUARE_A = shapely.box(0, 0, 1, 1)
 SQUARE_B = shapely.box(1, 0, 2, 1)
@@ -81,3 +83,16 @@ def _dms(value):
     minutes = int((value - degrees) * 60)
     seconds = round(((value - degrees) * 60 - minutes) * 60, 4)
     return (degrees, minutes, seconds)
+
+
+def make_app(folder, **config):
+    """An app on a fresh database in ``folder`` with the two squares, CSRF and limits off."""
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
+        "RATE_LIMITS_ON": False, "DATABASE": str(folder / "test.sqlite3"),
+        "PHOTO_DIR": str(folder / "photos"), **config,
+    })
+    with app.app_context():
+        upgrade(get_db())
+        make_two_squares(get_db())
+    return app

@@ -10,11 +10,10 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app import create_app
 from app.db import get_db
 from app.photos import PhotoStore
-from app.storage import row_counts, upgrade
-from tests.factories import make_two_squares
+from app.storage import row_counts
+from tests.factories import make_app
 
 
 @pytest.fixture
@@ -52,12 +51,8 @@ def test_disk_full_during_photo_write_stores_nothing(small_disk, tmp_path, monke
     monkeypatch.setattr(PhotoStore, "write", counting_write)
     room_for_one_photo_not_two = 950 * 1024
     (small_disk / "filler").write_bytes(b"\0" * (1024 * 1024 - room_for_one_photo_not_two))
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                      "RATE_LIMITS_ON": False, "DATABASE": str(tmp_path / "db.sqlite3"),
-                      "PHOTO_DIR": str(small_disk)})
+    app = make_app(tmp_path, PHOTO_DIR=str(small_disk))
     with app.app_context():
-        upgrade(get_db())
-        make_two_squares(get_db())
         before = row_counts(get_db())
     files_before = sorted(p.name for p in small_disk.rglob("*") if p.is_file())
     photos = [FileStorage(io.BytesIO(noisy_jpeg(n)), f"{n}.jpg", content_type="image/jpeg")

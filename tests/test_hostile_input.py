@@ -18,7 +18,7 @@ from app import create_app, georeport, public
 from app.db import get_db
 from app.errors import ValidationError
 from app.storage import apikeys
-from tests.factories import jpeg_bytes
+from tests.factories import jpeg_bytes, make_app
 
 KEY = "hostile-key-0123456789"
 
@@ -228,17 +228,7 @@ _FUZZ_APPS = {}
 def fuzz_app(tmp_path_factory):
     """One app with the drawn squares for all fuzzed examples (examples cannot use fixtures)."""
     if "app" not in _FUZZ_APPS:
-        from app.storage import upgrade
-        from tests.factories import make_two_squares
-
-        folder = tmp_path_factory.mktemp("fuzz")
-        app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                          "RATE_LIMITS_ON": False, "DATABASE": str(folder / "f.sqlite3"),
-                          "PHOTO_DIR": str(folder / "photos")})
-        with app.app_context():
-            upgrade(get_db())
-            make_two_squares(get_db())
-        _FUZZ_APPS["app"] = app
+        _FUZZ_APPS["app"] = make_app(tmp_path_factory.mktemp("fuzz"))
     return _FUZZ_APPS["app"]
 
 

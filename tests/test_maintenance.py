@@ -9,8 +9,8 @@ import pytest
 
 from app import create_app
 from app.db import get_db
-from app.storage import row_counts, upgrade
-from tests.factories import jpeg_bytes, make_two_squares
+from app.storage import row_counts
+from tests.factories import jpeg_bytes, make_app
 from tests.test_report_flow import post
 
 SECRET_EMAIL = "private.person@example.org"
@@ -119,12 +119,7 @@ def test_retention_anonymises_old_contact_data(app, client, runner):
 
 @pytest.fixture
 def seeded_public_client(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                      "RATE_LIMITS_ON": False, "DATABASE": str(tmp_path / "s.sqlite3"),
-                      "PHOTO_DIR": str(tmp_path / "photos")})
-    with app.app_context():
-        upgrade(get_db())
-        make_two_squares(get_db())
+    app = make_app(tmp_path)
     client = app.test_client()
     post(client, email=SECRET_EMAIL, name=HIDDEN_NAME, phone="+1 555 0100")
     post(client, lon="1.5", category="streetlight", email=SECRET_EMAIL, name="Shown Name",

@@ -13,10 +13,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app import create_app
 from app.db import get_db
-from app.storage import apikeys, upgrade
-from tests.factories import gps_exif, jpeg_bytes, make_two_squares
+from app.storage import apikeys
+from tests.factories import gps_exif, jpeg_bytes, make_app
 from tests.live import LiveServer
 
 KEY = "live-test-key-0123456789"
@@ -24,12 +23,8 @@ KEY = "live-test-key-0123456789"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("open311")
-    app = create_app({"SECRET_KEY": "test", "DATABASE": str(folder / "db.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos")})
+    app = make_app(tmp_path_factory.mktemp("open311"))
     with app.app_context():
-        upgrade(get_db())
-        make_two_squares(get_db())
         apikeys.create_key(get_db(), "live", KEY)
     with LiveServer(app) as live:
         yield live
