@@ -14,6 +14,7 @@
   });
   var marker = null;
   var supported = new Set();
+  var nearbyGeneration = 0;
 
   function say(text) { statusLine.textContent = text; }
 
@@ -93,6 +94,7 @@
           supported.add(reportId);
           count.textContent = answer.result.supports + " me too";
           markSupported(button);
+          refreshNearby();
         } else {
           say(answer.result.error.message);
         }
@@ -111,11 +113,15 @@
       section.hidden = true;
       return;
     }
+    var mine = ++nearbyGeneration;
+    section.setAttribute("aria-busy", "true");
     var url = form.dataset.nearbyUrl + "?lon=" + encodeURIComponent(lonInput.value) +
       "&lat=" + encodeURIComponent(latInput.value) + "&category=" +
       encodeURIComponent(category.value);
     fetch(url).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (result) {
+        if (mine !== nearbyGeneration) { return; }
+        section.setAttribute("aria-busy", "false");
         list.replaceChildren();
         if (!result || !result.reports.length) { section.hidden = true; return; }
         result.reports.forEach(function (report) { list.appendChild(nearbyItem(report)); });
