@@ -33,6 +33,10 @@ class NotCovered(AppError):
     status = 422
 
 
+class Forbidden(AppError):
+    status = 403
+
+
 class NotFound(AppError):
     status = 404
 

@@ -10,8 +10,9 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from app import georeport
 from app.db import get_db, get_photo_store, get_router
-from app.errors import AppError, NotFound
+from app.errors import Forbidden, NotFound
 from app.extensions import csrf, report_creation_limit
+from app.links import Links
 from app.open311.formats import render
 from app.open311.openapi import openapi_document
 from app.storage import apikeys, catalog
@@ -23,18 +24,6 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
 FORMAT = "<any(json, xml):fmt>"
 CHANGESET = "2026-11-22T00:00:00+00:00"
-
-
-class Forbidden(AppError):
-    status = 403
-
-
-class Links:
-    def __init__(self):
-        self._photo = url_for("reports.photo", name="x", _external=True)[:-1]
-
-    def photo(self, name):
-        return f"{self._photo}{name}"
 
 
 @bp.before_request

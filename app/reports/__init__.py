@@ -17,8 +17,9 @@ from flask import (
 
 from app import assets, maps, supports
 from app.db import get_db, get_photo_store, get_router
-from app.errors import AppError, NotFound, ValidationError
+from app.errors import AppError, NotCovered, NotFound, ValidationError
 from app.extensions import report_creation_limit, support_limit
+from app.links import Links
 from app.photos import photo_position
 from app.storage import areas as area_rows
 from app.storage import catalog
@@ -141,7 +142,7 @@ def categories_api():
         raise ValidationError(str(error)) from None
     codes = get_router().categories_at(lon, lat)
     if not codes:
-        raise AppError("This location is outside the area we cover.", 422)
+        raise NotCovered("This location is outside the area we cover.")
     return jsonify({"lon": lon, "lat": lat, "categories": catalog.categories_by_code(db, codes)})
 
 
@@ -156,10 +157,6 @@ def photo_position_api():
         return jsonify({"position": None})
     return jsonify({"position": {"lon": position[0], "lat": position[1]}})
 
-
-
-
-from app.reports import open_data  # noqa: E402  (registers the open-data views on bp)
 
 SUPPORTER_COOKIE = "supporter"
 
@@ -179,7 +176,7 @@ def remember_supporter(response, token):
 def nearby_api():
     """Open reports of the same category within 50 m, to support instead of reporting again."""
     found = supports.nearby(get_db(), request.args.get("lon"), request.args.get("lat"),
-                            request.args.get("category"), open_data.Links())
+                            request.args.get("category"), Links())
     return jsonify({"reports": found})
 
 
@@ -203,3 +200,6 @@ def support_report(report_id):
         flash("Thank you: your \u201cme too\u201d is counted.", "success")
     response = redirect(url_for("reports.show_report", report_id=report_id), code=303)
     return remember_supporter(response, token)
+
+
+from app.reports import open_data  # noqa: E402, F401  (registers the open-data views on bp)

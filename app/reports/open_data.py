@@ -9,13 +9,13 @@ from flask import (
     jsonify,
     render_template,
     request,
-    url_for,
 )
 
 from app import assets, maps, public
 from app.areas import areas_feature_collection
 from app.db import get_db, streamed
 from app.ids import page_number
+from app.links import Links
 from app.reports import bp, tiles
 from app.statuses import STATUSES
 from app.storage import areas as area_rows
@@ -24,20 +24,6 @@ from app.storage import public as public_rows
 
 PAGE_SIZE = 50
 FEED_SIZE = 50
-
-
-class Links:
-    """Absolute URLs for open data; Flask builds each kind once per request, not per row."""
-
-    def __init__(self):
-        self._report = url_for("reports.show_report", report_id=0, _external=True)[:-1]
-        self._photo = url_for("reports.photo", name="x", _external=True)[:-1]
-
-    def report(self, report_id):
-        return f"{self._report}{report_id}"
-
-    def photo(self, name):
-        return f"{self._photo}{name}"
 
 
 def report_query(require_bbox=False):

@@ -1,0 +1,15 @@
+"""Absolute URLs for open data and APIs; Flask builds each kind once per request, not per row."""
+
+from flask import url_for
+
+
+class Links:
+    def __init__(self):
+        self._report = url_for("reports.show_report", report_id=1, _external=True)[:-1]
+        self._photo = url_for("reports.photo", name="x", _external=True)[:-1]
+
+    def report(self, report_id):
+        return f"{self._report}{report_id}"
+
+    def photo(self, name):
+        return f"{self._photo}{name}"
