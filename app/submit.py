@@ -6,6 +6,7 @@ channel gets the same rules and the same errors.
 
 import re
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -143,25 +144,36 @@ def _route(router, lon, lat, category):
 
 
 def _store(db, store, report, photos):
+    with storing_photos(db, store) as write:
+        report_id = report_rows.insert_report(db, report)
+        for position, photo in enumerate(photos):
+            write(photo)
+            report_rows.insert_photo(db, report_id, position, photo)
+        report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
+    return report_id
+
+
+@contextmanager
+def storing_photos(db, store):
+    """One transaction in which photo files are written; on failure, the files this block
+    created (and no other report uses) are removed, and a disk error becomes a 503."""
     created = []
+
+    def write(photo):
+        for name, data in ((photo.display_name, photo.display), (photo.thumb_name, photo.thumb)):
+            if store.write(name, data):
+                created.append(name)
+
     try:
         with db.atomic():
-            report_id = report_rows.insert_report(db, report)
-            for position, photo in enumerate(photos):
-                for name, data in ((photo.display_name, photo.display),
-                                   (photo.thumb_name, photo.thumb)):
-                    if store.write(name, data):
-                        created.append(name)
-                report_rows.insert_photo(db, report_id, position, photo)
-            report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
+            yield write
     except BaseException as error:
         for name in created:
             if not report_rows.photo_is_referenced(db, name):
                 store.remove(name)
         if isinstance(error, OSError):
             raise StorageUnavailable(
-                "We could not save your report right now because of a problem on our side "
+                "We could not save this right now because of a problem on our side "
                 "(no space left for photos). Nothing was saved: please try again later."
             ) from error
         raise
-    return report_id

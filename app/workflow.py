@@ -9,13 +9,14 @@ from app.ids import row_id
 from app.statuses import STATUSES
 from app.storage import catalog
 from app.storage import staff as staff_rows
+from app.storage import updates as update_rows
 
 TRANSITIONS = {
     "new": {"acknowledged", "in_progress", "fixed", "closed", "duplicate", "rejected"},
     "acknowledged": {"in_progress", "fixed", "closed", "duplicate", "rejected"},
     "in_progress": {"acknowledged", "fixed", "closed", "duplicate", "rejected"},
-    "fixed": {"in_progress", "closed"},
-    "closed": {"acknowledged", "in_progress"},
+    "fixed": {"new", "in_progress", "closed"},
+    "closed": {"new", "acknowledged", "in_progress"},
     "duplicate": {"new", "acknowledged"},
     "rejected": {"new", "acknowledged"},
 }
@@ -109,6 +110,17 @@ def set_photo_hidden(db, report_id, position, actor, hidden):
         staff_rows.add_staff_event(db, report_id, "photo_hidden" if hidden else "photo_shown",
                                    actor, report["status"], report["status"], "", "",
                                    {"photo": position + 1})
+
+
+def set_update_hidden(db, report_id, update_id, actor, hidden):
+    """Hide a resident's update (or show it again); staff still see it."""
+    report = _report(db, report_id)
+    with db.atomic():
+        if not update_rows.set_update_hidden(db, report_id, update_id, hidden):
+            raise NotFound(f"Report {report_id} has no update {update_id}.")
+        staff_rows.add_staff_event(db, report_id, "update_hidden" if hidden else "update_shown",
+                                   actor, report["status"], report["status"], "", "",
+                                   {"update": update_id})
 
 
 def redact(db, report_id, actor, public_text):

@@ -23,7 +23,7 @@ def dispatch_rules(app):
     """Every /dispatch URL rule with a sample URL and its method."""
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/dispatch"):
-            values = {"report_id": 1, "position": 0, "name": "x.jpg"}
+            values = {"report_id": 1, "position": 0, "name": "x.jpg", "update_id": 1}
             url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), rule.rule)
             method = "POST" if "POST" in rule.methods else "GET"
             yield pytest.param(url, method, id=f"{method} {rule.rule}")

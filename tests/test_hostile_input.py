@@ -116,7 +116,8 @@ def test_decodable_photos_with_hostile_extras_are_re_encoded_clean(client, keyed
 
 def state_changing_rules():
     app = create_app({"TESTING": True})
-    samples = {"report_id": "1", "position": "0", "fmt": "json"}
+    samples = {"report_id": "1", "position": "0", "fmt": "json", "update_id": "1",
+               "token": "x"}
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods:
             url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)

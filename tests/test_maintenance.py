@@ -136,7 +136,9 @@ def public_get_urls(app):
                "service_request_id": "1", "token": "x", "fmt": "json", "package": "leaflet",
                "version": "1.9.3", "filename": "leaflet.css"}
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.rule.startswith(("/dispatch", "/login", "/static")):
+        private = ("/manage/" in rule.rule
+                   or rule.rule.startswith(("/dispatch", "/login", "/static")))
+        if "GET" not in rule.methods or private:
             continue
         url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
         yield url + QUERIES.get(url, "")

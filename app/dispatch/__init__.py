@@ -25,6 +25,7 @@ from app.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import catalog
 from app.storage import staff as staff_rows
+from app.storage import updates as update_rows
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 PAGE_SIZE = 50
@@ -93,6 +94,7 @@ def report(report_id):
         photos=staff_rows.all_photos(db, report_id),
         events=staff_rows.all_events(db, report_id),
         duplicates=staff_rows.duplicates_of(db, report_id),
+        updates=update_rows.all_updates(db, report_id),
         services=catalog.all_services(db),
     )
 
@@ -206,10 +208,20 @@ def statistics():
 def photo(report_id, name):
     """Any photo of a handled report, hidden ones included; never cached by shared caches."""
     handled_report(report_id)
-    names = {n for p in staff_rows.all_photos(get_db(), report_id)
-             for n in (p["display_name"], p["thumb_name"])}
+    db = get_db()
+    rows = [*staff_rows.all_photos(db, report_id), *update_rows.all_updates(db, report_id)]
+    names = {n for row in rows for n in (row["display_name"], row["thumb_name"]) if n}
     if name not in names:
         abort(404)
     response = send_file(get_photo_store().path(name), mimetype="image/jpeg")
     response.cache_control.private = True
     return response
+
+
+@bp.post("/reports/<id:report_id>/updates/<id:update_id>/visibility")
+@staff_required
+def update_visibility(report_id, update_id):
+    hidden = request.form.get("hidden") == "1"
+    return act(report_id, lambda: workflow.set_update_hidden(
+        get_db(), report_id, update_id, actor(), hidden
+    ), "Update hidden from the public." if hidden else "Update public again.")

@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from app import assets, maps, supports
+from app import assets, maps, supports, updates
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ValidationError
 from app.extensions import report_creation_limit, support_limit
@@ -24,6 +24,7 @@ from app.photos import photo_position
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import reports as report_rows
+from app.storage import updates as update_rows
 from app.submit import Limits, Submission, submit_report
 from geo.coords import parse_lon_lat
 from geo.errors import InvalidCoordinates
@@ -74,6 +75,9 @@ def create_report():
         report_id = submit_report(get_db(), get_router(), get_photo_store(), submission, limits())
     except AppError as error:
         return render_form(form, error), error.status
+    flash(url_for("reports.manage_report", report_id=report_id,
+                  token=report_rows.report_token(get_db(), report_id), _external=True),
+          "private-link")
     return redirect(url_for("reports.show_report", report_id=report_id), code=303)
 
 
@@ -113,6 +117,7 @@ def show_report(report_id):
         photos=report_rows.report_photos(db, report_id),
         events=report_rows.public_events(db, report_id),
         duplicates=report_rows.public_duplicates(db, report_id),
+        updates=update_rows.public_updates(db, report_id),
         location=location,
     )
 
@@ -200,6 +205,50 @@ def support_report(report_id):
         flash("Thank you: your \u201cme too\u201d is counted.", "success")
     response = redirect(url_for("reports.show_report", report_id=report_id), code=303)
     return remember_supporter(response, token)
+
+
+
+@bp.get("/reports/<id:report_id>/manage/<token>")
+def manage_report(report_id, token):
+    """The reporter's private page: add an update, say it is fixed, or reopen it."""
+    report = updates.check_link(get_db(), report_id, token)
+    return render_template("reports/manage.html", report=report, token=token)
+
+
+def reporter_action(report_id, token, action, done):
+    try:
+        action()
+    except AppError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("reports.manage_report", report_id=report_id, token=token), code=303)
+
+
+@bp.post("/reports/<id:report_id>/manage/<token>/update")
+@report_creation_limit
+def reporter_update(report_id, token):
+    photos = uploaded_photos()
+    if len(photos) > 1:
+        raise ValidationError("Attach one photo to an update.")
+    return reporter_action(report_id, token, lambda: updates.add_update(
+        get_db(), get_photo_store(), report_id, token, request.form.get("text"),
+        photos[0] if photos else None, current_app.config["MAX_PHOTO_PIXELS"],
+    ), "Your update is published on the report page.")
+
+
+@bp.post("/reports/<id:report_id>/manage/<token>/fixed")
+def reporter_fixed(report_id, token):
+    return reporter_action(report_id, token, lambda: updates.mark_fixed(
+        get_db(), report_id, token, request.form.get("note")), "Marked as fixed. Thank you!")
+
+
+@bp.post("/reports/<id:report_id>/manage/<token>/reopen")
+def reporter_reopen(report_id, token):
+    return reporter_action(report_id, token, lambda: updates.reopen(
+        get_db(), report_id, token, request.form.get("note")), "Reopened: the service will see it.")
 
 
 from app.reports import open_data  # noqa: E402, F401  (registers the open-data views on bp)

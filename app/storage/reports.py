@@ -91,23 +91,28 @@ def public_events(db, report_id):
     """The public history of a report, oldest first (internal notes are left out)."""
     return list(db.query(
         "SELECT kind, at, from_status, to_status, public_note FROM report_events "
-        "WHERE report_id = ? AND kind IN ('created', 'status', 'reassigned', 'rerouted') "
+        "WHERE report_id = ? AND kind IN ('created', 'status', 'reassigned', 'rerouted', "
+        "'update') "
         "ORDER BY at, id", [report_id]
     ))
 
 
 def stored_photo_names(db):
-    """Every photo file name a report refers to."""
+    """Every photo file name a report or an update refers to."""
     names = set()
-    for row in db.query("SELECT display_name, thumb_name FROM photos"):
+    for row in db.query("SELECT display_name, thumb_name FROM photos UNION ALL "
+                        "SELECT display_name, thumb_name FROM report_updates "
+                        "WHERE display_name IS NOT NULL"):
         names.update((row["display_name"], row["thumb_name"]))
     return names
 
 
 def photo_is_referenced(db, name):
-    """Whether any report, public or not, uses this photo file."""
+    """Whether any report or update, public or not, uses this photo file."""
     return db.execute(
-        "SELECT 1 FROM photos WHERE display_name = ? OR thumb_name = ? LIMIT 1", [name, name]
+        "SELECT 1 FROM photos WHERE display_name = ?1 OR thumb_name = ?1 UNION ALL "
+        "SELECT 1 FROM report_updates WHERE display_name = ?1 OR thumb_name = ?1 LIMIT 1",
+        [name],
     ).fetchone() is not None
 
 
@@ -115,8 +120,10 @@ def photo_is_public(db, name):
     """Whether a public photo of a public report uses this file."""
     return db.execute(
         "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id "
-        "WHERE (p.display_name = ? OR p.thumb_name = ?) AND NOT p.hidden AND NOT r.hidden "
-        "LIMIT 1", [name, name]
+        "WHERE (p.display_name = ?1 OR p.thumb_name = ?1) AND NOT p.hidden AND NOT r.hidden "
+        "UNION ALL SELECT 1 FROM report_updates u JOIN reports r ON r.id = u.report_id "
+        "WHERE (u.display_name = ?1 OR u.thumb_name = ?1) AND NOT u.hidden AND NOT r.hidden "
+        "LIMIT 1", [name]
     ).fetchone() is not None
 
 

@@ -1,0 +1,58 @@
+"""What a reporter does through their private link: add an update, say it is fixed, reopen.
+
+The link carries the report's unguessable token; a wrong token is a 404, as for a report
+that does not exist, so links cannot be probed.
+"""
+
+import hmac
+
+from app import workflow
+from app.errors import NotFound, ValidationError
+from app.photos import prepare_photo
+from app.storage import reports as report_rows
+from app.storage import updates as update_rows
+from app.submit import storing_photos
+
+UPDATE_MAX_LENGTH = 2000
+REPORTER = "reporter"
+
+
+def check_link(db, report_id, token):
+    """The public report behind a private link, or NotFound."""
+    report = report_rows.public_report(db, report_id)
+    stored = report_rows.report_token(db, report_id) if report else None
+    if not stored or not hmac.compare_digest(stored, token or ""):
+        raise NotFound("This private link is not valid.")
+    return report
+
+
+def add_update(db, store, report_id, token, text, photo_data, max_pixels):
+    """Store the reporter's update (text, optional photo) with a public history entry."""
+    check_link(db, report_id, token)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write a few words for your update.")
+    if len(text) > UPDATE_MAX_LENGTH:
+        raise ValidationError(f"Updates are limited to {UPDATE_MAX_LENGTH} characters.")
+    photo = prepare_photo(photo_data, max_pixels, "The photo") if photo_data else None
+    with storing_photos(db, store) as write:
+        if photo:
+            write(photo)
+        update_id = update_rows.add_update(db, report_id, REPORTER, text, photo)
+        report_rows.add_event(db, report_id, "update", REPORTER, details={"update": update_id})
+    return update_id
+
+
+def mark_fixed(db, report_id, token, note):
+    check_link(db, report_id, token)
+    return workflow.change_status(db, report_id, REPORTER, "fixed", public_note=note)
+
+
+def reopen(db, report_id, token, note):
+    """The reporter says it is not fixed after all: the report is new again."""
+    report = check_link(db, report_id, token)
+    if report["status"] not in ("fixed", "closed"):
+        raise ValidationError("Only a fixed or closed report can be reopened.")
+    if not (note or "").strip():
+        raise ValidationError("Say what is still wrong.")
+    return workflow.change_status(db, report_id, REPORTER, "new", public_note=note)
