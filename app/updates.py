@@ -15,6 +15,7 @@ from app.submit import storing_photos
 
 UPDATE_MAX_LENGTH = 2000
 REPORTER = "reporter"
+PUBLIC = "public"
 
 
 def check_link(db, report_id, token):
@@ -29,6 +30,21 @@ def check_link(db, report_id, token):
 def add_update(db, store, report_id, token, text, photo_data, max_pixels):
     """Store the reporter's update (text, optional photo) with a public history entry."""
     check_link(db, report_id, token)
+    return _store_update(db, store, report_id, REPORTER, "update", text, photo_data, max_pixels)
+
+
+def request_reopen(db, store, report_id, text, photo_data, max_pixels):
+    """Anyone may say a fixed report is not fixed, with a note and a photo; staff decide."""
+    report = report_rows.public_report(db, report_id)
+    if report is None:
+        raise NotFound(f"There is no report number {report_id}.")
+    if report["status"] != "fixed":
+        raise ValidationError("Only a report marked fixed can be asked to reopen.")
+    return _store_update(db, store, report_id, PUBLIC, "reopen_requested", text, photo_data,
+                         max_pixels)
+
+
+def _store_update(db, store, report_id, author, kind, text, photo_data, max_pixels):
     text = (text or "").strip()
     if not text:
         raise ValidationError("Write a few words for your update.")
@@ -38,8 +54,8 @@ def add_update(db, store, report_id, token, text, photo_data, max_pixels):
     with storing_photos(db, store) as write:
         if photo:
             write(photo)
-        update_id = update_rows.add_update(db, report_id, REPORTER, text, photo)
-        report_rows.add_event(db, report_id, "update", REPORTER, details={"update": update_id})
+        update_id = update_rows.add_update(db, report_id, author, text, photo)
+        report_rows.add_event(db, report_id, kind, author, details={"update": update_id})
     return update_id
 
 

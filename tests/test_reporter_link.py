@@ -89,3 +89,25 @@ def test_bad_update_is_refused_and_stores_nothing(client, snapshot):
         "text": "x", "photos": [(io.BytesIO(b"<svg/>"), "x.jpg")]}, follow_redirects=True)
     assert "not an image" in not_image.get_data(as_text=True)
     assert snapshot() == before
+
+
+def test_anyone_may_ask_to_reopen_a_fixed_report_and_staff_see_it(app, client, auth, snapshot):
+    report_id, link = create(client)
+    before = snapshot()
+    early = client.post(f"/reports/{report_id}/reopen-request", data={"text": "Still bad"},
+                        follow_redirects=True)
+    assert "Only a report marked fixed" in early.get_data(as_text=True)
+    assert snapshot() == before
+    client.post(f"{link}/fixed")
+    photo = (io.BytesIO(jpeg_bytes(color=(7, 7, 7))), "r.jpg")
+    neighbour = app.test_client()
+    response = neighbour.post(f"/reports/{report_id}/reopen-request",
+                              content_type="multipart/form-data",
+                              data={"text": "Still a hole here", "photos": [photo]},
+                              follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "will look at it again" in page and "Someone says it is not fixed" in page
+    assert "Still a hole here" in page
+    auth.login("roads@city.example")
+    staff = client.get(f"/dispatch/reports/{report_id}").get_data(as_text=True)
+    assert "reopen requested" in staff and "by the public" in staff

@@ -251,4 +251,22 @@ def reporter_reopen(report_id, token):
         get_db(), report_id, token, request.form.get("note")), "Reopened: the service will see it.")
 
 
+
+@bp.post("/reports/<id:report_id>/reopen-request")
+@report_creation_limit
+def reopen_request(report_id):
+    photos = uploaded_photos()
+    if len(photos) > 1:
+        raise ValidationError("Attach one photo.")
+    try:
+        updates.request_reopen(get_db(), get_photo_store(), report_id, request.form.get("text"),
+                               photos[0] if photos else None,
+                               current_app.config["MAX_PHOTO_PIXELS"])
+    except ValidationError as error:
+        flash(error.message, "error")
+    else:
+        flash("Thank you: the service will look at it again.", "success")
+    return redirect(url_for("reports.show_report", report_id=report_id), code=303)
+
+
 from app.reports import open_data  # noqa: E402, F401  (registers the open-data views on bp)

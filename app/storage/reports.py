@@ -92,7 +92,7 @@ def public_events(db, report_id):
     return list(db.query(
         "SELECT kind, at, from_status, to_status, public_note FROM report_events "
         "WHERE report_id = ? AND kind IN ('created', 'status', 'reassigned', 'rerouted', "
-        "'update') "
+        "'update', 'reopen_requested') "
         "ORDER BY at, id", [report_id]
     ))
 
