@@ -103,24 +103,25 @@ def set_hidden(db, report_id, actor, hidden, note=""):
 
 
 def set_photo_hidden(db, report_id, position, actor, hidden):
-    report = _report(db, report_id)
-    with db.atomic():
-        if not staff_rows.set_photo_hidden(db, report_id, position, hidden):
-            raise NotFound(f"Report {report_id} has no photo {position + 1}.")
-        staff_rows.add_staff_event(db, report_id, "photo_hidden" if hidden else "photo_shown",
-                                   actor, report["status"], report["status"], "", "",
-                                   {"photo": position + 1})
+    """Hide one photo of a report (or show it again); staff still see it."""
+    _set_part_hidden(db, report_id, actor, hidden, "photo", {"photo": position + 1},
+                     lambda: staff_rows.set_photo_hidden(db, report_id, position, hidden))
 
 
 def set_update_hidden(db, report_id, update_id, actor, hidden):
     """Hide a resident's update (or show it again); staff still see it."""
+    _set_part_hidden(db, report_id, actor, hidden, "update", {"update": update_id},
+                     lambda: update_rows.set_update_hidden(db, report_id, update_id, hidden))
+
+
+def _set_part_hidden(db, report_id, actor, hidden, part, details, change):
     report = _report(db, report_id)
     with db.atomic():
-        if not update_rows.set_update_hidden(db, report_id, update_id, hidden):
-            raise NotFound(f"Report {report_id} has no update {update_id}.")
-        staff_rows.add_staff_event(db, report_id, "update_hidden" if hidden else "update_shown",
-                                   actor, report["status"], report["status"], "", "",
-                                   {"update": update_id})
+        if not change():
+            number = next(iter(details.values()))
+            raise NotFound(f"Report {report_id} has no {part} {number}.")
+        staff_rows.add_staff_event(db, report_id, f"{part}_{'hidden' if hidden else 'shown'}",
+                                   actor, report["status"], report["status"], "", "", details)
 
 
 def redact(db, report_id, actor, public_text):
