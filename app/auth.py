@@ -1,4 +1,4 @@
-"""Staff accounts: login, logout, the current user and the access decorators.
+"""Staff accounts: login, logout, the current user and the access decorator.
 
 Passwords are hashed with werkzeug.security; sessions come from Flask-Login; every form is
 protected by Flask-WTF's CSRF check; login attempts are throttled by Flask-Limiter.
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
 
@@ -64,20 +64,6 @@ def staff_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def role_required(role):
-    def decorator(view):
-        @wraps(view)
-        @staff_required
-        def wrapped(*args, **kwargs):
-            if current_user.role != role:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def safe_next(target):

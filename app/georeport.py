@@ -4,11 +4,12 @@ No Flask here: the blueprint in ``app.open311`` parses the URL, calls these and 
 the result as JSON or XML.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from app.errors import ValidationError
 from app.ids import MAX_PAGE, row_id
-from app.public import parse_bbox
+from app.public import parse_bbox, parse_codes
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import public as rows
 from app.storage.public import ReportQuery
@@ -78,7 +79,8 @@ def search(args, db):
     start, end = date_window(args.get("start_date"), args.get("end_date"))
     query = ReportQuery(
         statuses=_statuses(args.get("status")),
-        categories=_service_codes(args.get("service_code"), db),
+        categories=parse_codes(args.get("service_code"),
+                               lambda: rows.known_codes(db, "categories"), "service_code"),
         since=start.isoformat(timespec="seconds"),
         until=end.isoformat(timespec="seconds"),
         bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
@@ -120,15 +122,6 @@ def _statuses(text):
         CLOSED_STATUSES if "closed" in chosen else ())
 
 
-def _service_codes(text, db):
-    if not text:
-        return ()
-    codes = tuple(c.strip() for c in text.split(",") if c.strip())
-    unknown = [c for c in codes if c not in rows.known_codes(db, "categories")]
-    if unknown:
-        raise ValidationError(f"Unknown service_code: {', '.join(unknown)}.")
-    return codes
-
 
 def _near(query, args):
     """lat/long/radius (metres): an exact distance filter inside a bbox the R*Tree can use."""
@@ -141,8 +134,7 @@ def _near(query, args):
         raise ValidationError("lat, long and radius must be numbers.") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not 0 < radius <= MAX_RADIUS_M:
         raise ValidationError(f"lat/long must be a position and radius 1 to {MAX_RADIUS_M} m.")
-    return ReportQuery(**{**query.__dict__, "bbox": bbox_around(lon, lat, radius),
-                          "near": (lon, lat, radius)})
+    return replace(query, bbox=bbox_around(lon, lat, radius), near=(lon, lat, radius))
 
 
 def service_record(category, group):
@@ -190,7 +182,7 @@ def _expected(row):
     return (created + timedelta(days=row["target_days"])).isoformat(timespec="seconds")
 
 
-def update_record(event, links):
+def update_record(event):
     """One status change in FixMyStreet's servicerequestupdates shape."""
     return {
         "update_id": str(event["id"]),

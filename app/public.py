@@ -35,9 +35,11 @@ def parse_report_query(args, db, require_bbox=False):
         raise ValidationError("'since' must be on or before 'until'.")
     return ReportQuery(
         bbox=bbox,
-        statuses=_codes(args.get("status"), set(STATUSES), "status"),
-        categories=_codes(args.get("category"), rows.known_codes(db, "categories"), "category"),
-        services=_codes(args.get("service"), rows.known_codes(db, "services"), "service"),
+        statuses=parse_codes(args.get("status"), lambda: set(STATUSES), "status"),
+        categories=parse_codes(args.get("category"),
+                               lambda: rows.known_codes(db, "categories"), "category"),
+        services=parse_codes(args.get("service"),
+                             lambda: rows.known_codes(db, "services"), "service"),
         since=since,
         until=until,
     )
@@ -69,10 +71,12 @@ def parse_bbox(text):
     return values
 
 
-def _codes(text, known, name):
+def parse_codes(text, known, name):
+    """A comma list of codes, each one of ``known()`` (read only when codes are given)."""
     if not text:
         return ()
     codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    known = known()
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise ValidationError(f"Unknown {name}: {', '.join(unknown)}.")

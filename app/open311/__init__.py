@@ -136,8 +136,7 @@ def request_updates(fmt):
                                        request.args.get("end_date"))
     events = apikeys.status_updates(get_db(), start.isoformat(), end.isoformat(),
                                     georeport.MAX_PAGE_SIZE)
-    links = Links()
-    return render([georeport.update_record(e, links) for e in events], fmt,
+    return render([georeport.update_record(e) for e in events], fmt,
                   "service_request_updates")
 
 

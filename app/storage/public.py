@@ -137,10 +137,6 @@ def iter_reports(db, query):
         yield dict(zip(names, row, strict=True))
 
 
-def cell_size(db, level):
-    return db.execute("SELECT size FROM report_cell_levels WHERE level = ?", [level]).fetchone()[0]
-
-
 def cell_levels(db):
     """(level, size in degrees), finest last."""
     return [tuple(row) for row in db.execute("SELECT level, size FROM report_cell_levels "

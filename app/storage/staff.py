@@ -1,7 +1,7 @@
 """Staff reads and writes: accounts, the dispatch queue, report handling, statistics."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.storage import now
 
@@ -169,7 +169,7 @@ def queue_count(db, selection):
 
 def queue_status_counts(db, selection):
     """Counts per status for the selection without its status filter."""
-    unfiltered = QueueFilter(**{**selection.__dict__, "statuses": ()})
+    unfiltered = replace(selection, statuses=())
     where, params = _queue_where(unfiltered)
     return dict(db.execute(
         f"SELECT r.status, count(*) {QUEUE_FROM} WHERE {where} GROUP BY r.status", params))
