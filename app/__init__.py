@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from app import assets, cli, config, handlers, security
+from app import assets, cli, config, handlers, i18n, security
 from app.areas import RouterCache
 from app.auth import login_manager
 from app.db import close_db
@@ -45,6 +45,8 @@ def create_app(test_config=None):
     app.add_url_rule(
         "/vendor/<package>/<version>/<path:filename>", view_func=assets.vendor_file
     )
+    i18n.babel.init_app(app)
+    i18n.register(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

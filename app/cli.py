@@ -13,14 +13,16 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import maintenance
+from app import delivery, maintenance, outbox
 from app.accounts import create_staff_user
 from app.areas import load_boundary_file, reroute_reports
 from app.db import database_path, get_db, get_photo_store, get_router
 from app.demo import load_demo
 from app.errors import AppError
-from app.storage import apikeys, pending_migrations, upgrade
+from app.i18n import LANGUAGES
+from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
+from app.storage import outbox as outbox_rows
 from geo.errors import GeoError
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -31,6 +33,9 @@ users_cli = AppGroup("users", help="Staff accounts.")
 apikeys_cli = AppGroup("apikeys", help="Open311 API keys.")
 photos_cli = AppGroup("photos", help="Stored photo files.")
 privacy_cli = AppGroup("privacy", help="Reporters' personal data.")
+outbox_cli = AppGroup("outbox", help="E-mails and webhooks waiting to be sent.")
+services_cli = AppGroup("services", help="Services: where their reports are delivered.")
+names_cli = AppGroup("names", help="Names of categories and services in other languages.")
 
 
 @contextmanager
@@ -105,6 +110,73 @@ def areas_list():
             f"services {row['services']}, bounds {row['min_lon']:.5f},{row['min_lat']:.5f} "
             f"to {row['max_lon']:.5f},{row['max_lat']:.5f}, from {row['source']}"
         )
+
+
+@outbox_cli.command("send")
+@click.option("--forever", is_flag=True,
+              help="Keep sending as messages become due, until stopped (SIGTERM or Ctrl-C).")
+def outbox_send(forever):
+    """Plan the e-mails and webhooks of new report events, then send every one that is due."""
+    db = get_db()
+    require_schema(db)
+    app = current_app._get_current_object()
+    if forever:
+        click.echo("Sending until stopped.")
+        outbox.run_forever(app, db, click.echo)
+        return
+    planned, result = outbox.send_round(app, db)
+    click.echo(f"Planned {planned} message(s); {result}")
+
+
+@outbox_cli.command("status")
+def outbox_status():
+    """Count the messages pending, sent and failed, per channel."""
+    db = get_db()
+    require_schema(db)
+    rows = outbox_rows.state_counts(db)
+    for row in rows:
+        click.echo(f"{row['channel']} {row['state']}: {row['n']}")
+    if not rows:
+        click.echo("The outbox is empty.")
+
+
+@services_cli.command("set")
+@click.argument("code")
+@click.option("--email", help="Address that receives each new report of the service.")
+@click.option("--webhook", help="http(s) URL that receives each new report as JSON (POST).")
+def services_set(code, email, webhook):
+    """Say where a service's reports are delivered (an empty value removes it)."""
+    db = get_db()
+    require_schema(db)
+    with as_click_errors():
+        delivery.set_service_delivery(db, code, email, webhook)
+    click.echo(f"Service {code} updated.")
+
+
+@services_cli.command("list")
+def services_list():
+    """Show each service with its delivery e-mail and webhook."""
+    db = get_db()
+    require_schema(db)
+    for service in catalog.all_services(db):
+        click.echo(f"{service['code']}: {service['name']}; e-mail {service['email'] or '-'}; "
+                   f"webhook {service['webhook_url'] or '-'}")
+
+
+@names_cli.command("translate")
+@click.argument("kind", type=click.Choice(["category", "service"]))
+@click.argument("code")
+@click.argument("language", type=click.Choice(sorted(LANGUAGES)))
+@click.argument("name")
+def names_translate(kind, code, language, name):
+    """Name a category or service in another language, e.g. category pothole fr "Nid-de-poule"."""
+    db = get_db()
+    require_schema(db)
+    with db.atomic():
+        known = catalog.set_translated_name(db, kind, code, language, name.strip())
+    if not known:
+        raise click.ClickException(f"There is no {kind} {code!r}.")
+    click.echo(f"{kind} {code} is {name.strip()!r} in {LANGUAGES[language]}.")
 
 
 @reports_cli.command("reroute")
@@ -205,21 +277,23 @@ def photos_gc(dry_run):
 @privacy_cli.command("erase")
 @click.option("--email", required=True, help="The person's e-mail address.")
 def privacy_erase(email):
-    """Remove a person's e-mail and name from every report (the reports stay, anonymous)."""
+    """Remove a person's contact data: reports (which stay, anonymous), supports, alerts."""
     with as_click_errors():
-        count = maintenance.erase_contact(get_db(), email)
-    click.echo(f"Erased the contact data of {email} from {count} report(s); each is logged.")
+        erased = maintenance.erase_contact(get_db(), email)
+    click.echo(f"Erased the contact data of {email} from {erased}; each report is logged.")
 
 
 @privacy_cli.command("retention")
 def privacy_retention():
     """Anonymise reporter contact data older than CONTACT_RETENTION_MONTHS."""
     months = current_app.config["CONTACT_RETENTION_MONTHS"]
-    count = maintenance.apply_retention(get_db(), months)
-    click.echo(f"Anonymised {count} report(s) older than {months} month(s).")
+    reports, messages = maintenance.apply_retention(get_db(), months)
+    click.echo(f"Anonymised {reports} report(s) older than {months} month(s); deleted "
+               f"{messages} sent or failed outbox message(s) as old.")
 
 
 def register(app):
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
-                  privacy_cli, backup_command, restore_command):
+                  privacy_cli, outbox_cli, services_cli, names_cli, backup_command,
+                  restore_command):
         app.cli.add_command(group)

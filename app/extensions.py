@@ -22,3 +22,8 @@ report_creation_limit = limiter.shared_limit(
     lambda: current_app.config["REPORT_RATE_LIMIT"], scope="report-creation",
     exempt_when=limits_off,
 )
+
+subscription_limit = limiter.shared_limit(
+    lambda: current_app.config["SUBSCRIPTION_RATE_LIMIT"], scope="subscriptions",
+    exempt_when=limits_off,
+)

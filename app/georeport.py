@@ -151,7 +151,7 @@ def service_record(category, group):
 
 def request_record(row, links, notes, history=None):
     """One report as an Open311 request (ids as strings, W3C times with an offset)."""
-    detailed = STATUSES.get(row["status"], row["status"])
+    detailed = str(STATUSES.get(row["status"], row["status"]))
     note = notes.get(row["id"])
     record = {
         "service_request_id": str(row["id"]),

@@ -11,8 +11,10 @@ from pathlib import Path
 from app.errors import ValidationError
 from app.photos import PhotoStore
 from app.storage import open_database
+from app.storage import outbox as outbox_rows
 from app.storage import privacy as privacy_rows
 from app.storage import reports as report_rows
+from app.storage import subscriptions as subscription_rows
 
 BACKUP_DATABASE = "civic.sqlite3"
 BACKUP_PHOTOS = "photos"
@@ -112,22 +114,40 @@ def collect_photo_garbage(db, store, dry_run=False):
     return check
 
 
+@dataclass
+class Erasure:
+    reports: int
+    supports: int
+    subscriptions: int
+    messages: int
+
+    def __str__(self):
+        return (f"{self.reports} report(s), {self.supports} support(s), "
+                f"{self.subscriptions} alert subscription(s) and {self.messages} e-mail(s) "
+                "in the outbox")
+
+
 def erase_contact(db, email, actor="privacy"):
-    """Remove a person's e-mail and name from every report; the reports stay, anonymous."""
+    """Remove a person's e-mail and name from reports and supports, and delete their alert
+    subscriptions and the e-mails to them; the reports stay, anonymous, each logged."""
     email = (email or "").strip()
     if "@" not in email:
         raise ValidationError(f"{email!r} is not an e-mail address.")
     with db.atomic():
         ids = privacy_rows.reports_with_email(db, email)
         privacy_rows.anonymise(db, ids, actor, "erasure requested")
-    return len(ids)
+        return Erasure(len(ids), privacy_rows.forget_supporter(db, email),
+                       subscription_rows.erase_email(db, email),
+                       outbox_rows.forget_recipient(db, email))
 
 
 def apply_retention(db, months, actor="retention"):
-    """Anonymise reporter contact data older than ``months``; return how many reports."""
+    """Anonymise reporter contact data, and delete sent or failed e-mails and webhook calls,
+    older than ``months``; return (reports anonymised, messages deleted)."""
     if months <= 0:
-        return 0
+        return 0, 0
+    age = f"-{int(months)} months"
     with db.atomic():
-        ids = privacy_rows.reports_with_contact_before(db, f"-{int(months)} months")
+        ids = privacy_rows.reports_with_contact_before(db, age)
         privacy_rows.anonymise(db, ids, actor, f"older than {months} months")
-    return len(ids)
+        return len(ids), outbox_rows.delete_sent_before(db, age)

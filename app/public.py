@@ -141,7 +141,7 @@ def report_properties(row, links):
         "category": row["category_code"],
         "category_name": row["category"],
         "status": row["status"],
-        "status_name": STATUSES.get(row["status"], row["status"]),
+        "status_name": str(STATUSES.get(row["status"], row["status"])),
         "service": row["service_code"],
         "service_name": row["service"],
         "created_at": row["created_at"],

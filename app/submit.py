@@ -46,6 +46,7 @@ class Submission:
     photos: list = field(default_factory=list)
     media_url: str | None = None
     source: str = "web"
+    locale: str | None = None
 
 
 def submit_report(db, router, store, submission, limits=Limits()):
@@ -81,6 +82,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
         "source": submission.source,
         "media_url": media_url,
         "token": secrets.token_urlsafe(18),
+        "locale": submission.locale,
     }
     return _store(db, store, report, photos)
 
@@ -115,12 +117,18 @@ def _description(text, limits):
 
 def _contact(submission):
     name = (submission.reporter_name or "").strip() or None
-    email = (submission.reporter_email or "").strip() or None
     if name and len(name) > NAME_MAX_LENGTH:
         raise ValidationError(f"The name is longer than {NAME_MAX_LENGTH} characters.")
+    email = check_email(submission.reporter_email) if submission.reporter_email else None
+    return name, email
+
+
+def check_email(text):
+    """A plausible e-mail address (stripped), or None when empty; else ValidationError."""
+    email = (text or "").strip() or None
     if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
         raise ValidationError(f"{email!r} is not a valid e-mail address.")
-    return name, email
+    return email
 
 
 def _media_url(url):

@@ -319,3 +319,14 @@ def _checked_arrays(lons, lats):
                 f"between {-limit:g} and {limit:g}."
             )
     return lons, lats
+
+
+def covers_point(geometry_wkb, lon, lat):
+    """Whether a stored area (WKB) holds the point, its boundary included, as routing does.
+
+    >>> square = shapely.box(0, 0, 1, 1).wkb
+    >>> covers_point(square, 1.0, 0.5), covers_point(square, 1.5, 0.5)
+    (True, False)
+    """
+    lon, lat = parse_lon_lat(lon, lat)
+    return bool(shapely.intersects_xy(shapely.from_wkb(geometry_wkb), lon, lat))

@@ -38,7 +38,7 @@ def test_dispatcher_sets_in_progress_and_public_sees_it(browser, demo_server, de
 
     page.get_by_role("button", name="Log out").click()
     page.goto(public_url)
-    assert page.text_content("#report-status").strip() == "in progress"
+    assert page.text_content("#report-status").strip() == "In progress"
     history = page.text_content(".history")
     assert "A crew will replace the lamp this week." in history
     assert "Ladder truck" not in page.content()

@@ -62,7 +62,7 @@ def test_resident_reports_a_pothole_with_a_photo(phone, tmp_path):
     phone.get_by_role("button", name="Send report").click()
 
     phone.wait_for_url(re.compile(r"/reports/\d+$"))
-    assert phone.text_content("#report-status").strip() == "new"
+    assert phone.text_content("#report-status").strip() == "New"
     assert phone.text_content("#report-service").strip() == "Bureau of Street Services"
     image = phone.locator(".photos img").first
     image.wait_for()

@@ -82,7 +82,7 @@ def test_status_change_with_notes_shows_publicly_but_not_the_internal_note(clien
         "status": "in_progress", "public_note": "Crew booked for Monday.",
         "internal_note": "Needs the big roller."})
     public = client.get(f"/reports/{report_id}").get_data(as_text=True)
-    assert "in progress" in public and "Crew booked for Monday." in public
+    assert "In progress" in public and "Crew booked for Monday." in public
     assert "big roller" not in public
     staff = client.get(f"/dispatch/reports/{report_id}").get_data(as_text=True)
     assert "Needs the big roller." in staff and "by roads@city.example" in staff

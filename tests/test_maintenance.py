@@ -134,10 +134,10 @@ def public_get_urls(app):
     """Every public GET route with sample values (staff and login routes excluded)."""
     samples = {"report_id": "1", "name": "x.jpg", "service_code": "pothole",
                "service_request_id": "1", "token": "x", "fmt": "json", "package": "leaflet",
-               "version": "1.9.3", "filename": "leaflet.css"}
+               "version": "1.9.3", "filename": "leaflet.css", "code": "fr"}
     for rule in app.url_map.iter_rules():
         private = ("/manage/" in rule.rule
-                   or rule.rule.startswith(("/dispatch", "/login", "/static")))
+                   or rule.rule.startswith(("/dispatch", "/login", "/static", "/alerts/<")))
         if "GET" not in rule.methods or private:
             continue
         url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
@@ -156,7 +156,7 @@ def test_no_public_response_contains_contact_data(seeded_public_client):
         response = client.get(url)
         body = response.get_data(as_text=True)
         response.close()
-        answered += response.status_code == 200
+        answered += response.status_code < 400
         assert SECRET_EMAIL not in body, url
         assert HIDDEN_NAME not in body, url
         assert "555 0100" not in body, url

@@ -59,12 +59,12 @@ def test_mark_fixed_then_reopen(client):
     report_id, link = create(client)
     client.post(f"{link}/fixed", data={"note": "Filled yesterday."})
     page = client.get(f"/reports/{report_id}").get_data(as_text=True)
-    assert 'id="report-status">fixed' in page and "Filled yesterday." in page
+    assert 'id="report-status">Fixed' in page and "Filled yesterday." in page
     refused = client.post(f"{link}/reopen", data={"note": ""}, follow_redirects=True)
     assert "Say what is still wrong" in refused.get_data(as_text=True)
     client.post(f"{link}/reopen", data={"note": "It opened again after the rain."})
     page = client.get(f"/reports/{report_id}").get_data(as_text=True)
-    assert 'id="report-status">new' in page and "after the rain" in page
+    assert 'id="report-status">New' in page and "after the rain" in page
 
 
 @pytest.mark.parametrize("action", ["", "/update", "/fixed", "/reopen"])

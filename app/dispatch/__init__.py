@@ -24,6 +24,7 @@ from app.ids import page_number, row_id
 from app.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import catalog
+from app.storage import outbox as outbox_rows
 from app.storage import staff as staff_rows
 from app.storage import updates as update_rows
 
@@ -96,6 +97,7 @@ def report(report_id):
         duplicates=staff_rows.duplicates_of(db, report_id),
         updates=update_rows.all_updates(db, report_id),
         services=catalog.all_services(db),
+        deliveries=outbox_rows.report_deliveries(db, report_id),
     )
 
 

@@ -19,6 +19,7 @@ from app import assets, maps, supports, updates
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ValidationError
 from app.extensions import report_creation_limit, support_limit
+from app.i18n import current_language
 from app.links import Links
 from app.photos import photo_position
 from app.storage import areas as area_rows
@@ -70,6 +71,7 @@ def create_report():
         reporter_email=form.get("email"),
         show_name=form.get("show_name") == "yes",
         photos=uploaded_photos(),
+        locale=current_language(),
     )
     try:
         report_id = submit_report(get_db(), get_router(), get_photo_store(), submission, limits())
@@ -269,4 +271,4 @@ def reopen_request(report_id):
     return redirect(url_for("reports.show_report", report_id=report_id), code=303)
 
 
-from app.reports import open_data  # noqa: E402, F401  (registers the open-data views on bp)
+from app.reports import alerts, open_data  # noqa: E402, F401  (they register views on bp)

@@ -11,7 +11,7 @@ from flask import (
     request,
 )
 
-from app import assets, maps, public
+from app import assets, maps, public, subscriptions
 from app.areas import areas_feature_collection
 from app.db import get_db, streamed
 from app.ids import page_number
@@ -90,7 +90,9 @@ def report_list():
 @bp.get("/reports.atom")
 def report_feed():
     db = get_db()
-    entries = public_rows.recently_updated(db, report_query(), FEED_SIZE)
+    entries = subscriptions.feed_entries(
+        db, report_query(), request.args.get("near"), request.args.get("radius"),
+        request.args.get("area"), current_app.config["ALERT_MAX_RADIUS_M"], FEED_SIZE)
     body = render_template(
         "reports/feed.atom.xml", entries=entries, statuses=STATUSES,
         updated=entries[0]["updated_at"] if entries else datetime.now(UTC).isoformat(),

@@ -79,6 +79,7 @@ def now():
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def row_counts(db, tables=("reports", "photos", "report_events")):
+def row_counts(db, tables=("reports", "photos", "report_events", "report_updates", "supports",
+                           "subscriptions", "outbox")):
     """Rows per table; tests compare these before and after a rejected request."""
     return {table: db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0] for table in tables}

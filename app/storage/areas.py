@@ -75,6 +75,29 @@ def active_areas(db):
     """))
 
 
+def active_area(db, area_id):
+    """An area in force with its service's name, or None."""
+    rows = list(db.query(
+        "SELECT a.id, a.name, s.code AS service_code, s.name AS service FROM service_areas a "
+        "JOIN services s ON s.id = a.service_id "
+        "WHERE a.id = ? AND a.retired_version_id IS NULL", [area_id]))
+    return rows[0] if rows else None
+
+
+def active_area_choices(db):
+    """Every area in force with its service's name, for a list to choose from."""
+    return list(db.query(
+        "SELECT a.id, a.name, s.code AS service_code, s.name AS service FROM service_areas a "
+        "JOIN services s ON s.id = a.service_id WHERE a.retired_version_id IS NULL "
+        "ORDER BY s.name, a.name, a.id"))
+
+
+def area_bounds_and_geometry(db, area_id):
+    rows = list(db.query("SELECT id, min_lon, min_lat, max_lon, max_lat, geometry "
+                         "FROM service_areas WHERE id = ?", [area_id]))
+    return rows[0] if rows else None
+
+
 def coverage_bounds(db):
     """(min_lon, min_lat, max_lon, max_lat) of the areas in force, or None."""
     row = db.execute(

@@ -57,8 +57,32 @@ def set_service_target(db, code, target_days):
 
 
 def all_services(db):
-    return list(db.query("SELECT id, code, name, email FROM services ORDER BY name"))
+    return list(db.query(
+        "SELECT id, code, name, email, webhook_url FROM services ORDER BY name"))
 
 
 def services_by_code(db):
-    return {row["code"]: row for row in db.query("SELECT id, code, name FROM services")}
+    return {row["code"]: row for row in db.query(
+        "SELECT id, code, name, email, webhook_url FROM services")}
+
+
+def translated_names(db, locale):
+    """{(kind, code): name} of the categories and services translated into ``locale``."""
+    return {(row["kind"], row["code"]): row["name"] for row in db.query(
+        "SELECT kind, code, name FROM name_translations WHERE locale = ?", [locale])}
+
+
+def set_translated_name(db, kind, code, locale, name):
+    table = {"category": "categories", "service": "services"}[kind]
+    if db.execute(f"SELECT 1 FROM {table} WHERE code = ?", [code]).fetchone() is None:
+        return False
+    db["name_translations"].upsert(
+        {"kind": kind, "code": code, "locale": locale, "name": name},
+        pk=("kind", "code", "locale"))
+    return True
+
+
+def set_service_delivery(db, code, email, webhook_url):
+    """Set where a service's reports go; return False when there is no such service."""
+    return db.execute("UPDATE services SET email = ?, webhook_url = ? WHERE code = ?",
+                      [email, webhook_url, code]).rowcount == 1

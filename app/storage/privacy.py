@@ -27,3 +27,9 @@ def anonymise(db, report_ids, actor, reason):
             "report_id": report_id, "kind": "contact_erased", "actor": actor, "at": stamp,
             "details": json.dumps({"reason": reason}),
         })
+
+
+def forget_supporter(db, email):
+    """Clear this e-mail from "me too" supports (the supports still count); return how many."""
+    return db.execute("UPDATE supports SET email = NULL WHERE email = ? COLLATE NOCASE",
+                      [email]).rowcount

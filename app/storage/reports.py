@@ -90,10 +90,13 @@ def report_photos(db, report_id):
 def public_events(db, report_id):
     """The public history of a report, oldest first (internal notes are left out)."""
     return list(db.query(
-        "SELECT kind, at, from_status, to_status, public_note FROM report_events "
-        "WHERE report_id = ? AND kind IN ('created', 'status', 'reassigned', 'rerouted', "
+        "SELECT e.id, e.kind, e.at, e.from_status, e.to_status, e.public_note, "
+        "u.text AS update_text FROM report_events e "
+        "LEFT JOIN report_updates u ON u.id = json_extract(e.details, '$.update') "
+        "AND NOT u.hidden "
+        "WHERE e.report_id = ? AND e.kind IN ('created', 'status', 'reassigned', 'rerouted', "
         "'update', 'reopen_requested') "
-        "ORDER BY at, id", [report_id]
+        "ORDER BY e.at, e.id", [report_id]
     ))
 
 

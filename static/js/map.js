@@ -104,9 +104,17 @@
     }
   }
 
+  function syncAlertsLink() {
+    var link = document.getElementById("alerts-link");
+    var centre = map.getCenter();
+    link.href = link.href.split("?")[0] + "?lon=" + centre.lng.toFixed(5) +
+      "&lat=" + centre.lat.toFixed(5);
+  }
+
   function load() {
     var params = currentFilters();
     params.set("bbox", viewBox());
+    syncAlertsLink();
     var mine = ++generation;
     fetch(box.dataset.reportsUrl + "?" + params.toString())
       .then(function (response) {

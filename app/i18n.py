@@ -1,0 +1,64 @@
+"""Languages of the interface (Flask-Babel): chosen by the switcher's cookie, else by the
+browser's Accept-Language, else the default; names of categories and services translated
+from the database."""
+
+from flask import current_app, g, has_request_context, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+from app.db import get_db
+from app.errors import NotFound
+from app.statuses import STATUSES
+from app.storage import catalog
+
+#: Languages the interface is translated into, each named in itself for the switcher.
+LANGUAGES = {"en": "English", "fr": "Français"}
+LANGUAGE_COOKIE = "lang"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def select_locale():
+    if has_request_context():
+        chosen = request.cookies.get(LANGUAGE_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+        best = request.accept_languages.best_match(LANGUAGES)
+        if best:
+            return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+babel = Babel(locale_selector=select_locale)
+
+
+def current_language():
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def name_of(kind, code, default):
+    """A category's or service's name in the current language, if translated."""
+    names = g.get("translated_names")
+    if names is None:
+        names = g.translated_names = catalog.translated_names(get_db(), current_language())
+    return names.get((kind, code), default)
+
+
+def switch_language(code, back):
+    """Remember the chosen language in a cookie for a year and go back where the user was."""
+    if code not in LANGUAGES:
+        raise NotFound(f"There is no {code!r} version of this site.")
+    response = redirect(back if _is_local(back) else url_for("reports.home"), code=303)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def _is_local(path):
+    """Only paths on this site: never an open redirect to another host."""
+    return bool(path) and path.startswith("/") and not path.startswith(("//", "/\\"))
+
+
+def register(app):
+    app.jinja_env.globals.update(name_of=name_of, statuses=STATUSES, languages=LANGUAGES,
+                                 current_language=current_language)
+    app.add_url_rule("/language/<code>", "language",
+                     lambda code: switch_language(code, request.args.get("next")))

@@ -1,0 +1,38 @@
+"""The outbox worker: plan the messages of new events, then send what is due, in rounds.
+
+``flask --app app outbox send`` runs one round; with ``--forever`` it keeps going, pausing
+when nothing is due, and stops cleanly (after the message in hand) on SIGTERM or Ctrl-C.
+Everything it needs is in the database, so a stopped worker resumes where it was.
+"""
+
+import signal
+import threading
+
+from app import delivery, notify
+
+
+def send_round(app, db):
+    """Plan, then deliver everything due; return (messages planned, DeliveryRound)."""
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
+        planned = notify.plan_notifications(db)
+    config = app.config
+    result = delivery.deliver_due(
+        db, delivery.MailSettings.from_config(config),
+        delivery.WebhookSettings.from_config(config), delivery.RetryPolicy.from_config(config))
+    return planned, result
+
+
+def run_forever(app, db, report):
+    """Rounds until stopped; ``report`` gets a line for each round that did something."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.is_set():
+            planned, result = send_round(app, db)
+            if planned or result.sent or result.retrying or result.failed:
+                report(f"Planned {planned} message(s); {result}")
+            stop.wait(float(app.config["OUTBOX_POLL_SECONDS"]))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

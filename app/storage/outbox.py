@@ -1,0 +1,101 @@
+"""The outbox: every e-mail and webhook call, written in the transaction that caused it and
+sent later by the worker, with its delivery state."""
+
+import json
+
+from app.storage import now
+
+
+def enqueue(db, message):
+    """Add a message unless one with the same dedupe key exists; return whether it was added."""
+    stamp = now()
+    row = {"headers": "{}", "subject": "", "created_at": stamp, "next_attempt_at": stamp,
+           **message}
+    if isinstance(row["headers"], dict):
+        row["headers"] = json.dumps(row["headers"])
+    columns = list(row)
+    cursor = db.execute(
+        f"INSERT OR IGNORE INTO outbox ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})", [row[c] for c in columns])
+    return cursor.rowcount == 1
+
+
+def event_cursor(db):
+    return db.execute("SELECT event_id FROM outbox_cursor WHERE name = 'events'").fetchone()[0]
+
+
+def advance_event_cursor(db, event_id):
+    db.execute("UPDATE outbox_cursor SET event_id = ? WHERE name = 'events'", [event_id])
+
+
+def events_after(db, event_id, limit):
+    """Report events newer than the cursor, with what a notification needs of the report."""
+    return list(db.query("""
+        SELECT e.id AS event_id, e.kind, e.at, e.actor, e.from_status, e.to_status,
+               e.public_note, e.details, r.id AS report_id, r.hidden, r.lon, r.lat,
+               r.reporter_email, r.reporter_name, r.token, r.locale, r.source,
+               s.code AS service_code, s.name AS service, s.email AS service_email,
+               s.webhook_url AS service_webhook
+        FROM report_events e
+        JOIN reports r ON r.id = e.report_id
+        JOIN services s ON s.id = r.service_id
+        WHERE e.id > ? ORDER BY e.id LIMIT ?
+    """, [event_id, limit]))
+
+
+def claim_next(db, at, lease_until, after_id=0):
+    """Take the next due message (by id, after ``after_id``) until ``lease_until``; None
+    when there is none. A claim that outlives its lease (its worker died) is due again."""
+    with db.atomic():
+        rows = list(db.query("""
+            UPDATE outbox SET claimed_until = :lease
+            WHERE id = (SELECT id FROM outbox
+                        WHERE state = 'pending' AND next_attempt_at <= :at AND id > :after
+                          AND (claimed_until IS NULL OR claimed_until <= :at)
+                        ORDER BY id LIMIT 1)
+            RETURNING *
+        """, {"lease": lease_until, "at": at, "after": after_id}))
+    return rows[0] if rows else None
+
+
+def mark_sent(db, message_id, at):
+    with db.atomic():
+        db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
+                   "claimed_until = NULL, last_error = NULL WHERE id = ?", [at, message_id])
+
+
+def mark_attempt_failed(db, message_id, error, next_attempt_at):
+    """Record a failed attempt: due again at ``next_attempt_at``, or given up when None."""
+    with db.atomic():
+        db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, "
+            "state = CASE WHEN ?2 IS NULL THEN 'failed' ELSE 'pending' END, "
+            "next_attempt_at = coalesce(?2, next_attempt_at) WHERE id = ?3",
+            [error[:500], next_attempt_at, message_id])
+
+
+def report_deliveries(db, report_id):
+    """Deliveries of a report to its services, oldest first, for staff."""
+    return list(db.query(
+        "SELECT id, channel, recipient, state, attempts, next_attempt_at, last_error, "
+        "created_at, sent_at FROM outbox WHERE report_id = ? AND purpose = 'report' "
+        "ORDER BY id", [report_id]))
+
+
+def state_counts(db):
+    """How many messages are pending, sent and failed, per channel."""
+    return list(db.query("SELECT channel, state, count(*) AS n FROM outbox "
+                         "GROUP BY channel, state ORDER BY channel, state"))
+
+
+def forget_recipient(db, email):
+    """Delete every message to this address (privacy erase); return how many."""
+    return db.execute("DELETE FROM outbox WHERE recipient = ? COLLATE NOCASE",
+                      [email]).rowcount
+
+
+def delete_sent_before(db, age):
+    """Delete messages sent longer ago than ``age`` (an SQLite modifier); return how many."""
+    return db.execute(
+        "DELETE FROM outbox WHERE state != 'pending' "
+        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
