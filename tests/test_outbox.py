@@ -4,7 +4,6 @@ worker loop stopped and resumed."""
 
 import hashlib
 import hmac
-import json
 import os
 import signal
 import subprocess
