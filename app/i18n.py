@@ -7,6 +7,7 @@ from flask_babel import Babel, get_locale
 
 from app.db import get_db
 from app.errors import NotFound
+from app.links import public_url
 from app.statuses import STATUSES
 from app.storage import catalog
 
@@ -59,6 +60,6 @@ def _is_local(path):
 
 def register(app):
     app.jinja_env.globals.update(name_of=name_of, statuses=STATUSES, languages=LANGUAGES,
-                                 current_language=current_language)
+                                 current_language=current_language, public_url=public_url)
     app.add_url_rule("/language/<code>", "language",
                      lambda code: switch_language(code, request.args.get("next")))

@@ -1,6 +1,6 @@
 """Absolute URLs for open data and APIs; Flask builds each kind once per request, not per row."""
 
-from flask import url_for
+from flask import current_app, url_for
 
 
 class Links:
@@ -13,3 +13,9 @@ class Links:
 
     def photo(self, name):
         return f"{self._photo}{name}"
+
+
+def public_url(endpoint, **values):
+    """A link for an e-mail: on the site's public address (PUBLIC_URL), whichever host the
+    request that caused it came through, or none (the outbox worker)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)

@@ -10,9 +10,10 @@ import json
 import secrets
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 
+from app.links import public_url
 from app.storage import outbox as outbox_rows
 from app.storage import reports as report_rows
 from app.storage import staff as staff_rows
@@ -54,12 +55,17 @@ def messages_for(db, event, area_subscriptions):
 
 
 def _is_public_news(db, event):
-    details = json.loads(event["details"])
     if event["kind"] in ("update", "reopen_requested"):
-        return any(u["id"] == details.get("update")
-                   for u in update_rows.public_updates(db, event["report_id"]))
+        return _public_update_text(db, event) is not None
     return event["kind"] == "reassigned" or (
         event["from_status"] != event["to_status"] or bool(event["public_note"]))
+
+
+def _public_update_text(db, event):
+    """The text of the update an event records, unless staff hid it."""
+    update_id = json.loads(event["details"]).get("update")
+    return next((u["text"] for u in update_rows.public_updates(db, event["report_id"])
+                 if u["id"] == update_id), None)
 
 
 def service_messages(db, event):
@@ -86,8 +92,7 @@ def service_messages(db, event):
 
 
 def private_link_message(db, event):
-    link = url_for("reports.manage_report", report_id=event["report_id"], token=event["token"],
-                   _external=True)
+    link = public_url("reports.manage_report", report_id=event["report_id"], token=event["token"])
     report = report_rows.public_report(db, event["report_id"]) or _report_for_staff(
         db, event["report_id"])
     key = f"report:{event['report_id']}:private-link"
@@ -105,7 +110,8 @@ def report_alerts(db, event):
     report = report_rows.public_report(db, event["report_id"])
     for subscription in subscription_rows.report_subscribers(db, event["report_id"]):
         yield alert_message(subscription, f"event:{event['event_id']}",
-                            "email/report_alert", report=report, event=event)
+                            "email/report_alert", report=report, event=event,
+                            update=_public_update_text(db, event))
 
 
 def area_alerts(db, event, area_subscriptions):
@@ -122,7 +128,7 @@ def area_alerts(db, event, area_subscriptions):
 
 def alert_message(subscription, occasion, template, **context):
     """An alert to one subscriber, with a one-click unsubscribe (RFC 8058)."""
-    unsubscribe = url_for("reports.unsubscribe", token=subscription["token"], _external=True)
+    unsubscribe = public_url("reports.unsubscribe", token=subscription["token"])
     key = f"{occasion}:subscription:{subscription['id']}"
     with force_locale(subscription["locale"]):
         return {
@@ -138,8 +144,7 @@ def alert_message(subscription, occasion, template, **context):
 
 def confirmation_message(subscription, describe):
     """The double opt-in e-mail: nothing is sent to this address until it is confirmed."""
-    confirm = url_for("reports.confirm_subscription", token=subscription["token"],
-                      _external=True)
+    confirm = public_url("reports.confirm_subscription", token=subscription["token"])
     key = f"subscription:{subscription['id']}:confirm:{secrets.token_hex(4)}"
     with force_locale(subscription["locale"]):
         return {
@@ -162,10 +167,10 @@ def _report_for_staff(db, report_id):
         "status": row["status"], "description": row["description"],
         "lon": row["lon"], "lat": row["lat"], "created_at": row["created_at"],
         "reporter_name": row["reporter_name"], "reporter_email": row["reporter_email"],
-        "url": url_for("reports.show_report", report_id=report_id, _external=True),
-        "staff_url": url_for("dispatch.report", report_id=report_id, _external=True),
-        "photos": [url_for("dispatch.photo", report_id=report_id, name=p["display_name"],
-                           _external=True) for p in photos],
+        "url": public_url("reports.show_report", report_id=report_id),
+        "staff_url": public_url("dispatch.report", report_id=report_id),
+        "photos": [public_url("dispatch.photo", report_id=report_id, name=p["display_name"])
+                   for p in photos],
     }
 
 
