@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run serve test install setup lint bench
+.PHONY: run serve test install setup lint bench translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; this is " + sys.version.split()[0])'
@@ -20,7 +20,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-setup: install
+# Compiled message catalogs (.mo) are built from the committed .po files, never committed.
+PO := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+$(MO): $(PO) | install
+	$(BIN)/pybabel compile --statistics -d app/translations
+
+translations: $(MO)
+
+setup: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 
@@ -30,7 +38,7 @@ run: setup
 # Production: gunicorn (gunicorn.conf.py), migrations applied, no demo data; needs
 # CIVIC_SECRET_KEY. Listens on HOST:SERVE_PORT (default 127.0.0.1:8000).
 SERVE_PORT ?= 8000
-serve: install
+serve: install translations
 	CIVIC_ENV_NAME=production $(FLASK) db upgrade
 	CIVIC_ENV_NAME=production HOST=$(HOST) PORT=$(SERVE_PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
 

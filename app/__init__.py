@@ -45,7 +45,7 @@ def create_app(test_config=None):
     app.add_url_rule(
         "/vendor/<package>/<version>/<path:filename>", view_func=assets.vendor_file
     )
-    i18n.babel.init_app(app)
+    i18n.babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -3,7 +3,7 @@ browser's Accept-Language, else the default; names of categories and services tr
 from the database."""
 
 from flask import current_app, g, has_request_context, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 
 from app.db import get_db
 from app.errors import NotFound
@@ -28,7 +28,7 @@ def select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-babel = Babel(locale_selector=select_locale)
+babel = Babel()
 
 
 def current_language():
@@ -60,6 +60,37 @@ def _is_local(path):
 
 def register(app):
     app.jinja_env.globals.update(name_of=name_of, statuses=STATUSES, languages=LANGUAGES,
-                                 current_language=current_language, public_url=public_url)
+                                 current_language=current_language, public_url=public_url,
+                                 ui_text=ui_text)
     app.add_url_rule("/language/<code>", "language",
                      lambda code: switch_language(code, request.args.get("next")))
+
+
+def ui_text():
+    """The words the page scripts show, in the current language ({name} placeholders)."""
+    return {
+        "photo_of_report": gettext("Photo of the report"),
+        "photo_of_report_n": gettext("Photo of report {id}"),
+        "open_report": gettext("Open report #{id}"),
+        "see_report": gettext("See report #{id}"),
+        "many_reports": gettext("Many reports here: numbers show how many. "
+                                "Zoom in to see them."),
+        "cluster_title": gettext("{count} reports here: zoom in"),
+        "one_report_in_view": gettext("1 report in this view."),
+        "reports_in_view": gettext("{count} reports in this view."),
+        "load_failed": gettext("The reports could not be loaded."),
+        "pin_placed": gettext("Pin placed."),
+        "kinds_handled": gettext("{count} kinds of problem are handled here."),
+        "metres_away": gettext("{distance} m away"),
+        "me_too_count": gettext("{count} me too"),
+        "me_too": gettext("Me too"),
+        "counted": gettext("Thank you: counted"),
+        "pin_title": gettext("Report position"),
+        "no_geolocation": gettext("Your browser cannot share its location: tap the map "
+                                  "instead."),
+        "finding_location": gettext("Finding your location…"),
+        "pin_at_location": gettext("Pin placed at your location. Drag it if needed."),
+        "location_unavailable": gettext("Your location is not available: tap the map "
+                                        "instead."),
+        "pin_at_photo": gettext("Pin placed where your photo was taken. Drag it if needed."),
+    }

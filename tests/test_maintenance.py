@@ -108,11 +108,19 @@ def test_privacy_erase_keeps_reports_anonymous_and_logs(app, client, runner):
 def test_retention_anonymises_old_contact_data(app, client, runner):
     old = add_with_photo(client, email=SECRET_EMAIL)
     add_with_photo(client, email="recent@example.org")
+    runner.invoke(args=["outbox", "send"])  # private links, failing: no mail server
     with app.app_context():
-        get_db().execute("UPDATE reports SET created_at = '2020-01-01T00:00:00+00:00' "
-                         "WHERE id = ?", [old])
+        db = get_db()
+        db.execute("UPDATE reports SET created_at = '2020-01-01T00:00:00+00:00' "
+                   "WHERE id = ?", [old])
+        db.execute("UPDATE outbox SET state = 'failed', created_at = "
+                   "'2020-01-01T00:00:00+00:00' WHERE recipient = ?", [SECRET_EMAIL])
     result = runner.invoke(args=["privacy", "retention"])
-    assert "Anonymised 1 report(s) older than 24 month(s)." in result.output
+    assert ("Anonymised 1 report(s) older than 24 month(s); deleted 1 sent or failed outbox "
+            "message(s)") in result.output
+    with app.app_context():
+        assert [r[0] for r in get_db().execute("SELECT recipient FROM outbox")] == [
+            "recent@example.org"]
     app.config["CONTACT_RETENTION_MONTHS"] = 0
     assert "Anonymised 0" in runner.invoke(args=["privacy", "retention"]).output
 

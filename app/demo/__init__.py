@@ -41,6 +41,23 @@ SERVICES = [
     ("street-lighting", "Bureau of Street Lighting", ["streetlight"], 7),
     ("street-services", "Bureau of Street Services", ["pothole", "sidewalk"], 14),
 ]
+#: French names of the demo's categories and services, as a city would set them with
+#: ``flask --app app names translate``.
+FRENCH_NAMES = {
+    ("category", "pothole"): "Nid-de-poule",
+    ("category", "sidewalk"): "Trottoir abîmé",
+    ("category", "streetlight"): "Lampadaire éteint",
+    ("category", "graffiti"): "Graffiti",
+    ("category", "bulky-items"): "Encombrants sur la voie publique",
+    ("category", "illegal-dumping"): "Dépôt sauvage",
+    ("category", "appliances"): "Électroménager abandonné",
+    ("category", "e-waste"): "Déchets électroniques",
+    ("category", "dead-animal"): "Animal mort",
+    ("service", "sanitation"): "Propreté de Los Angeles",
+    ("service", "beautification"): "Bureau d’embellissement des quartiers",
+    ("service", "street-lighting"): "Service de l’éclairage public",
+    ("service", "street-services"): "Service de la voirie",
+}
 REQUEST_TYPES = {
     "Bulky Items": "bulky-items",
     "Graffiti Removal": "graffiti",
@@ -72,6 +89,8 @@ def load_demo(db):
         if f"demo-{code}" not in layers:
             load_boundary_file(db, DISTRICTS, categories, service=code, layer=f"demo-{code}")
             new_layers += 1
+    for (kind, code), name in FRENCH_NAMES.items():
+        catalog.set_translated_name(db, kind, code, "fr", name)
     imported, skipped = import_requests(db)
     return (
         f"Demo city: {new_layers} new service-area layer(s), {imported} report(s) imported, "

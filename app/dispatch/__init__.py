@@ -14,6 +14,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app import assets, maps, stats, workflow
@@ -121,7 +123,7 @@ def change_status(report_id):
         get_db(), report_id, actor(), form.get("status", ""), form.get("public_note"),
         form.get("internal_note"), form.get("reason"), form.get("duplicate_of") or None,
         form.get("reassign_to") or None,
-    ), "Status updated.")
+    ), _("Status updated."))
 
 
 @bp.post("/reports/<id:report_id>/reassign")
@@ -130,7 +132,7 @@ def reassign(report_id):
     form = request.form
     return act(report_id, lambda: workflow.reassign(
         get_db(), report_id, actor(), form.get("service", ""), form.get("reason")
-    ), "Report sent to the other service.")
+    ), _("Report sent to the other service."))
 
 
 @bp.post("/reports/<id:report_id>/visibility")
@@ -139,7 +141,7 @@ def visibility(report_id):
     hidden = request.form.get("hidden") == "1"
     return act(report_id, lambda: workflow.set_hidden(
         get_db(), report_id, actor(), hidden, request.form.get("note")
-    ), "Report hidden from the public." if hidden else "Report public again.")
+    ), _("Report hidden from the public.") if hidden else _("Report public again."))
 
 
 @bp.post("/reports/<id:report_id>/photos/<int(max=99):position>/visibility")
@@ -148,7 +150,7 @@ def photo_visibility(report_id, position):
     hidden = request.form.get("hidden") == "1"
     return act(report_id, lambda: workflow.set_photo_hidden(
         get_db(), report_id, position, actor(), hidden
-    ), "Photo hidden from the public." if hidden else "Photo public again.")
+    ), _("Photo hidden from the public.") if hidden else _("Photo public again."))
 
 
 @bp.post("/reports/<id:report_id>/redact")
@@ -156,7 +158,7 @@ def photo_visibility(report_id, position):
 def redact(report_id):
     return act(report_id, lambda: workflow.redact(
         get_db(), report_id, actor(), request.form.get("public_description")
-    ), "Public text replaced; the original is kept for staff.")
+    ), _("Public text replaced; the original is kept for staff."))
 
 
 @bp.post("/bulk")
@@ -175,7 +177,7 @@ def bulk():
     except AppError as error:
         flash(error.message, "error")
     else:
-        flash(f"{count} report(s) updated.", "success")
+        flash(ngettext("%(num)d report updated.", "%(num)d reports updated.", count), "success")
     return redirect(url_for("dispatch.queue", **request.args))
 
 
@@ -226,4 +228,4 @@ def update_visibility(report_id, update_id):
     hidden = request.form.get("hidden") == "1"
     return act(report_id, lambda: workflow.set_update_hidden(
         get_db(), report_id, update_id, actor(), hidden
-    ), "Update hidden from the public." if hidden else "Update public again.")
+    ), _("Update hidden from the public.") if hidden else _("Update public again."))

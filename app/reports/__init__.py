@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 
 from app import assets, maps, supports, updates
 from app.db import get_db, get_photo_store, get_router
@@ -204,7 +205,7 @@ def support_report(report_id):
     except ValidationError as error:
         flash(error.message, "error")
     else:
-        flash("Thank you: your \u201cme too\u201d is counted.", "success")
+        flash(_("Thank you: your \u201cme too\u201d is counted."), "success")
     response = redirect(url_for("reports.show_report", report_id=report_id), code=303)
     return remember_supporter(response, token)
 
@@ -238,19 +239,20 @@ def reporter_update(report_id, token):
     return reporter_action(report_id, token, lambda: updates.add_update(
         get_db(), get_photo_store(), report_id, token, request.form.get("text"),
         photos[0] if photos else None, current_app.config["MAX_PHOTO_PIXELS"],
-    ), "Your update is published on the report page.")
+    ), _("Your update is published on the report page."))
 
 
 @bp.post("/reports/<id:report_id>/manage/<token>/fixed")
 def reporter_fixed(report_id, token):
     return reporter_action(report_id, token, lambda: updates.mark_fixed(
-        get_db(), report_id, token, request.form.get("note")), "Marked as fixed. Thank you!")
+        get_db(), report_id, token, request.form.get("note")), _("Marked as fixed. Thank you!"))
 
 
 @bp.post("/reports/<id:report_id>/manage/<token>/reopen")
 def reporter_reopen(report_id, token):
     return reporter_action(report_id, token, lambda: updates.reopen(
-        get_db(), report_id, token, request.form.get("note")), "Reopened: the service will see it.")
+        get_db(), report_id, token, request.form.get("note")),
+        _("Reopened: the service will see it."))
 
 
 
@@ -267,7 +269,7 @@ def reopen_request(report_id):
     except ValidationError as error:
         flash(error.message, "error")
     else:
-        flash("Thank you: the service will look at it again.", "success")
+        flash(_("Thank you: the service will look at it again."), "success")
     return redirect(url_for("reports.show_report", report_id=report_id), code=303)
 
 

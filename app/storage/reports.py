@@ -139,7 +139,8 @@ def external_ids(db, source):
 def recent_reports(db, limit):
     """The newest reports with their category and status, for the home page."""
     return list(db.query("""
-        SELECT r.id, r.status, r.created_at, c.name AS category, a.name AS area
+        SELECT r.id, r.status, r.created_at, c.code AS category_code, c.name AS category,
+               a.name AS area
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN service_areas a ON a.id = r.area_id

@@ -4,6 +4,7 @@
 // from DOM nodes with textContent, so residents' text is never parsed as HTML.
 (function () {
   "use strict";
+  var t = window.uiText;
   var box = document.getElementById("public-map");
   var map = window[box.dataset.map];
   var statusLine = document.getElementById("map-status");
@@ -53,13 +54,13 @@
     if (p.thumbnail) {
       var img = document.createElement("img");
       img.src = p.thumbnail;
-      img.alt = "Photo of the report";
+      img.alt = t("photo_of_report");
       img.width = 160;
       root.appendChild(img);
     }
     root.appendChild(text("p", p.description.length > 140 ?
       p.description.slice(0, 140) + "…" : p.description));
-    var link = text("a", "Open report #" + p.id);
+    var link = text("a", t("open_report", { id: p.id }));
     link.href = p.url;
     root.appendChild(link);
     return root;
@@ -85,7 +86,7 @@
         html: "<span>" + count.toLocaleString() + "</span>", className: "server-cluster",
         iconSize: [size, size]
       }),
-      title: count + " reports here: zoom in", keyboard: true
+      title: t("cluster_title", { count: count }), keyboard: true
     });
     marker.on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); });
     return marker;
@@ -96,11 +97,12 @@
     cells.clearLayers();
     if (collection.clustered) {
       collection.features.forEach(function (f) { cells.addLayer(cell(f)); });
-      statusLine.textContent = "Many reports here: numbers show how many. Zoom in to see them.";
+      statusLine.textContent = t("many_reports");
     } else {
       pins.addLayers(collection.features.map(pin));
       var count = collection.features.length;
-      statusLine.textContent = count + (count === 1 ? " report" : " reports") + " in this view.";
+      statusLine.textContent = count === 1 ? t("one_report_in_view") :
+        t("reports_in_view", { count: count });
     }
   }
 
@@ -125,7 +127,7 @@
         if (!result.ok) { statusLine.textContent = result.body.error.message; return; }
         show(result.body);
       })
-      .catch(function () { statusLine.textContent = "The reports could not be loaded."; });
+      .catch(function () { statusLine.textContent = t("load_failed"); });
   }
 
   function scheduleLoad() {

@@ -3,6 +3,7 @@
 // [lat, lon]; the form's fields and our APIs speak lon and lat by name.
 (function () {
   "use strict";
+  var t = window.uiText;
   var form = document.getElementById("report-form");
   var map = window[form.dataset.map];
   var lonInput = document.getElementById("lon");
@@ -43,8 +44,8 @@
       }
       setCategories(result.body.categories.map(function (c) { return c.code; }));
       refreshNearby();
-      say((message || "Pin placed.") + " " + result.body.categories.length +
-        " kinds of problem are handled here.");
+      say((message || t("pin_placed")) + " " +
+        t("kinds_handled", { count: result.body.categories.length }));
     }).catch(function () { setCategories(null); });
   }
 
@@ -53,15 +54,15 @@
     if (report.thumbnail) {
       var img = document.createElement("img");
       img.src = report.thumbnail;
-      img.alt = "Photo of report " + report.id;
+      img.alt = t("photo_of_report_n", { id: report.id });
       item.appendChild(img);
     }
     var info = document.createElement("p");
     info.textContent = "#" + report.id + " · " + report.created_at.slice(0, 10) + " · " +
-      report.distance_m + " m away · ";
+      t("metres_away", { distance: report.distance_m }) + " · ";
     var count = document.createElement("span");
     count.className = "support-count";
-    count.textContent = report.supports + " me too";
+    count.textContent = t("me_too_count", { count: report.supports });
     info.appendChild(count);
     item.appendChild(info);
     var text = document.createElement("p");
@@ -70,11 +71,11 @@
     item.appendChild(text);
     var link = document.createElement("a");
     link.href = report.url;
-    link.textContent = "See report #" + report.id;
+    link.textContent = t("see_report", { id: report.id });
     item.appendChild(link);
     var button = document.createElement("button");
     button.type = "button";
-    button.textContent = "Me too";
+    button.textContent = t("me_too");
     button.addEventListener("click", function () { support(report.id, button, count); });
     if (supported.has(report.id)) { markSupported(button); }
     item.appendChild(button);
@@ -92,7 +93,7 @@
       .then(function (answer) {
         if (answer.ok) {
           supported.add(reportId);
-          count.textContent = answer.result.supports + " me too";
+          count.textContent = t("me_too_count", { count: answer.result.supports });
           markSupported(button);
           refreshNearby();
         } else {
@@ -102,7 +103,7 @@
   }
 
   function markSupported(button) {
-    button.textContent = "Thank you: counted";
+    button.textContent = t("counted");
     button.disabled = true;
   }
 
@@ -138,7 +139,7 @@
       if (marker) {
         marker.setLatLng([lat, lon]);
       } else {
-        marker = L.marker([lat, lon], { draggable: true, keyboard: true, title: "Report position" })
+        marker = L.marker([lat, lon], { draggable: true, keyboard: true, title: t("pin_title") })
           .addTo(map);
         marker.on("dragend", function () {
           var point = marker.getLatLng();
@@ -170,16 +171,16 @@
 
   document.getElementById("use-location").addEventListener("click", function () {
     if (!navigator.geolocation) {
-      say("Your browser cannot share its location: tap the map instead.");
+      say(t("no_geolocation"));
       return;
     }
-    say("Finding your location…");
+    say(t("finding_location"));
     navigator.geolocation.getCurrentPosition(function (position) {
       var lon = position.coords.longitude, lat = position.coords.latitude;
       if (map) { map.setView([lat, lon], 17); }
-      placePin(lon, lat, "Pin placed at your location. Drag it if needed.");
+      placePin(lon, lat, t("pin_at_location"));
     }, function () {
-      say("Your location is not available: tap the map instead.");
+      say(t("location_unavailable"));
     }, { enableHighAccuracy: true, timeout: 15000 });
   });
 
@@ -205,7 +206,7 @@
         if (result.position && !lonInput.value) {
           if (map) { map.setView([result.position.lat, result.position.lon], 17); }
           placePin(result.position.lon, result.position.lat,
-            "Pin placed where your photo was taken. Drag it if needed.");
+            t("pin_at_photo"));
         }
       });
   }
