@@ -66,7 +66,7 @@ def test_the_switcher_never_redirects_to_another_site(client):
 
 def test_page_script_words_are_translated(client):
     page = client.get("/map", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    words = re.search(r'<script type="application/json" id="ui-text">(.*?)</script>', page)
+    words = re.search(r'<script type="application/json" id="ui-text"[^>]*>(.*?)</script>', page)
     assert "Les signalements n\\u2019ont pas pu" in words.group(1) or \
         "Les signalements n’ont pas pu" in words.group(1)
 
