@@ -9,6 +9,7 @@ from app.demo import load_demo
 from app.storage import row_counts, upgrade
 from tests.factories import make_app
 from tests.live import LiveServer
+from tests.receivers import SmtpSink, WebhookSink
 
 
 @pytest.fixture
@@ -53,6 +54,22 @@ def auth(app, client):
     actions.create("lights@city.example", "dispatcher", ("lights",))
     actions.create("admin@city.example", "admin", ())
     return actions
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 that keeps every message."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def webhook():
+    """A real HTTP endpoint on 127.0.0.1 that records every webhook call."""
+    sink = WebhookSink().start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from app.db import get_db
 from tests.conftest import AuthActions
 from tests.factories import make_app
@@ -20,20 +18,6 @@ from tests.test_report_flow import post
 
 ROADS = "roads@city.example"
 REPORTER = "ada@example.org"
-
-
-@pytest.fixture
-def smtp():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def webhook():
-    sink = WebhookSink().start()
-    yield sink
-    sink.stop()
 
 
 def mail_app(tmp_path, port, **config):

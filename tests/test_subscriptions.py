@@ -6,17 +6,9 @@ import re
 import pytest
 
 from app.db import get_db
-from tests.receivers import SmtpSink
 from tests.test_outbox import mail_app, new_report, send, staff_client
 
 FAN = "fan@example.org"
-
-
-@pytest.fixture
-def smtp():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
