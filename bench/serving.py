@@ -64,7 +64,7 @@ class Server:
             try:
                 if requests.get(self.url + "/", timeout=2).ok:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or workers still booting
                 time.sleep(0.2)
         raise RuntimeError("the server did not start within 30 s")
 
