@@ -70,6 +70,8 @@ def _public_update_text(db, event):
 
 def service_messages(db, event):
     """The report for the service now responsible: e-mail and/or webhook, as configured."""
+    if not (event["service_email"] or event["service_webhook"]):
+        return
     report = _report_for_staff(db, event["report_id"])
     key = f"report:{event['report_id']}:service:{event['service_code']}"
     if event["service_email"]:
