@@ -23,7 +23,6 @@ from geo.routing import covers_point
 
 BATCH = 500
 SERVICE_EVENTS = {"created", "reassigned", "rerouted"}
-ALERT_EVENTS = {"status", "reassigned", "update", "reopen_requested"}
 
 
 def plan_notifications(db):
@@ -50,15 +49,14 @@ def messages_for(db, event, area_subscriptions):
         return
     if event["kind"] == "created":
         yield from area_alerts(db, event, area_subscriptions)
-    elif event["kind"] in ALERT_EVENTS and _is_public_news(db, event):
+    elif event["kind"] in ("update", "reopen_requested"):
+        update = _public_update_text(db, event)
+        if update is not None:
+            yield from report_alerts(db, event, update)
+    elif event["kind"] == "reassigned" or (
+            event["kind"] == "status"
+            and (event["from_status"] != event["to_status"] or event["public_note"])):
         yield from report_alerts(db, event)
-
-
-def _is_public_news(db, event):
-    if event["kind"] in ("update", "reopen_requested"):
-        return _public_update_text(db, event) is not None
-    return event["kind"] == "reassigned" or (
-        event["from_status"] != event["to_status"] or bool(event["public_note"]))
 
 
 def _public_update_text(db, event):
@@ -108,12 +106,11 @@ def private_link_message(db, event):
         }
 
 
-def report_alerts(db, event):
+def report_alerts(db, event, update=None):
     report = report_rows.public_report(db, event["report_id"])
     for subscription in subscription_rows.report_subscribers(db, event["report_id"]):
         yield alert_message(subscription, f"event:{event['event_id']}",
-                            "email/report_alert", report=report, event=event,
-                            update=_public_update_text(db, event))
+                            "email/report_alert", report=report, event=event, update=update)
 
 
 def area_alerts(db, event, area_subscriptions):

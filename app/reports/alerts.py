@@ -17,8 +17,7 @@ from app.storage import reports as report_rows
 @bp.post("/reports/<id:report_id>/subscribe")
 @subscription_limit
 def follow_report(report_id):
-    db = get_db()
-    return ask_for_alert(lambda: subscriptions.report_target(db, report_id),
+    return ask_for_alert(subscriptions.report_target(get_db(), report_id),
                          url_for("reports.show_report", report_id=report_id))
 
 
@@ -33,21 +32,19 @@ def alerts():
 @bp.post("/alerts")
 @subscription_limit
 def create_alert():
-    db, form = get_db(), request.form
-
-    def target():
-        if form.get("kind") == "area":
-            return subscriptions.area_target(db, form.get("area"))
-        return subscriptions.radius_target(form.get("lon"), form.get("lat"),
-                                           form.get("radius"),
-                                           current_app.config["ALERT_MAX_RADIUS_M"])
-
+    form = request.form
+    if form.get("kind") == "area":
+        target = subscriptions.area_target(get_db(), form.get("area"))
+    else:
+        target = subscriptions.radius_target(form.get("lon"), form.get("lat"),
+                                             form.get("radius"),
+                                             current_app.config["ALERT_MAX_RADIUS_M"])
     return ask_for_alert(target, url_for("reports.alerts"))
 
 
 def ask_for_alert(target, back):
     """Bad input is an error page (4xx) and stores nothing; success goes back with a note."""
-    subscriptions.subscribe(get_db(), request.form.get("email"), target(), current_language())
+    subscriptions.subscribe(get_db(), request.form.get("email"), target, current_language())
     flash(_("Almost done: we sent you an e-mail. Open the link in it to confirm; nothing "
             "else is sent to you until you do."), "success")
     return redirect(back, code=303)

@@ -95,7 +95,8 @@ def forget_recipient(db, email):
 
 
 def delete_sent_before(db, age):
-    """Delete messages sent longer ago than ``age`` (an SQLite modifier); return how many."""
+    """Delete sent or failed messages created longer ago than ``age`` (an SQLite modifier);
+    return how many. Pending ones stay: they are still owed."""
     return db.execute(
         "DELETE FROM outbox WHERE state != 'pending' "
         "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
