@@ -9,6 +9,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
 
@@ -19,7 +20,8 @@ from app.storage import staff as staff_rows
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see the dispatch console."
+login_manager.login_message = _l("Please log in to see the dispatch console.")
+login_manager.localize_callback = str
 
 
 @dataclass

@@ -180,7 +180,7 @@ def set_service_delivery(db, code, email, webhook):
     """
     current = catalog.services_by_code(db).get(code)
     if current is None:
-        raise NotFound(f"There is no service {code!r}.")
+        raise NotFound("There is no service %(code)r.", code=code)
     email = current["email"] if email is None else check_email(email)
     webhook = current["webhook_url"] if webhook is None else _webhook_url(webhook)
     with db.atomic():
@@ -190,7 +190,8 @@ def set_service_delivery(db, code, email, webhook):
 def _webhook_url(url):
     url = url.strip()
     if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
-        raise ValidationError(f"The webhook must be an http or https address; got {url!r}.")
+        raise ValidationError("The webhook must be an http or https address; got %(url)r.",
+                              url=url)
     return url or None
 
 

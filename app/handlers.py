@@ -1,20 +1,28 @@
 """The one error handler: it picks the format (HTML page or JSON) from the route."""
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
+from app.i18n import message_of
 from app.open311.formats import error_response
 
 FRIENDLY = {
-    400: "The request could not be understood.",
-    403: "You are not allowed to see or change this.",
-    429: "Too many requests from your connection: wait a while and try again.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that kind of request.",
-    413: "The upload is too large: photos may total at most {limit} MB.",
+    400: _l("The request could not be understood."),
+    403: _l("You are not allowed to see or change this."),
+    429: _l("Too many requests from your connection: wait a while and try again."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("The upload is too large: photos may total at most %(limit)s MB."),
 }
+
+
+def is_open311():
+    """Open311 speaks to programs: its messages stay in English, like its field names."""
+    return request.path.startswith("/open311/")
 
 
 def wants_json():
@@ -22,7 +30,7 @@ def wants_json():
 
 
 def render_error(status, message):
-    if request.path.startswith("/open311/"):
+    if is_open311():
         fmt = "xml" if request.path.endswith(".xml") else "json"
         return error_response(400 if status == 422 else status, message, fmt)
     if wants_json():
@@ -31,18 +39,18 @@ def render_error(status, message):
 
 
 def handle_app_error(error):
-    return render_error(error.status, error.message)
+    return render_error(error.status, str(error) if is_open311() else message_of(error))
 
 
 def handle_http_error(error):
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-    message = FRIENDLY.get(error.code, error.description).format(limit=limit)
-    return render_error(error.code, message)
+    message = str(FRIENDLY.get(error.code, error.description))
+    return render_error(error.code, message % {"limit": limit} if error.code == 413 else message)
 
 
 def handle_csrf_error(_error):
-    return render_error(400, "This form has expired or did not come from this site: "
-                             "reload the page and try again.")
+    return render_error(400, gettext("This form has expired or did not come from this site: "
+                                     "reload the page and try again."))
 
 
 def register(app):

@@ -6,7 +6,7 @@ from flask import current_app, g, has_request_context, redirect, request, url_fo
 from flask_babel import Babel, get_locale, gettext
 
 from app.db import get_db
-from app.errors import NotFound
+from app.errors import Name, NotFound, Text
 from app.links import public_url
 from app.statuses import STATUSES
 from app.storage import catalog
@@ -43,10 +43,29 @@ def name_of(kind, code, default):
     return names.get((kind, code), default)
 
 
+def translated(text):
+    """A :class:`Text` from a lower layer in the reader's language, with what it holds."""
+    return gettext(text.template, **{key: _in_language(value) for key, value in
+                                     text.params.items()})
+
+
+def _in_language(value):
+    if isinstance(value, Text):
+        return translated(value)
+    if isinstance(value, Name):
+        return name_of(value.kind, value.code, value.english)
+    return value
+
+
+def message_of(error):
+    """What an :class:`AppError` says to the person reading this page."""
+    return translated(error.text)
+
+
 def switch_language(code, back):
     """Remember the chosen language in a cookie for a year and go back where the user was."""
     if code not in LANGUAGES:
-        raise NotFound(f"There is no {code!r} version of this site.")
+        raise NotFound("There is no %(code)r version of this site.", code=code)
     response = redirect(back if _is_local(back) else url_for("reports.home"), code=303)
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
@@ -61,7 +80,7 @@ def _is_local(path):
 def register(app):
     app.jinja_env.globals.update(name_of=name_of, statuses=STATUSES, languages=LANGUAGES,
                                  current_language=current_language, public_url=public_url,
-                                 ui_text=ui_text)
+                                 ui_text=ui_text, message_of=message_of)
     app.add_url_rule("/language/<code>", "language",
                      lambda code: switch_language(code, request.args.get("next")))
 

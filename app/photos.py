@@ -15,7 +15,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from app.errors import PhotoError
+from app.errors import PhotoError, Text
 
 pillow_heif.register_heif_opener()
 
@@ -26,6 +26,8 @@ DISPLAY_MIN_DECODED_SIDE = 1536
 THUMB_MAX_SIDE = 400
 DISPLAY_QUALITY = 85
 THUMB_QUALITY = 80
+#: How errors name a photo when only one is sent ("Photo 2" when there are several).
+THE_PHOTO = Text("The photo")
 MAGIC = {
     b"\xff\xd8\xff": "JPEG",
     b"\x89PNG\r\n\x1a\n": "PNG",
@@ -74,7 +76,7 @@ def sniff_type(data):
     return None
 
 
-def prepare_photo(data, max_pixels, label="The photo"):
+def prepare_photo(data, max_pixels, label=THE_PHOTO):
     """Turn uploaded bytes into a :class:`PreparedPhoto`, or raise :class:`PhotoError`."""
     with _open_image(data, max_pixels, label) as image:
         gps = _gps_of(image)
@@ -84,7 +86,8 @@ def prepare_photo(data, max_pixels, label="The photo"):
             image.load()
             upright = ImageOps.exif_transpose(image)
         except (OSError, SyntaxError, ValueError) as error:
-            raise PhotoError(f"{label} is damaged or incomplete ({error}).") from None
+            raise PhotoError("%(label)s is damaged or incomplete (%(error)s).",
+                             label=label, error=str(error)) from None
     display = _rgb(upright)
     display.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), reducing_gap=2.0)
     thumb = display.copy()
@@ -100,28 +103,31 @@ def prepare_photo(data, max_pixels, label="The photo"):
 
 def photo_position(data, max_pixels):
     """The (lon, lat) a photo was taken at, from its EXIF GPS, or None."""
-    with _open_image(data, max_pixels, "The photo") as image:
+    with _open_image(data, max_pixels, THE_PHOTO) as image:
         return _gps_of(image)
 
 
 def _open_image(data, max_pixels, label):
     kind = sniff_type(data)
     if kind is None:
-        raise PhotoError(f"{label} is not an image we accept (JPEG, PNG, WebP or HEIC).")
+        raise PhotoError("%(label)s is not an image we accept (JPEG, PNG, WebP or HEIC).",
+                         label=label)
     try:
         image = Image.open(io.BytesIO(data), formats=[kind])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(_too_large(label, max_pixels)) from None
+        raise PhotoError.from_text(_too_large(label, max_pixels)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise PhotoError(f"{label} is damaged or is not really a {kind} image.") from None
+        raise PhotoError("%(label)s is damaged or is not really a %(kind)s image.",
+                         label=label, kind=kind) from None
     if image.width * image.height > max_pixels:
         image.close()
-        raise PhotoError(_too_large(label, max_pixels))
+        raise PhotoError.from_text(_too_large(label, max_pixels))
     return image
 
 
 def _too_large(label, max_pixels):
-    return f"{label} has too many pixels: the limit is {max_pixels / 1e6:g} megapixels."
+    return Text("%(label)s has too many pixels: the limit is %(limit)s megapixels.",
+                label=label, limit=f"{max_pixels / 1e6:g}")
 
 
 def _draft_size(size):

@@ -54,14 +54,16 @@ def parse_bbox(text):
     parts = text.split(",")
     if len(parts) != 4:
         raise ValidationError(
-            f"bbox must be 4 numbers 'minlon,minlat,maxlon,maxlat'; got {len(parts)} values."
-        )
+            "bbox must be 4 numbers 'minlon,minlat,maxlon,maxlat'; got %(count)s values.",
+            count=len(parts))
     try:
         values = tuple(float(p) for p in parts)
     except ValueError:
-        raise ValidationError(f"bbox {text!r} contains something that is not a number.") from None
+        raise ValidationError("bbox %(text)r contains something that is not a number.",
+                              text=text) from None
     if not all(math.isfinite(v) for v in values):
-        raise ValidationError(f"bbox {text!r} contains a value that is not a finite number.")
+        raise ValidationError("bbox %(text)r contains a value that is not a finite number.",
+                              text=text)
     min_lon, min_lat, max_lon, max_lat = values
     if min_lon > max_lon or min_lat > max_lat:
         raise ValidationError("bbox minimum is greater than its maximum: use minlon,minlat,"
@@ -79,7 +81,7 @@ def parse_codes(text, known, name):
     known = known()
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ValidationError(f"Unknown {name}: {', '.join(unknown)}.")
+        raise ValidationError("Unknown %(name)s: %(codes)s.", name=name, codes=", ".join(unknown))
     return codes
 
 
@@ -92,9 +94,11 @@ def _date_bound(text, name):
             return date.fromisoformat(text).isoformat()
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"{name} {text!r} is not a date like 2024-05-31.") from None
+        raise ValidationError("%(name)s %(text)r is not a date like 2024-05-31.",
+                              name=name, text=text) from None
     if moment.tzinfo is None:
-        raise ValidationError(f"{name} {text!r} needs a time zone offset, e.g. +00:00.")
+        raise ValidationError("%(name)s %(text)r needs a time zone offset, e.g. +00:00.",
+                              name=name, text=text)
     return moment.astimezone(UTC).isoformat()
 
 

@@ -14,7 +14,9 @@ WEEKS = 12
 class Line:
     """One service and category: open count, oldest open report, median hours to act."""
 
+    service_code: str
     service: str
+    category_code: str
     category: str
     total: int = 0
     open: int = 0
@@ -42,13 +44,14 @@ class Summary:
 
 
 def summarise(rows, today=None):
-    """Fold report rows (service, category, status, created_at, acknowledged_at, fixed_at)."""
+    """Fold report rows (service and category codes and names, status, created_at,
+    acknowledged_at, fixed_at)."""
     today = today or datetime.now(UTC).date()
     first_monday = today - timedelta(days=today.weekday(), weeks=WEEKS - 1)
     lines = defaultdict(lambda: None)
     weekly = Counter()
     for row in rows:
-        key = (row["service"], row["category"])
+        key = (row["service_code"], row["service"], row["category_code"], row["category"])
         line = lines[key] or Line(*key)
         lines[key] = line
         _count(line, row)

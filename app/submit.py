@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from app.errors import NotCovered, StorageUnavailable, ValidationError
+from app.errors import Name, NotCovered, StorageUnavailable, Text, ValidationError
 from app.photos import prepare_photo
 from app.storage import catalog
 from app.storage import reports as report_rows
@@ -62,10 +62,10 @@ def submit_report(db, router, store, submission, limits=Limits()):
     name, email = _contact(submission)
     media_url = _media_url(submission.media_url)
     if len(submission.photos) > limits.max_photos:
-        raise ValidationError(f"You can attach at most {limits.max_photos} photos.")
+        raise ValidationError("You can attach at most %(count)s photos.", count=limits.max_photos)
     match = _route(router, lon, lat, category)
     photos = [
-        prepare_photo(data, limits.max_photo_pixels, f"Photo {number}")
+        prepare_photo(data, limits.max_photo_pixels, Text("Photo %(number)s", number=number))
         for number, data in enumerate(submission.photos, start=1)
     ]
     report = {
@@ -91,7 +91,7 @@ def _coordinates(submission):
     try:
         return parse_lon_lat(submission.lon, submission.lat)
     except InvalidCoordinates as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError.from_text(error) from None
 
 
 def _category(db, code):
@@ -99,7 +99,8 @@ def _category(db, code):
         raise ValidationError("Choose what kind of problem this is.")
     category = catalog.category_by_code(db, code)
     if category is None:
-        raise ValidationError(f"{code!r} is not a category we know: choose one from the list.")
+        raise ValidationError("%(code)r is not a category we know: choose one from the list.",
+                              code=code)
     return category
 
 
@@ -109,16 +110,16 @@ def _description(text, limits):
         raise ValidationError("Describe the problem in a few words.")
     if len(text) > limits.description_max_length:
         raise ValidationError(
-            f"The description is {len(text)} characters long; "
-            f"the limit is {limits.description_max_length}."
-        )
+            "The description is %(length)s characters long; the limit is %(limit)s.",
+            length=len(text), limit=limits.description_max_length)
     return text
 
 
 def _contact(submission):
     name = (submission.reporter_name or "").strip() or None
     if name and len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(f"The name is longer than {NAME_MAX_LENGTH} characters.")
+        raise ValidationError("The name is longer than %(limit)s characters.",
+                              limit=NAME_MAX_LENGTH)
     email = check_email(submission.reporter_email) if submission.reporter_email else None
     return name, email
 
@@ -127,7 +128,7 @@ def check_email(text):
     """A plausible e-mail address (stripped), or None when empty; else ValidationError."""
     email = (text or "").strip() or None
     if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
-        raise ValidationError(f"{email!r} is not a valid e-mail address.")
+        raise ValidationError("%(email)r is not a valid e-mail address.", email=email)
     return email
 
 
@@ -136,7 +137,8 @@ def _media_url(url):
     url = (url or "").strip() or None
     if url and (len(url) > URL_MAX_LENGTH or urlsplit(url).scheme not in ("http", "https")
                 or not urlsplit(url).netloc):
-        raise ValidationError(f"media_url must be an http or https address; got {url[:100]!r}.")
+        raise ValidationError("media_url must be an http or https address; got %(url)r.",
+                              url=url[:100])
     return url
 
 
@@ -146,8 +148,8 @@ def _route(router, lon, lat, category):
     except OutsideServiceArea:
         if router.categories_at(lon, lat):
             raise NotCovered(
-                f"{category['name']} is not handled at this location: choose another category."
-            ) from None
+                "%(category)s is not handled at this location: choose another category.",
+                category=Name("category", category["code"], category["name"])) from None
         raise NotCovered("This location is outside the area we cover.") from None
 
 

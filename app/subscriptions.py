@@ -34,7 +34,7 @@ AREA_FEED_SCAN = 2000
 def report_target(db, report_id):
     report = report_rows.public_report(db, report_id)
     if report is None:
-        raise NotFound(f"There is no report number {report_id}.")
+        raise NotFound("There is no report number %(id)s.", id=report_id)
     return {"kind": "report", "report_id": report_id}
 
 
@@ -43,14 +43,15 @@ def radius_target(lon, lat, radius, max_radius):
     try:
         lon, lat = parse_lon_lat(lon, lat)
     except InvalidCoordinates as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError.from_text(error) from None
     try:
         radius = float(radius)
     except (TypeError, ValueError):
         radius = math.nan
     if not MIN_RADIUS_M <= radius <= max_radius:
         raise ValidationError(
-            f"The radius must be a number of metres from {MIN_RADIUS_M} to {max_radius}.")
+            "The radius must be a number of metres from %(min)s to %(max)s.",
+            min=MIN_RADIUS_M, max=max_radius)
     return {"kind": "radius", "lon": lon, "lat": lat, "radius_m": radius}
 
 

@@ -19,9 +19,9 @@ def nearby(db, lon, lat, category_code, links):
     try:
         lon, lat = parse_lon_lat(lon, lat)
     except InvalidCoordinates as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError.from_text(error) from None
     if catalog.category_by_code(db, category_code or "") is None:
-        raise ValidationError(f"{category_code!r} is not a category we know.")
+        raise ValidationError("%(code)r is not a category we know.", code=category_code)
     query = public_rows.ReportQuery(
         bbox=bbox_around(lon, lat, NEARBY_RADIUS_M), statuses=OPEN_STATUSES,
         categories=(category_code,), near=(lon, lat, NEARBY_RADIUS_M),
@@ -39,12 +39,12 @@ def support(db, report_id, browser_token, email=None):
     """Add one "me too" to an open public report; return the new count."""
     report = report_rows.public_report(db, report_id)
     if report is None:
-        raise NotFound(f"There is no report number {report_id}.")
+        raise NotFound("There is no report number %(id)s.", id=report_id)
     if report["status"] not in OPEN_STATUSES:
         raise ValidationError("This report is no longer open, so it cannot be supported.")
     email = (email or "").strip() or None
     if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
-        raise ValidationError(f"{email!r} is not a valid e-mail address.")
+        raise ValidationError("%(email)r is not a valid e-mail address.", email=email)
     if not support_rows.add_support(db, report_id, browser_token, email):
         raise ValidationError("You have already said \u201cme too\u201d for this report.")
     return support_rows.support_count(db, report_id)

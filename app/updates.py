@@ -37,7 +37,7 @@ def request_reopen(db, store, report_id, text, photo_data, max_pixels):
     """Anyone may say a fixed report is not fixed, with a note and a photo; staff decide."""
     report = report_rows.public_report(db, report_id)
     if report is None:
-        raise NotFound(f"There is no report number {report_id}.")
+        raise NotFound("There is no report number %(id)s.", id=report_id)
     if report["status"] != "fixed":
         raise ValidationError("Only a report marked fixed can be asked to reopen.")
     return _store_update(db, store, report_id, PUBLIC, "reopen_requested", text, photo_data,
@@ -49,8 +49,9 @@ def _store_update(db, store, report_id, author, kind, text, photo_data, max_pixe
     if not text:
         raise ValidationError("Write a few words for your update.")
     if len(text) > UPDATE_MAX_LENGTH:
-        raise ValidationError(f"Updates are limited to {UPDATE_MAX_LENGTH} characters.")
-    photo = prepare_photo(photo_data, max_pixels, "The photo") if photo_data else None
+        raise ValidationError("Updates are limited to %(limit)s characters.",
+                              limit=UPDATE_MAX_LENGTH)
+    photo = prepare_photo(photo_data, max_pixels) if photo_data else None
     with storing_photos(db, store) as write:
         if photo:
             write(photo)

@@ -4,7 +4,7 @@ Every change is checked against the workflow and written as one event (who, when
 public note, internal note) in the same transaction as the change itself.
 """
 
-from app.errors import NotFound, ValidationError
+from app.errors import NotFound, Text, ValidationError
 from app.ids import row_id
 from app.statuses import STATUSES
 from app.storage import catalog
@@ -69,7 +69,7 @@ def reassign(db, report_id, actor, service_code, reason):
 def _reassign(db, report, actor, service_code, reason):
     service = catalog.services_by_code(db).get(service_code)
     if service is None:
-        raise ValidationError(f"There is no service {service_code!r}.")
+        raise ValidationError("There is no service %(code)r.", code=service_code)
     if service["id"] == report["service_id"]:
         raise ValidationError("The report is already with that service.")
     staff_rows.set_service(db, report["id"], service["id"])
@@ -86,9 +86,10 @@ def _mark_duplicate(db, report, original_id):
         raise ValidationError("A report cannot be a duplicate of itself.")
     original = staff_rows.report(db, original_id)
     if original is None:
-        raise ValidationError(f"There is no report number {original_id}.")
+        raise ValidationError("There is no report number %(id)s.", id=original_id)
     if original["duplicate_of"] == report["id"]:
-        raise ValidationError(f"Report {original_id} is already a duplicate of this one.")
+        raise ValidationError("Report %(id)s is already a duplicate of this one.",
+                              id=original_id)
     staff_rows.set_duplicate_of(db, report["id"], original_id)
     return original_id
 
@@ -105,21 +106,24 @@ def set_hidden(db, report_id, actor, hidden, note=""):
 def set_photo_hidden(db, report_id, position, actor, hidden):
     """Hide one photo of a report (or show it again); staff still see it."""
     _set_part_hidden(db, report_id, actor, hidden, "photo", {"photo": position + 1},
-                     lambda: staff_rows.set_photo_hidden(db, report_id, position, hidden))
+                     lambda: staff_rows.set_photo_hidden(db, report_id, position, hidden),
+                     Text("Report %(id)s has no photo %(number)s.", id=report_id,
+                          number=position + 1))
 
 
 def set_update_hidden(db, report_id, update_id, actor, hidden):
     """Hide a resident's update (or show it again); staff still see it."""
     _set_part_hidden(db, report_id, actor, hidden, "update", {"update": update_id},
-                     lambda: update_rows.set_update_hidden(db, report_id, update_id, hidden))
+                     lambda: update_rows.set_update_hidden(db, report_id, update_id, hidden),
+                     Text("Report %(id)s has no update %(number)s.", id=report_id,
+                          number=update_id))
 
 
-def _set_part_hidden(db, report_id, actor, hidden, part, details, change):
+def _set_part_hidden(db, report_id, actor, hidden, part, details, change, missing):
     report = _report(db, report_id)
     with db.atomic():
         if not change():
-            number = next(iter(details.values()))
-            raise NotFound(f"Report {report_id} has no {part} {number}.")
+            raise NotFound.from_text(missing)
         staff_rows.add_staff_event(db, report_id, f"{part}_{'hidden' if hidden else 'shown'}",
                                    actor, report["status"], report["status"], "", "", details)
 
@@ -154,22 +158,21 @@ def bulk_change(db, report_ids, actor, to_status=None, service_code=None, note="
 def _report(db, report_id):
     report = staff_rows.report(db, report_id)
     if report is None:
-        raise NotFound(f"There is no report number {report_id}.")
+        raise NotFound("There is no report number %(id)s.", id=report_id)
     return report
 
 
 def _check_transition(current, target):
     if target not in STATUSES:
-        raise ValidationError(f"{target!r} is not a status.")
+        raise ValidationError("%(target)r is not a status.", target=target)
     if target not in TRANSITIONS[current]:
-        raise ValidationError(
-            f"A report that is {STATUSES[current].lower()} cannot become "
-            f"{STATUSES[target].lower()}."
-        )
+        raise ValidationError("A report that is %(current)s cannot become %(target)s.",
+                              current=STATUSES[current].lower(),
+                              target=STATUSES[target].lower())
 
 
 def _note(text):
     text = (text or "").strip()
     if len(text) > NOTE_MAX_LENGTH:
-        raise ValidationError(f"Notes are limited to {NOTE_MAX_LENGTH} characters.")
+        raise ValidationError("Notes are limited to %(limit)s characters.", limit=NOTE_MAX_LENGTH)
     return text

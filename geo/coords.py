@@ -38,16 +38,19 @@ def parse_coordinate(value, name, low, high):
     geo.errors.InvalidCoordinates: The latitude 'nan' is not a finite number.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidCoordinates(f"The {name} is missing: place the pin on the map.")
+        raise InvalidCoordinates("The %(name)s is missing: place the pin on the map.", name=name)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidCoordinates(f"The {name} {value!r} is not a number.") from None
+        raise InvalidCoordinates("The %(name)s %(value)r is not a number.",
+                                 name=name, value=value) from None
     if not math.isfinite(number):
-        raise InvalidCoordinates(f"The {name} {value!r} is not a finite number.")
+        raise InvalidCoordinates("The %(name)s %(value)r is not a finite number.",
+                                 name=name, value=value)
     if not low <= number <= high:
         raise InvalidCoordinates(
-            f"The {name} {number} is out of range: it must be between {low:g} and {high:g}."
+            "The %(name)s %(number)s is out of range: it must be between %(low)s and %(high)s.",
+            name=name, number=number, low=f"{low:g}", high=f"{high:g}",
         )
     return number
 

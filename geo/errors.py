@@ -5,7 +5,16 @@ The web app maps each one to an HTTP status; the CLI turns them into messages.
 
 
 class GeoError(Exception):
-    """Base class of every error raised by :mod:`geo`."""
+    """Base class of every error raised by :mod:`geo`.
+
+    The message is a template with ``%(name)s`` fields and their values, kept apart so that
+    an application can show it in its reader's language.
+    """
+
+    def __init__(self, template, **params):
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
 
 
 class InvalidCoordinates(GeoError, ValueError):

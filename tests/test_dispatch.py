@@ -220,20 +220,27 @@ def test_queue_filters(client, auth):
     assert oldest.index("Old one") < oldest.index("Pothole near school")
 
 
-def test_stats_page_and_summary(client, auth):
+def test_stats_page_and_summary(client, auth, runner):
     report_id = add(client)
     auth.login(ROADS)
     client.post(f"/dispatch/reports/{report_id}/status", data={"status": "acknowledged"})
     client.post(f"/dispatch/reports/{report_id}/status", data={"status": "fixed"})
     page = client.get("/dispatch/stats").get_data(as_text=True)
     assert "Roads department" in page and "<svg" in page
+    assert re.search(r"<title>Week of \w+ \d+, \d{4}: \d+</title>", page)
+    runner.invoke(args=["names", "translate", "service", "roads", "fr", "Voirie"])
+    french = client.get("/dispatch/stats", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True)
+    assert "<td>Voirie</td>" in french and "Roads department" not in french
+    assert re.search(r"<title>Semaine du \d+ \w+ \d{4} : \d+</title>", french)
 
 
 def test_summarise_medians_and_weeks():
     from datetime import date
 
     def row(status, created, acknowledged=None, fixed=None):
-        return {"service": "S", "category": "C", "status": status, "created_at": created,
+        return {"service_code": "s", "service": "S", "category_code": "c", "category": "C",
+                "status": status, "created_at": created,
                 "acknowledged_at": acknowledged, "fixed_at": fixed}
 
     rows = [

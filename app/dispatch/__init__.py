@@ -22,6 +22,7 @@ from app import assets, maps, stats, workflow
 from app.auth import staff_required
 from app.db import get_db, get_photo_store, streamed
 from app.errors import AppError, ValidationError
+from app.i18n import message_of
 from app.ids import page_number, row_id
 from app.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES
@@ -109,7 +110,7 @@ def act(report_id, action, done):
     try:
         action()
     except AppError as error:
-        flash(error.message, "error")
+        flash(message_of(error), "error")
     else:
         flash(done, "success")
     return redirect(url_for("dispatch.report", report_id=report_id))
@@ -175,7 +176,7 @@ def bulk():
                                      request.form.get("service") or None,
                                      request.form.get("note", ""))
     except AppError as error:
-        flash(error.message, "error")
+        flash(message_of(error), "error")
     else:
         flash(ngettext("%(num)d report updated.", "%(num)d reports updated.", count), "success")
     return redirect(url_for("dispatch.queue", **request.args))

@@ -20,7 +20,7 @@ from app import assets, maps, supports, updates
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ValidationError
 from app.extensions import report_creation_limit, support_limit
-from app.i18n import current_language
+from app.i18n import current_language, message_of
 from app.links import Links
 from app.photos import photo_position
 from app.storage import areas as area_rows
@@ -110,7 +110,7 @@ def show_report(report_id):
     db = get_db()
     report = report_rows.public_report(db, report_id)
     if report is None:
-        raise NotFound(f"There is no report number {report_id}.")
+        raise NotFound("There is no report number %(id)s.", id=report_id)
     location = maps.report_map(
         report["lon"], report["lat"], tiles(), assets.map_assets(), report["category"]
     )
@@ -147,7 +147,7 @@ def categories_api():
     try:
         lon, lat = parse_lon_lat(request.args.get("lon"), request.args.get("lat"))
     except InvalidCoordinates as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError.from_text(error) from None
     codes = get_router().categories_at(lon, lat)
     if not codes:
         raise NotCovered("This location is outside the area we cover.")
@@ -203,7 +203,7 @@ def support_report(report_id):
     try:
         supports.support(get_db(), report_id, token, request.form.get("email"))
     except ValidationError as error:
-        flash(error.message, "error")
+        flash(message_of(error), "error")
     else:
         flash(_("Thank you: your \u201cme too\u201d is counted."), "success")
     response = redirect(url_for("reports.show_report", report_id=report_id), code=303)
@@ -224,7 +224,7 @@ def reporter_action(report_id, token, action, done):
     except AppError as error:
         if error.status == 404:
             raise
-        flash(error.message, "error")
+        flash(message_of(error), "error")
     else:
         flash(done, "success")
     return redirect(url_for("reports.manage_report", report_id=report_id, token=token), code=303)
@@ -267,7 +267,7 @@ def reopen_request(report_id):
                                photos[0] if photos else None,
                                current_app.config["MAX_PHOTO_PIXELS"])
     except ValidationError as error:
-        flash(error.message, "error")
+        flash(message_of(error), "error")
     else:
         flash(_("Thank you: the service will look at it again."), "success")
     return redirect(url_for("reports.show_report", report_id=report_id), code=303)

@@ -84,7 +84,7 @@ def report_history_feed(report_id):
     db = get_db()
     report = report_rows.public_report(db, report_id)
     if report is None:
-        raise NotFound(f"There is no report number {report_id}.")
+        raise NotFound("There is no report number %(id)s.", id=report_id)
     events = report_rows.public_events(db, report_id)
     body = render_template("reports/history.atom.xml", report=report, events=events,
                            site_name=current_app.config["SITE_NAME"])

@@ -214,7 +214,8 @@ def first_transitions(db, service_ids):
         where = f"WHERE r.service_id IN ({','.join('?' * len(service_ids)) or 'NULL'})"
         params = list(service_ids)
     return db.query(f"""
-        SELECT s.name AS service, c.name AS category, r.status, r.created_at,
+        SELECT s.code AS service_code, s.name AS service, c.code AS category_code,
+               c.name AS category, r.status, r.created_at,
                (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id
                   AND e.kind = 'status' AND e.to_status != 'new') AS acknowledged_at,
                (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id
