@@ -3,11 +3,16 @@
 The file type comes from the bytes, never from the client's name or declared type. Stored
 files are fresh JPEG encodings of the pixels only, so no EXIF, GPS, XMP, ICC or comment
 survives. A file is named by the sha256 of its content and written atomically.
+
+Files that carry web-page code or more hidden text than any camera writes are refused
+outright, even though re-encoding would drop it: such a file was made to attack someone.
+Data a phone appends after the image (motion-photo video, HDR gain map) is accepted.
 """
 
 import hashlib
 import io
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +33,14 @@ DISPLAY_QUALITY = 85
 THUMB_QUALITY = 80
 #: How errors name a photo when only one is sent ("Photo 2" when there are several).
 THE_PHOTO = Text("The photo")
+#: Markup a browser would run (matched on lower-cased bytes). Long or delimited words, so
+#: that the random bytes of real photos, and of the videos phones append, practically never
+#: match; the plain words are looked for first because a regex over megabytes is slow.
+MARKUP = re.compile(rb"<(?:script|iframe|object|embed|html[\s>]|body[\s>])")
+SCRIPT_WORDS = (b"javascript:", b"onload", b"onerror")
+SCRIPT = re.compile(rb"javascript:|on(?:load|error)\s*=")
+#: A JPEG segment holds at most 64 kB, so no camera writes more EXIF or comment than this.
+HIDDEN_TEXT_LIMIT = 64 * 1024
 MAGIC = {
     b"\xff\xd8\xff": "JPEG",
     b"\x89PNG\r\n\x1a\n": "PNG",
@@ -88,6 +101,7 @@ def prepare_photo(data, max_pixels, label=THE_PHOTO):
         except (OSError, SyntaxError, ValueError) as error:
             raise PhotoError("%(label)s is damaged or incomplete (%(error)s).",
                              label=label, error=str(error)) from None
+        _refuse_hidden_text(image, label)
     display = _rgb(upright)
     display.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), reducing_gap=2.0)
     thumb = display.copy()
@@ -112,6 +126,9 @@ def _open_image(data, max_pixels, label):
     if kind is None:
         raise PhotoError("%(label)s is not an image we accept (JPEG, PNG, WebP or HEIC).",
                          label=label)
+    if _has_active_content(data):
+        raise PhotoError("%(label)s contains web page code (HTML or script), so it is refused. "
+                         "Send the photo as your camera took it.", label=label)
     try:
         image = Image.open(io.BytesIO(data), formats=[kind])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -123,6 +140,24 @@ def _open_image(data, max_pixels, label):
         image.close()
         raise PhotoError.from_text(_too_large(label, max_pixels))
     return image
+
+
+def _has_active_content(data):
+    lowered = data.lower()
+    if MARKUP.search(lowered):
+        return True
+    return any(word in lowered for word in SCRIPT_WORDS) and bool(SCRIPT.search(lowered))
+
+
+def _refuse_hidden_text(image, label):
+    """EXIF, JPEG comments and PNG text beyond what a camera writes: a 1 MB "comment"."""
+    comments = [value for marker, value in getattr(image, "applist", ()) if marker == "COM"]
+    comments += [str(value).encode() for value in getattr(image, "text", {}).values()]
+    sizes = (len(image.info.get("exif") or b""), sum(len(value) for value in comments))
+    if max(sizes) > HIDDEN_TEXT_LIMIT:
+        raise PhotoError("%(label)s carries %(size)s kB of hidden text (EXIF or comments), "
+                         "far more than a camera writes, so it is refused.",
+                         label=label, size=max(sizes) // 1024)
 
 
 def _too_large(label, max_pixels):
