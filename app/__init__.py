@@ -12,6 +12,7 @@ from app.auth import login_manager
 from app.db import close_db
 from app.extensions import csrf, limiter
 from app.ids import SQLITE_MAX_INTEGER
+from app.storage.rate_limits import SqliteCounters
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -48,6 +49,8 @@ def create_app(test_config=None):
     i18n.babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
     csrf.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = SqliteCounters.uri(
+        Path(app.instance_path) / app.config["RATE_LIMIT_DATABASE"])
     limiter.init_app(app)
     login_manager.init_app(app)
     handlers.register(app)

@@ -48,6 +48,9 @@ SETTINGS = [
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "Most staff login attempts per client address (Flask-Limiter syntax)."),
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),
+    Setting("RATE_LIMIT_DATABASE", "rate-limits.sqlite3",
+            "SQLite file, relative to the instance folder, where every worker counts the "
+            "rate limits."),
     Setting("OPEN311_JURISDICTION", "city.example",
             "Open311 jurisdiction_id; requests naming another one get 404."),
     Setting("OPEN311_CONTACT", "311 team, 311@city.example",

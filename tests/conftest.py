@@ -122,6 +122,7 @@ def demo_server(tmp_path_factory):
         "SECRET_KEY": "test",
         "DATABASE": str(folder / "demo.sqlite3"),
         "PHOTO_DIR": str(folder / "photos"),
+        "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
         "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
     })
     with app.app_context():

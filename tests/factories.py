@@ -90,7 +90,8 @@ def make_app(folder, **config):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
         "RATE_LIMITS_ON": False, "DATABASE": str(folder / "test.sqlite3"),
-        "PHOTO_DIR": str(folder / "photos"), **config,
+        "PHOTO_DIR": str(folder / "photos"),
+        "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"), **config,
     })
     with app.app_context():
         upgrade(get_db())

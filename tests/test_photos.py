@@ -81,7 +81,8 @@ def test_names_are_content_hashes():
     (b"GIF89a" + b"\0" * 100, "not an image we accept"),
     (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
      "not an image we accept"),
-    (b"\xff\xd8\xff" + b"<html>polyglot</html>" * 20, "damaged"),
+    (b"\xff\xd8\xff" + b"<html>polyglot</html>" * 20, "web page code"),
+    (b"\xff\xd8\xff" + b"\0" * 400, "damaged"),
     (jpeg_bytes((1000, 800))[:3000], "damaged or incomplete"),
 ])
 def test_bad_files_are_refused(data, message):
