@@ -50,6 +50,7 @@ class SqliteCounters(Storage):
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                          isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # counters need no fsync per hit
             connection.executescript(SCHEMA)
             self._local.opened = (os.getpid(), connection)
         return connection
