@@ -53,3 +53,42 @@ def test_payloads_show_as_text_and_never_run(browser, demo_server, demo_dispatch
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == [] and errors == []
     context.close()
+
+
+def test_resident_updates_and_reopen_requests_show_as_text(browser, demo_server,
+                                                           demo_dispatcher):
+    context = browser.new_context(base_url=demo_server.url)
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    page = context.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    report_url = submit_report(page, lon="-118.2437", lat="34.0522", category="streetlight",
+                               description="Lamp out")
+    report_id = report_url.rsplit("/", 1)[1]
+    page.goto(report_url)
+    page.goto(page.get_attribute("a.private-link", "href"))
+    page.fill("#update-text", PAYLOADS[0])
+    page.get_by_role("button", name="Publish update").click()
+    page.fill("#fixed-note", PAYLOADS[2])
+    page.get_by_role("button", name="Mark as fixed").click()
+    page.goto(report_url)
+    page.fill("#reopen-text", PAYLOADS[1])
+    page.get_by_role("button", name="Ask to reopen").click()
+    page.wait_for_selector("text=the service will look at it again")
+    updates = page.text_content(".updates")
+    assert PAYLOADS[0] in updates and PAYLOADS[1] in updates
+    assert PAYLOADS[2] in page.text_content(".history")
+
+    email, password = demo_dispatcher
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/dispatch/reports/{report_id}")
+    console = page.text_content("main")
+    assert all(payload in console for payload in PAYLOADS)
+
+    assert page.locator("img[src='x']").count() == 0
+    assert dialogs == [] and errors == []
+    context.close()
