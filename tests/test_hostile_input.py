@@ -19,7 +19,8 @@ from app import create_app, georeport, public
 from app.db import get_db
 from app.errors import PhotoError, ValidationError
 from app.photos import prepare_photo
-from app.storage import apikeys
+from app.storage import apikeys, row_counts
+from app.storage import reports as report_rows
 from tests.factories import jpeg_bytes, make_app
 
 KEY = "hostile-key-0123456789"
@@ -324,6 +325,74 @@ def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
     client.post("/login", data={"email": "fuzz@city.example", "password": "fuzzing password"})
     response = client.post("/dispatch/reports/1/status", data=fields)
     assert response.status_code == 302
+
+
+def fuzzed_report(app):
+    """Report 1 of the fuzz app (fixed, so it can be asked to reopen) and its private link;
+    report 2 stays open, for supports."""
+    client = app.test_client()
+    with app.app_context():
+        while row_counts(get_db())["reports"] < 2:
+            client.post("/report/new", data={"lon": "0.5", "lat": "0.5",
+                                             "category": "pothole", "description": "fuzzed"})
+        token = report_rows.report_token(get_db(), 1)
+    client.post(f"/reports/1/manage/{token}/fixed")
+    return client, f"/reports/1/manage/{token}"
+
+
+def stores_nothing_unless_accepted(app, send, accepted):
+    """Send once; a refusal (4xx) leaves every table as it was. Returns the status."""
+    with app.app_context():
+        before = row_counts(get_db())
+    status = send().status_code
+    assert status < 500
+    if status not in accepted:
+        with app.app_context():
+            assert row_counts(get_db()) == before
+    return status
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["lon", "lat", "category"]), TEXT))
+def test_nearby_query_answers_or_explains(tmp_path_factory, args):
+    app = fuzz_app(tmp_path_factory)
+    response = app.test_client().get("/api/reports/nearby", query_string=args)
+    assert response.status_code in (200, 400)
+    assert response.is_json
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["near", "radius", "area", "category", "status"]), TEXT))
+def test_feed_query_answers_or_explains(tmp_path_factory, args):
+    app = fuzz_app(tmp_path_factory)
+    response = app.test_client().get("/reports.atom", query_string=args)
+    assert response.status_code in (200, 400, 404)
+
+
+@FUZZ
+@given(st.sampled_from(["/alerts", "/reports/2/subscribe", "/reports/2/support",
+                        "/api/reports/2/support"]),
+       st.dictionaries(st.sampled_from(["email", "kind", "lon", "lat", "radius", "area"]),
+                       TEXT))
+def test_alert_and_support_forms_store_only_what_they_accept(tmp_path_factory, path, fields):
+    app = fuzz_app(tmp_path_factory)
+    client, _ = fuzzed_report(app)
+    status = stores_nothing_unless_accepted(app, lambda: client.post(path, data=fields),
+                                            accepted=(200, 303))
+    assert status in (200, 303, 400, 404)
+
+
+@FUZZ
+@given(st.sampled_from(["update", "fixed", "reopen", "reopen-request"]),
+       st.dictionaries(st.sampled_from(["text", "note"]), TEXT))
+def test_reporter_and_reopen_forms_store_only_what_they_accept(tmp_path_factory, action,
+                                                               fields):
+    app = fuzz_app(tmp_path_factory)
+    client, manage = fuzzed_report(app)
+    path = "/reports/1/reopen-request" if action == "reopen-request" else f"{manage}/{action}"
+    status = stores_nothing_unless_accepted(app, lambda: client.post(path, data=fields),
+                                            accepted=(303,))
+    assert status in (303, 400)
 
 
 HUGE = "99999999999999999999"
