@@ -51,6 +51,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     app.config["RATELIMIT_STORAGE_URI"] = SqliteCounters.uri(
         Path(app.instance_path) / app.config["RATE_LIMIT_DATABASE"])
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True  # broken counters must not stop reports
     limiter.init_app(app)
     login_manager.init_app(app)
     handlers.register(app)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from app.storage.rate_limits import SqliteCounters
+from tests.factories import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +48,13 @@ def test_counters_add_up_reset_per_window_and_clear(tmp_path):
     counters.clear("a")
     assert counters.get("a") == 0
     assert counters.reset() == 1 and counters.get("ended") == 0
+
+
+def test_unusable_counters_do_not_stop_a_report(tmp_path):
+    """Rate limiting fails open: a resident's report matters more than a counter."""
+    (tmp_path / "not-a-file").mkdir()
+    app = make_app(tmp_path, RATE_LIMITS_ON=True,
+                   RATE_LIMIT_DATABASE=str(tmp_path / "not-a-file"))
+    response = app.test_client().post("/report/new", data={
+        "lon": "0.5", "lat": "0.5", "category": "pothole", "description": "Hole"})
+    assert response.status_code == 303
