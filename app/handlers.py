@@ -1,7 +1,7 @@
 """The one error handler: it picks the format (HTML page or JSON) from the route."""
 
 from flask import current_app, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -25,6 +25,14 @@ def is_open311():
     return request.path.startswith("/open311/")
 
 
+def in_reply_language(text):
+    """A lazily translated text: English for Open311, the reader's language elsewhere."""
+    if is_open311():
+        with force_locale("en"):
+            return str(text)
+    return str(text)
+
+
 def wants_json():
     return request.path.startswith("/api/")
 
@@ -44,7 +52,7 @@ def handle_app_error(error):
 
 def handle_http_error(error):
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-    message = str(FRIENDLY.get(error.code, error.description))
+    message = in_reply_language(FRIENDLY.get(error.code, error.description))
     return render_error(error.code, message % {"limit": limit} if error.code == 413 else message)
 
 

@@ -144,5 +144,7 @@ def test_api_and_generic_errors_are_translated_but_open311_stays_english(client)
     assert "Connectez-vous pour voir la console de traitement." in login.get_data(as_text=True)
     open311 = client.get("/open311/v2/requests/99.json", headers=FRENCH)
     assert open311.json == [{"code": 404, "description": "There is no service request 99."}]
+    no_route = client.get("/open311/v2/nothing.json", headers=FRENCH)
+    assert no_route.json == [{"code": 404, "description": "There is nothing at this address."}]
     english = client.get("/api/reports/nearby?lon=abc&lat=0.5&category=pothole")
     assert english.json["error"]["message"] == "The longitude 'abc' is not a number."
