@@ -10,9 +10,10 @@ import json
 import math
 from datetime import UTC, date, datetime, timedelta
 
-from app.errors import ValidationError
+from app.errors import NotFound, ValidationError
 from app.statuses import STATUSES
 from app.storage import public as rows
+from app.storage import reports as report_rows
 from app.storage.public import ReportQuery
 
 MAX_CELLS_FROM_AGGREGATES = 64 * 64
@@ -21,6 +22,14 @@ CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_
                "created_at", "updated_at", "lon", "lat", "description", "reporter_name",
                "supports", "url"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def public_report(db, report_id):
+    """The report as the public sees it, or :class:`NotFound` if it is missing or hidden."""
+    report = report_rows.public_report(db, report_id)
+    if report is None:
+        raise NotFound("There is no report number %(id)s.", id=report_id)
+    return report
 
 
 def parse_report_query(args, db, require_bbox=False):

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import replace
 from itertools import islice
 
-from app import notify
+from app import notify, public
 from app.errors import NotFound, ValidationError
 from app.ids import row_id
 from app.storage import areas as area_rows
@@ -32,9 +32,7 @@ AREA_FEED_SCAN = 2000
 
 
 def report_target(db, report_id):
-    report = report_rows.public_report(db, report_id)
-    if report is None:
-        raise NotFound("There is no report number %(id)s.", id=report_id)
+    public.public_report(db, report_id)  # raises NotFound for a missing or hidden report
     return {"kind": "report", "report_id": report_id}
 
 

@@ -1,10 +1,10 @@
 """Residents saying "me too": nearby open reports, and one support per person and report."""
 
-from app.errors import NotFound, ValidationError
+from app import public
+from app.errors import ValidationError
 from app.statuses import OPEN_STATUSES
 from app.storage import catalog
 from app.storage import public as public_rows
-from app.storage import reports as report_rows
 from app.storage import supports as support_rows
 from app.submit import EMAIL_MAX_LENGTH, EMAIL_PATTERN
 from geo.coords import bbox_around, parse_lon_lat
@@ -37,9 +37,7 @@ def nearby(db, lon, lat, category_code, links):
 
 def support(db, report_id, browser_token, email=None):
     """Add one "me too" to an open public report; return the new count."""
-    report = report_rows.public_report(db, report_id)
-    if report is None:
-        raise NotFound("There is no report number %(id)s.", id=report_id)
+    report = public.public_report(db, report_id)
     if report["status"] not in OPEN_STATUSES:
         raise ValidationError("This report is no longer open, so it cannot be supported.")
     email = (email or "").strip() or None

@@ -6,7 +6,7 @@ that does not exist, so links cannot be probed.
 
 import hmac
 
-from app import workflow
+from app import public, workflow
 from app.errors import NotFound, ValidationError
 from app.photos import prepare_photo
 from app.storage import reports as report_rows
@@ -35,9 +35,7 @@ def add_update(db, store, report_id, token, text, photo_data, max_pixels):
 
 def request_reopen(db, store, report_id, text, photo_data, max_pixels):
     """Anyone may say a fixed report is not fixed, with a note and a photo; staff decide."""
-    report = report_rows.public_report(db, report_id)
-    if report is None:
-        raise NotFound("There is no report number %(id)s.", id=report_id)
+    report = public.public_report(db, report_id)
     if report["status"] != "fixed":
         raise ValidationError("Only a report marked fixed can be asked to reopen.")
     return _store_update(db, store, report_id, PUBLIC, "reopen_requested", text, photo_data,

@@ -44,3 +44,10 @@ def submit_report(page, **fields):
                                  max_redirects=0)
     assert response.status == 303, response.text()
     return response.headers["location"]
+
+
+def log_in(page, email, password):
+    """Log a member of staff in through the login form of the page's site."""
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Log in").click()

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.live import submit_report
+from tests.live import log_in, submit_report
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +22,7 @@ def test_dispatcher_sets_in_progress_and_public_sees_it(browser, demo_server, de
     report_url = public_url.replace("/reports/", "/dispatch/reports/")
     page.goto("/dispatch")
     assert "/login" in page.url
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, email, password)
     page.wait_for_url(re.compile(r"/dispatch$"))
     page.locator(f"table.queue a[href='{urlsplit(report_url).path}']").click()
     page.wait_for_url(re.compile(re.escape(report_url) + "$"))

@@ -4,20 +4,27 @@ import re
 
 import pytest
 
-from tests.live import submit_report
+from tests.live import log_in, submit_report
 
 pytestmark = pytest.mark.browser
 PAYLOADS = ['<img src=x onerror=alert("d")>', '"><script>alert("n")</script>',
             "<svg onload=alert(1)>"]
 
 
-def test_payloads_show_as_text_and_never_run(browser, demo_server, demo_dispatcher):
+@pytest.fixture
+def page(browser, demo_server):
+    """A page on the demo server that records dialogs and script errors; nothing else loads."""
     context = browser.new_context(base_url=demo_server.url)
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
     page = context.new_page()
-    dialogs, errors = [], []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.dialogs, page.errors = [], []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def test_payloads_show_as_text_and_never_run(page, demo_dispatcher):
     report_url = submit_report(page, lon="-118.2437", lat="34.0522", category="streetlight",
                                description=" ".join(PAYLOADS), name=PAYLOADS[1],
                                show_name="yes")
@@ -31,11 +38,8 @@ def test_payloads_show_as_text_and_never_run(browser, demo_server, demo_dispatch
     feed = page.goto("/reports.atom?category=streetlight")
     assert "&lt;img src=x onerror" in feed.text()
 
-    email, password = demo_dispatcher
     page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, *demo_dispatcher)
     page.goto("/dispatch?status=all&category=streetlight")
     assert PAYLOADS[0] in page.text_content("table.queue")
     page.goto(f"/dispatch/reports/{report_id}")
@@ -51,18 +55,10 @@ def test_payloads_show_as_text_and_never_run(browser, demo_server, demo_dispatch
     assert PAYLOADS[0] in page.text_content(".history")
 
     assert page.locator("img[src='x']").count() == 0
-    assert dialogs == [] and errors == []
-    context.close()
+    assert page.dialogs == [] and page.errors == []
 
 
-def test_resident_updates_and_reopen_requests_show_as_text(browser, demo_server,
-                                                           demo_dispatcher):
-    context = browser.new_context(base_url=demo_server.url)
-    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
-    page = context.new_page()
-    dialogs, errors = [], []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def test_resident_updates_and_reopen_requests_show_as_text(page, demo_dispatcher):
     report_url = submit_report(page, lon="-118.2437", lat="34.0522", category="streetlight",
                                description="Lamp out")
     report_id = report_url.rsplit("/", 1)[1]
@@ -80,15 +76,11 @@ def test_resident_updates_and_reopen_requests_show_as_text(browser, demo_server,
     assert PAYLOADS[0] in updates and PAYLOADS[1] in updates
     assert PAYLOADS[2] in page.text_content(".history")
 
-    email, password = demo_dispatcher
     page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, *demo_dispatcher)
     page.goto(f"/dispatch/reports/{report_id}")
     console = page.text_content("main")
     assert all(payload in console for payload in PAYLOADS)
 
     assert page.locator("img[src='x']").count() == 0
-    assert dialogs == [] and errors == []
-    context.close()
+    assert page.dialogs == [] and page.errors == []

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app import assets, maps, supports, updates
+from app import assets, maps, public, supports, updates
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ValidationError
 from app.extensions import report_creation_limit, support_limit
@@ -108,9 +108,7 @@ def render_form(values, error=None):
 @bp.get("/reports/<id:report_id>")
 def show_report(report_id):
     db = get_db()
-    report = report_rows.public_report(db, report_id)
-    if report is None:
-        raise NotFound("There is no report number %(id)s.", id=report_id)
+    report = public.public_report(db, report_id)
     location = maps.report_map(
         report["lon"], report["lat"], tiles(), assets.map_assets(), report["category"]
     )

@@ -4,9 +4,8 @@ their Atom feeds."""
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app import subscriptions
+from app import public, subscriptions
 from app.db import get_db
-from app.errors import NotFound
 from app.extensions import csrf, subscription_limit
 from app.i18n import current_language
 from app.reports import bp
@@ -82,9 +81,7 @@ def unsubscribe(token):
 @bp.get("/reports/<id:report_id>/history.atom")
 def report_history_feed(report_id):
     db = get_db()
-    report = report_rows.public_report(db, report_id)
-    if report is None:
-        raise NotFound("There is no report number %(id)s.", id=report_id)
+    report = public.public_report(db, report_id)
     events = report_rows.public_events(db, report_id)
     body = render_template("reports/history.atom.xml", report=report, events=events,
                            site_name=current_app.config["SITE_NAME"])

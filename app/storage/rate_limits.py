@@ -13,7 +13,7 @@ import time
 
 from limits.storage import Storage
 
-from app.storage import BUSY_TIMEOUT_SECONDS
+from app.storage import BUSY_TIMEOUT_SECONDS, Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -44,33 +44,29 @@ class SqliteCounters(Storage):
         return sqlite3.Error
 
     def _connection(self):
-        """One connection per thread and per process (workers fork after the app is built)."""
-        pid, connection = getattr(self._local, "opened", (None, None))
+        """One connection per thread and per process (workers fork after the app is built),
+        in autocommit mode; writes that belong together go through ``atomic()``."""
+        pid, db = getattr(self._local, "opened", (None, None))
         if pid != os.getpid():
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
-                                         isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")  # counters need no fsync per hit
-            connection.executescript(SCHEMA)
-            self._local.opened = (os.getpid(), connection)
-        return connection
+            db = Database(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
+                                          isolation_level=None))
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # counters need no fsync per hit
+            db.executescript(SCHEMA)
+            self._local.opened = (os.getpid(), db)
+        return db
 
     def incr(self, key, expiry, amount=1):
         """Count ``amount`` more in the key's window; ended windows are dropped first."""
         now = time.time()
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.execute("DELETE FROM counters WHERE expires_at <= ?", [now])
-            (count,) = connection.execute("""
+        db = self._connection()
+        with db.atomic():
+            db.execute("DELETE FROM counters WHERE expires_at <= ?", [now])
+            (count,) = db.execute("""
                 INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET count = count + excluded.count
                 RETURNING count
             """, [key, amount, now + expiry]).fetchone()
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
         return count
 
     def get(self, key):
