@@ -57,6 +57,8 @@ SETTINGS = [
             "Contact shown in the Open311 discovery document."),
     Setting("OPEN311_KEY_SERVICE", "Ask the 311 team for an API key.",
             "How to get an Open311 API key, shown in the discovery document."),
+    Setting("OPEN311_UPDATES_RATE_LIMIT", "60 per minute",
+            "Most Open311 servicerequestupdates calls per client address."),
     Setting("CONTACT_RETENTION_MONTHS", 24,
             "Reporter e-mails and names older than this are anonymised by "
             "'privacy retention' (0 keeps them)."),

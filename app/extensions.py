@@ -27,3 +27,8 @@ subscription_limit = limiter.shared_limit(
     lambda: current_app.config["SUBSCRIPTION_RATE_LIMIT"], scope="subscriptions",
     exempt_when=limits_off,
 )
+
+#: Open311 servicerequestupdates: each call reads up to a thousand events.
+open311_updates_limit = limiter.limit(
+    lambda: current_app.config["OPEN311_UPDATES_RATE_LIMIT"], exempt_when=limits_off,
+)

@@ -4,6 +4,7 @@ No Flask here: the blueprint in ``app.open311`` parses the URL, calls these and 
 the result as JSON or XML.
 """
 
+import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,11 @@ FMS_STATUS = {
     "fixed": "FIXED", "closed": "CLOSED", "duplicate": "DUPLICATE",
     "rejected": "NOT_COUNCILS_RESPONSIBILITY",
 }
+
+
+def new_request_token():
+    """The token answered to an Open311 client: it finds the request id, and nothing more."""
+    return secrets.token_urlsafe(18)
 
 
 def open_or_closed(status):

@@ -47,6 +47,8 @@ class Submission:
     media_url: str | None = None
     source: str = "web"
     locale: str | None = None
+    #: What an Open311 client gets back to look the request up: never the manage token.
+    request_token: str | None = None
 
 
 def submit_report(db, router, store, submission, limits=Limits()):
@@ -82,6 +84,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
         "source": submission.source,
         "media_url": media_url,
         "token": secrets.token_urlsafe(18),
+        "request_token": submission.request_token,
         "locale": submission.locale,
     }
     return _store(db, store, report, photos)

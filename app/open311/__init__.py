@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from app import georeport
 from app.db import get_db, get_photo_store, get_router
 from app.errors import Forbidden, NotFound
-from app.extensions import csrf, report_creation_limit
+from app.extensions import csrf, open311_updates_limit, report_creation_limit
 from app.links import Links
 from app.open311.formats import render
 from app.open311.openapi import openapi_document
@@ -112,18 +112,18 @@ def create_request(fmt):
         description=form.get("description"), reporter_name=name or None,
         reporter_email=form.get("email"), photos=[f.read() for f in request.files.getlist("media")],
         media_url=form.get("media_url"), source="open311",
+        request_token=georeport.new_request_token(),
     )
     limits = Limits(config["MAX_PHOTOS"], config["MAX_PHOTO_PIXELS"],
                     config["DESCRIPTION_MAX_LENGTH"])
     report_id = submit_report(db, get_router(), get_photo_store(), submission, limits)
-    token = report_rows.report_token(db, report_id)
-    return render([{"service_request_id": str(report_id), "token": token,
+    return render([{"service_request_id": str(report_id), "token": submission.request_token,
                     "service_notice": ""}], fmt, "service_requests")
 
 
 @bp.get(f"/tokens/<token>.{FORMAT}")
 def token_lookup(token, fmt):
-    report_id = apikeys.report_for_token(get_db(), token)
+    report_id = apikeys.report_for_request_token(get_db(), token)
     if report_id is None:
         raise NotFound("There is no service request for this token.")
     return render([{"service_request_id": str(report_id), "token": token}], fmt,
@@ -131,6 +131,7 @@ def token_lookup(token, fmt):
 
 
 @bp.get(f"/servicerequestupdates.{FORMAT}")
+@open311_updates_limit
 def request_updates(fmt):
     start, end = georeport.date_window(request.args.get("start_date"),
                                        request.args.get("end_date"))

@@ -154,12 +154,13 @@ def openapi_document(server_url, year):
                  _query("extensions", "true adds the detailed status and the history.")]),
             "/tokens/{token}.json": _get("Service request id for a token",
                                          _array_of("Created"),
-                                         [_path("token", "The token from POST requests.")],
+                                         [_path("token", "The request token answered by "
+                                                         "POST requests.")],
                                          errors=()),
             "/servicerequestupdates.json": _get(
                 "Status updates by date range", _array_of("Update"),
                 [_query("start_date", "W3C date-time."), _query("end_date", "W3C date-time."),
-                 _query("api_key", "Not needed for reading.")]),
+                 _query("api_key", "Not needed for reading.")], errors=("400", "429")),
         },
         "components": {"schemas": SCHEMAS},
     }
