@@ -30,8 +30,15 @@ SETTINGS = [
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
             "Largest request body in bytes; larger uploads get 413."),
     Setting("MAX_PHOTOS", 3, "Most photos attached to one report."),
-    Setting("MAX_PHOTO_PIXELS", 40_000_000,
-            "Largest photo in pixels (width x height); guards against decompression bombs."),
+    Setting("MAX_PHOTO_PIXELS", 25_000_000,
+            "Largest photo in pixels (width x height): every phone's usual mode, up to 24 MP; "
+            "bigger files are refused before decoding."),
+    Setting("PHOTO_CACHE_SECONDS", 86400,
+            "How long browsers and proxies may keep a report photo; a hidden photo disappears "
+            "from caches within this time."),
+    Setting("PHOTO_POSITION_RATE_LIMIT", "60 per hour",
+            "Most photo-position look-ups (the report form reading a photo's GPS) per client "
+            "address."),
     Setting("DESCRIPTION_MAX_LENGTH", 5000, "Longest report description, in characters."),
     Setting("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "Map tile server URL template; the only outside host our pages contact."),

@@ -41,6 +41,8 @@ class AppError(Exception):
     """Base class: ``str(error)`` is the English message; ``error.text`` is for translation."""
 
     status = 400
+    #: Extra response headers this error asks for (e.g. Retry-After).
+    headers = {}
 
     def __init__(self, template, **params):
         self.text = Text(template, **params)
@@ -80,3 +82,14 @@ class StorageUnavailable(AppError):
     """The server could not write (disk full, I/O error); the resident may try again."""
 
     status = 503
+
+
+class ServerBusy(AppError):
+    """Too much work of one kind at once (e.g. photo decoding); nothing was stored."""
+
+    status = 503
+    retry_after_seconds = 10
+
+    @property
+    def headers(self):
+        return {"Retry-After": str(self.retry_after_seconds)}

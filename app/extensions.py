@@ -28,6 +28,10 @@ subscription_limit = limiter.shared_limit(
     exempt_when=limits_off,
 )
 
+photo_position_limit = limiter.limit(
+    lambda: current_app.config["PHOTO_POSITION_RATE_LIMIT"], exempt_when=limits_off,
+)
+
 #: Open311 servicerequestupdates: each call reads up to a thousand events.
 open311_updates_limit = limiter.limit(
     lambda: current_app.config["OPEN311_UPDATES_RATE_LIMIT"], exempt_when=limits_off,

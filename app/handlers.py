@@ -1,6 +1,6 @@
 """The one error handler: it picks the format (HTML page or JSON) from the route."""
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -47,7 +47,10 @@ def render_error(status, message):
 
 
 def handle_app_error(error):
-    return render_error(error.status, str(error) if is_open311() else message_of(error))
+    response = make_response(
+        render_error(error.status, str(error) if is_open311() else message_of(error)))
+    response.headers.update(error.headers)
+    return response
 
 
 def handle_http_error(error):

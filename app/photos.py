@@ -14,13 +14,15 @@ import io
 import os
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from app.errors import PhotoError, Text
+from app.errors import PhotoError, ServerBusy, Text
 
 pillow_heif.register_heif_opener()
 
@@ -46,6 +48,10 @@ MAGIC = {
     b"\x89PNG\r\n\x1a\n": "PNG",
 }
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+#: Modes Pillow resizes smoothly as they are; others become RGB before resizing.
+RESIZABLE_MODES = {"RGB", "RGBA", "L", "LA"}
+BUSY = Text("Too many photos are being processed right now, so nothing was saved. "
+            "Please try again in a few seconds.")
 
 
 @dataclass(frozen=True)
@@ -91,34 +97,77 @@ def sniff_type(data):
 
 def prepare_photo(data, max_pixels, label=THE_PHOTO):
     """Turn uploaded bytes into a :class:`PreparedPhoto`, or raise :class:`PhotoError`."""
-    with _open_image(data, max_pixels, label) as image:
-        gps = _gps_of(image)
+    with decoded_photo(data, max_pixels, label) as (image, gps):
+        display = _rgb(image) if image.mode not in RESIZABLE_MODES else image
+        display.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), reducing_gap=2.0)
+        display = _rgb(display)
+        thumb = display.copy()
+        thumb.thumbnail((THUMB_MAX_SIDE, THUMB_MAX_SIDE), reducing_gap=2.0)
+        return PreparedPhoto(
+            display=_jpeg_bytes(display, DISPLAY_QUALITY),
+            thumb=_jpeg_bytes(thumb, THUMB_QUALITY),
+            width=display.width,
+            height=display.height,
+            gps=gps,
+        )
+
+
+@contextmanager
+def decoded_photo(data, max_pixels, label=THE_PHOTO):
+    """The upright pixels and GPS of a photo, holding a decode slot until the block ends.
+
+    Everything that can be refused from the header is refused before a slot is taken. JPEGs
+    decode at the smallest reduced scale still large enough for display, so a 48-megapixel
+    photo costs about what a 3-megapixel one does.
+    """
+    with _open_image(data, max_pixels, label) as image, DECODE_SLOTS.held():
         if image.format == "JPEG":
             image.draft("RGB", _draft_size(image.size))
         try:
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            gps = _gps_of(image)
+            _refuse_hidden_text(image, label)
+            ImageOps.exif_transpose(image, in_place=True)
         except (OSError, SyntaxError, ValueError) as error:
             raise PhotoError("%(label)s is damaged or incomplete (%(error)s).",
                              label=label, error=str(error)) from None
-        _refuse_hidden_text(image, label)
-    display = _rgb(upright)
-    display.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), reducing_gap=2.0)
-    thumb = display.copy()
-    thumb.thumbnail((THUMB_MAX_SIDE, THUMB_MAX_SIDE), reducing_gap=2.0)
-    return PreparedPhoto(
-        display=_jpeg_bytes(display, DISPLAY_QUALITY),
-        thumb=_jpeg_bytes(thumb, THUMB_QUALITY),
-        width=display.width,
-        height=display.height,
-        gps=gps,
-    )
+        yield image, gps
 
 
 def photo_position(data, max_pixels):
-    """The (lon, lat) a photo was taken at, from its EXIF GPS, or None."""
+    """The (lon, lat) a photo was taken at, from its EXIF GPS, or None; nothing is decoded.
+
+    A PNG whose EXIF comes after its pixels would need a full decode, so it has no position
+    here (phones do not write PNGs with a position).
+    """
     with _open_image(data, max_pixels, THE_PHOTO) as image:
+        if image.format == "PNG" and "exif" not in image.info:
+            return None
         return _gps_of(image)
+
+
+class DecodeSlots:
+    """At most ``size`` photos decoded at once in this process, each waiting briefly for a
+    slot; past that, :class:`ServerBusy`. Decoding is what costs memory, so this bounds a
+    worker's memory however many threads it runs."""
+
+    def __init__(self, size, wait_seconds):
+        self.size = size
+        self.wait_seconds = wait_seconds
+        self.semaphore = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def held(self):
+        if not self.semaphore.acquire(timeout=self.wait_seconds):
+            raise ServerBusy.from_text(BUSY)
+        try:
+            yield
+        finally:
+            self.semaphore.release()
+
+
+#: Two decodes per worker process: with 24 MP the limit, two decodes peak near 250 MB.
+DECODE_SLOTS = DecodeSlots(size=2, wait_seconds=2.0)
 
 
 def _open_image(data, max_pixels, label):

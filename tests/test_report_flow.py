@@ -71,7 +71,7 @@ def test_stored_photo_has_no_metadata(client):
         with client.get(f"/photos/{name}", buffered=True) as served:
             assert served.status_code == 200
             data = served.data
-            assert "immutable" in served.headers["Cache-Control"]
+            assert served.headers["Cache-Control"] == "public, max-age=86400"
         assert not Image.open(io.BytesIO(data)).getexif()
         assert b"Exif" not in data and b"TestCam" not in data
 

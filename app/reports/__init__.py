@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from app import assets, maps, public, supports, updates
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ValidationError
-from app.extensions import report_creation_limit, support_limit
+from app.extensions import photo_position_limit, report_creation_limit, support_limit
 from app.i18n import current_language, message_of
 from app.links import Links
 from app.photos import photo_position
@@ -77,7 +77,7 @@ def create_report():
     try:
         report_id = submit_report(get_db(), get_router(), get_photo_store(), submission, limits())
     except AppError as error:
-        return render_form(form, error), error.status
+        return render_form(form, error), error.status, error.headers
     flash(url_for("reports.manage_report", report_id=report_id,
                   token=report_rows.report_token(get_db(), report_id), _external=True),
           "private-link")
@@ -125,13 +125,15 @@ def show_report(report_id):
 
 @bp.get("/photos/<name>")
 def photo(name):
-    if not PHOTO_NAME.match(name) or not report_rows.photo_is_public(get_db(), name):
-        raise NotFound("There is no such photo.")
-    path = get_photo_store().path(name)
-    if not path.is_file():
-        raise NotFound("There is no such photo.")
-    response = send_file(path, mimetype="image/jpeg", max_age=ONE_YEAR, conditional=True)
-    response.cache_control.immutable = True
+    """A public photo, cached for ``PHOTO_CACHE_SECONDS`` only (never immutable) so that a
+    photo staff hide leaves caches; a hidden or unknown photo is a 404 nobody may keep."""
+    path = get_photo_store().path(name) if PHOTO_NAME.match(name) else None
+    if path is None or not report_rows.photo_is_public(get_db(), name) or not path.is_file():
+        missing = NotFound("There is no such photo.")
+        missing.headers = {"Cache-Control": "no-store"}
+        raise missing
+    response = send_file(path, mimetype="image/jpeg", conditional=True,
+                         max_age=current_app.config["PHOTO_CACHE_SECONDS"])
     response.cache_control.public = True
     return response
 
@@ -153,6 +155,7 @@ def categories_api():
 
 
 @bp.post("/api/photo-position")
+@photo_position_limit
 def photo_position_api():
     """Where a photo was taken, from its EXIF GPS; nothing is stored."""
     photos = uploaded_photos()
