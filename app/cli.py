@@ -149,7 +149,8 @@ def services_set(code, email, webhook):
     db = get_db()
     require_schema(db)
     with as_click_errors():
-        delivery.set_service_delivery(db, code, email, webhook)
+        delivery.set_service_delivery(db, code, email, webhook,
+                                      current_app.config["WEBHOOK_ALLOW_PRIVATE"])
     click.echo(f"Service {code} updated.")
 
 

@@ -103,6 +103,9 @@ SETTINGS = [
 def defaults():
     return {setting.name: setting.default for setting in SETTINGS}
 
+    Setting("WEBHOOK_ALLOW_PRIVATE", False,
+            "Let webhooks go to private, loopback and link-local addresses (tests, an "
+            "internal receiver); off, only public addresses receive them."),
 
 def from_environment(environ=os.environ):
     """Settings given as ``CIVIC_NAME`` environment variables, parsed like their defaults."""

@@ -7,6 +7,7 @@ service once per channel; an alert once per event and address).
 """
 
 import json
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from app.links import public_url
+from app.message_headers import one_line
 from app.storage import outbox as outbox_rows
 from app.storage import reports as report_rows
 from app.storage import staff as staff_rows
@@ -23,6 +25,7 @@ from geo.routing import covers_point
 
 BATCH = 500
 SERVICE_EVENTS = {"created", "reassigned", "rerouted"}
+MESSAGE_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def plan_notifications(db):
@@ -77,8 +80,7 @@ def service_messages(db, event):
             yield {
                 "channel": "email", "purpose": "report", "recipient": event["service_email"],
                 "report_id": event["report_id"], "dedupe_key": f"{key}:email",
-                "subject": render_template("email/report_to_service.subject.txt",
-                                           report=report).strip(),
+                "subject": _subject("email/report_to_service.subject.txt", report=report),
                 "body": render_template("email/report_to_service.txt", report=report),
                 "headers": {"Message-ID": _message_id(f"{key}:email")},
             }
@@ -100,7 +102,7 @@ def private_link_message(db, event):
         return {
             "channel": "email", "purpose": "private_link", "recipient": event["reporter_email"],
             "report_id": event["report_id"], "dedupe_key": key,
-            "subject": render_template("email/private_link.subject.txt", report=report).strip(),
+            "subject": _subject("email/private_link.subject.txt", report=report),
             "body": render_template("email/private_link.txt", report=report, link=link),
             "headers": {"Message-ID": _message_id(key)},
         }
@@ -133,7 +135,7 @@ def alert_message(subscription, occasion, template, **context):
         return {
             "channel": "email", "purpose": "alert", "recipient": subscription["email"],
             "report_id": context["report"]["id"], "dedupe_key": key,
-            "subject": render_template(f"{template}.subject.txt", **context).strip(),
+            "subject": _subject(f"{template}.subject.txt", **context),
             "body": render_template(f"{template}.txt", unsubscribe=unsubscribe, **context),
             "headers": {"Message-ID": _message_id(key),
                         "List-Unsubscribe": f"<{unsubscribe}>",
@@ -149,7 +151,7 @@ def confirmation_message(subscription, describe):
         return {
             "channel": "email", "purpose": "confirm", "recipient": subscription["email"],
             "dedupe_key": key, "report_id": subscription["report_id"],
-            "subject": render_template("email/confirm_subscription.subject.txt").strip(),
+            "subject": _subject("email/confirm_subscription.subject.txt"),
             "body": render_template("email/confirm_subscription.txt", confirm=confirm,
                                     describe=describe),
             "headers": {"Message-ID": _message_id(key)},
@@ -173,7 +175,15 @@ def _report_for_staff(db, report_id):
     }
 
 
+def _subject(template, **context):
+    """A rendered subject on one line: category, area and service names come from staff
+    and boundary files, and a line break in one must not start a new header."""
+    return one_line(render_template(template, **context))
+
+
 def _message_id(key):
-    """A stable Message-ID, so a repeated delivery is recognisably the same e-mail."""
+    """A stable Message-ID, so a repeated delivery is recognisably the same e-mail. The key
+    holds a service code, so anything but letters, digits, dots, hyphens and underscores
+    is replaced."""
     host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
-    return f"<{key.replace(':', '.')}@{host}>"
+    return f"<{MESSAGE_ID_UNSAFE.sub('-', key.replace(':', '.'))}@{host}>"

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from app.message_headers import EMAIL_MAX_LENGTH, is_safe_address
 from app.errors import Name, NotCovered, StorageUnavailable, Text, ValidationError
 from app.photos import prepare_photo
 from app.storage import catalog
@@ -128,10 +129,12 @@ def _contact(submission):
 
 
 def check_email(text):
-    """A plausible e-mail address (stripped), or None when empty; else ValidationError."""
+    """A plain e-mail address that is safe as a ``To:`` header (stripped), or None when
+    empty; else ValidationError. Every channel that stores an address goes through here."""
     email = (text or "").strip() or None
-    if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
-        raise ValidationError("%(email)r is not a valid e-mail address.", email=email)
+    if email and not is_safe_address(email):
+        raise ValidationError("%(email)r is not a valid e-mail address.",
+                              email=email[:EMAIL_MAX_LENGTH])
     return email
 
 

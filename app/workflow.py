@@ -24,12 +24,13 @@ NOTE_MAX_LENGTH = 2000
 
 
 def change_status(db, report_id, actor, to_status, public_note="", internal_note="",
-                  reason="", duplicate_of=None, reassign_to=None):
+                  reason="", duplicate_of=None, reassign_to=None, actor_services=None):
     """Move a report to ``to_status`` by the workflow's rules; return the new status.
 
-    closed needs a reason; duplicate needs the original report; rejected ("not our
-    responsibility") needs a reason or another service, in which case the report is
-    reassigned and starts again as new for that service.
+    closed needs a reason; duplicate needs the original report, a public one of
+    ``actor_services`` (the service ids the actor handles; None for all, as for admins);
+    rejected ("not our responsibility") needs a reason or another service, in which case the
+    report is reassigned and starts again as new for that service.
     """
     report = _report(db, report_id)
     _check_transition(report["status"], to_status)
@@ -40,7 +41,7 @@ def change_status(db, report_id, actor, to_status, public_note="", internal_note
         if to_status == "closed" and not reason:
             raise ValidationError("Say why the report is closed without being fixed.")
         if to_status == "duplicate":
-            details["duplicate_of"] = _mark_duplicate(db, report, duplicate_of)
+            details["duplicate_of"] = _mark_duplicate(db, report, duplicate_of, actor_services)
         if to_status == "rejected":
             if reassign_to:
                 _reassign(db, report, actor, reassign_to, reason or "Not our responsibility.")
@@ -78,20 +79,28 @@ def _reassign(db, report, actor, service_code, reason):
                                {"from_service": report["service_code"], "to_service": service_code})
 
 
-def _mark_duplicate(db, report, original_id):
+def _mark_duplicate(db, report, original_id, actor_services):
     original_id = row_id(original_id)
     if original_id is None:
         raise ValidationError("Give the number of the original report.")
     if original_id == report["id"]:
         raise ValidationError("A report cannot be a duplicate of itself.")
     original = staff_rows.report(db, original_id)
-    if original is None:
-        raise ValidationError("There is no report number %(id)s.", id=original_id)
+    if not _may_be_original(original, actor_services):
+        raise ValidationError("There is no report number %(id)s among the public reports "
+                              "you handle.", id=original_id)
     if original["duplicate_of"] == report["id"]:
         raise ValidationError("Report %(id)s is already a duplicate of this one.",
                               id=original_id)
     staff_rows.set_duplicate_of(db, report["id"], original_id)
     return original_id
+
+
+def _may_be_original(original, actor_services):
+    """Whether the public may be sent to ``original`` and the actor sees it: a missing, hidden
+    or other service's report is refused alike, so the answer tells nothing about it."""
+    return original is not None and not original["hidden"] and (
+        actor_services is None or original["service_id"] in actor_services)
 
 
 def set_hidden(db, report_id, actor, hidden, note=""):

@@ -21,8 +21,9 @@ REPORTER = "ada@example.org"
 
 
 def mail_app(tmp_path, port, **config):
+    """Webhooks may go to 127.0.0.1 here: the test receivers listen there."""
     return make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                    PUBLIC_URL="https://fix.city.example", **config)
+                    PUBLIC_URL="https://fix.city.example", WEBHOOK_ALLOW_PRIVATE=True, **config)
 
 
 def new_report(app, **fields):

@@ -123,7 +123,7 @@ def change_status(report_id):
     return act(report_id, lambda: workflow.change_status(
         get_db(), report_id, actor(), form.get("status", ""), form.get("public_note"),
         form.get("internal_note"), form.get("reason"), form.get("duplicate_of") or None,
-        form.get("reassign_to") or None,
+        form.get("reassign_to") or None, actor_services=current_user.visible_services,
     ), _("Status updated."))
 
 

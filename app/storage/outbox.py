@@ -43,32 +43,47 @@ def events_after(db, event_id, limit):
     """, [event_id, limit]))
 
 
-def claim_next(db, at, lease_until, after_id=0):
-    """Take the next due message (by id, after ``after_id``) until ``lease_until``; None
-    when there is none. A claim that outlives its lease (its worker died) is due again."""
+def claim_next(db, at, lease_until, max_attempts, after_id=0):
+    """Take the next due message (by id, after ``after_id``) until ``lease_until`` and count
+    the attempt now; None when there is none. A claim that outlives its lease (its worker
+    died) is due again, unless it used the last of ``max_attempts``: see
+    :func:`give_up_abandoned`."""
     with db.atomic():
         rows = list(db.query("""
-            UPDATE outbox SET claimed_until = :lease
+            UPDATE outbox SET claimed_until = :lease, attempts = attempts + 1
             WHERE id = (SELECT id FROM outbox
                         WHERE state = 'pending' AND next_attempt_at <= :at AND id > :after
+                          AND attempts < :max
                           AND (claimed_until IS NULL OR claimed_until <= :at)
                         ORDER BY id LIMIT 1)
             RETURNING *
-        """, {"lease": lease_until, "at": at, "after": after_id}))
+        """, {"lease": lease_until, "at": at, "after": after_id, "max": max_attempts}))
     return rows[0] if rows else None
 
 
+def give_up_abandoned(db, at, max_attempts, error):
+    """Mark failed the pending messages whose every attempt was claimed and never finished
+    (the worker died each time, e.g. killed mid-send); return how many."""
+    with db.atomic():
+        return db.execute(
+            "UPDATE outbox SET state = 'failed', last_error = ?, claimed_until = NULL "
+            "WHERE state = 'pending' AND attempts >= ? AND claimed_until <= ?",
+            [error[:500], max_attempts, at]).rowcount
+
+
 def mark_sent(db, message_id, at):
+    """Record the claimed attempt as a success (claim_next counted it)."""
     with db.atomic():
         db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
                    "claimed_until = NULL, last_error = NULL WHERE id = ?", [at, message_id])
 
 
 def mark_attempt_failed(db, message_id, error, next_attempt_at):
-    """Record a failed attempt: due again at ``next_attempt_at``, or given up when None."""
+    """Record the claimed attempt (claim_next counted it) as failed: due again at
+    ``next_attempt_at``, or given up when None."""
     with db.atomic():
         db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, "
+            "UPDATE outbox SET last_error = ?1, claimed_until = NULL, "
             "state = CASE WHEN ?2 IS NULL THEN 'failed' ELSE 'pending' END, "
             "next_attempt_at = coalesce(?2, next_attempt_at) WHERE id = ?3",
             [error[:500], next_attempt_at, message_id])
