@@ -280,17 +280,28 @@ def photos_gc(dry_run):
 def privacy_erase(email):
     """Remove a person's contact data: reports (which stay, anonymous), supports, alerts."""
     with as_click_errors():
-        erased = maintenance.erase_contact(get_db(), email)
+        erased = maintenance.erase_contact(get_db(), email, current_app.config["SECRET_KEY"])
     click.echo(f"Erased the contact data of {email} from {erased}; each report is logged.")
+    warn_unless_checkpointed(erased.checkpointed)
 
 
 @privacy_cli.command("retention")
 def privacy_retention():
-    """Anonymise reporter contact data older than CONTACT_RETENTION_MONTHS."""
+    """Anonymise contact data older than CONTACT_RETENTION_MONTHS; drop stale alerts."""
     months = current_app.config["CONTACT_RETENTION_MONTHS"]
-    reports, messages = maintenance.apply_retention(get_db(), months)
-    click.echo(f"Anonymised {reports} report(s) older than {months} month(s); deleted "
-               f"{messages} sent or failed outbox message(s) as old.")
+    done = maintenance.apply_retention(get_db(), months,
+                                       current_app.config["UNCONFIRMED_ALERT_DAYS"])
+    click.echo(f"Anonymised {done.reports} report(s) older than {months} month(s); deleted "
+               f"{done.messages} sent or failed outbox message(s) as old; cleared the e-mail "
+               f"of {done.supports} support(s); deleted {done.subscriptions} unconfirmed, "
+               "unsubscribed or finished alert subscription(s).")
+    warn_unless_checkpointed(done.checkpointed)
+
+
+def warn_unless_checkpointed(checkpointed):
+    if not checkpointed:
+        click.echo("Warning: a reader kept the write-ahead log busy, so erased data may "
+                   "remain in it until the next checkpoint: run the command again.", err=True)
 
 
 def register(app):

@@ -69,6 +69,9 @@ SETTINGS = [
     Setting("CONTACT_RETENTION_MONTHS", 24,
             "Reporter e-mails and names older than this are anonymised by "
             "'privacy retention' (0 keeps them)."),
+    Setting("UNCONFIRMED_ALERT_DAYS", 7,
+            "Alert requests not confirmed within this many days are deleted by "
+            "'privacy retention' (0 keeps them)."),
     Setting("BABEL_DEFAULT_LOCALE", "en",
             "Language used when neither the switcher nor the browser chooses one (en or fr)."),
     Setting("PUBLIC_URL", "http://127.0.0.1:5000",

@@ -3,6 +3,8 @@
 No Flask here; the CLI passes paths and the open database.
 """
 
+import json
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -10,15 +12,19 @@ from pathlib import Path
 
 from app.errors import ValidationError
 from app.photos import PhotoStore
+from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import open_database
 from app.storage import outbox as outbox_rows
 from app.storage import privacy as privacy_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
+from app.supports import email_key
 
 BACKUP_DATABASE = "civic.sqlite3"
 BACKUP_PHOTOS = "photos"
 STALE_TEMPORARY_SECONDS = 3600
+SCRUB_BATCH = 500
+ERASED = "[erased]"
 
 
 def backup(database_path, photo_dir, destination):
@@ -120,6 +126,7 @@ class Erasure:
     supports: int
     subscriptions: int
     messages: int
+    checkpointed: bool = True
 
     def __str__(self):
         return (f"{self.reports} report(s), {self.supports} support(s), "
@@ -127,27 +134,99 @@ class Erasure:
                 "in the outbox")
 
 
-def erase_contact(db, email, actor="privacy"):
-    """Remove a person's e-mail and name from reports and supports, and delete their alert
-    subscriptions and the e-mails to them; the reports stay, anonymous, each logged."""
+def erase_contact(db, email, secret, actor="privacy"):
+    """Remove a person's e-mail and name from reports, supports and every outbox message
+    about their reports, and delete their alert subscriptions and the e-mails to them; the
+    reports stay, anonymous, each logged. Deliveries still owed to a service still go,
+    without the contact. Then the WAL is checkpointed and truncated, and with
+    ``secure_delete`` the old bytes are zeroed, so the address is gone from the files."""
     email = (email or "").strip()
     if "@" not in email:
         raise ValidationError(f"{email!r} is not an e-mail address.")
     with db.atomic():
         ids = privacy_rows.reports_with_email(db, email)
-        privacy_rows.anonymise(db, ids, actor, "erasure requested")
-        return Erasure(len(ids), privacy_rows.forget_supporter(db, email),
-                       subscription_rows.erase_email(db, email),
-                       outbox_rows.forget_recipient(db, email))
+        to_them = _anonymise(db, ids, {email}, actor, "erasure requested")
+        erasure = Erasure(len(ids),
+                          privacy_rows.forget_supporter_key(db, email_key(email, secret)),
+                          subscription_rows.erase_email(db, email),
+                          to_them + outbox_rows.forget_recipient(db, email))
+    erasure.checkpointed = privacy_rows.checkpoint(db)
+    return erasure
 
 
-def apply_retention(db, months, actor="retention"):
-    """Anonymise reporter contact data, and delete sent or failed e-mails and webhook calls,
-    older than ``months``; return (reports anonymised, messages deleted)."""
-    if months <= 0:
-        return 0, 0
-    age = f"-{int(months)} months"
+def _anonymise(db, report_ids, known, actor, reason):
+    """Clear the reports' contact data; delete the messages about them to their reporters
+    and scrub the contact data (and ``known`` strings) from the others. Return how many
+    were deleted."""
+    deleted = 0
+    for start in range(0, len(report_ids), SCRUB_BATCH):
+        batch = report_ids[start:start + SCRUB_BATCH]
+        secrets = known | privacy_rows.contacts_of(db, batch)
+        privacy_rows.anonymise(db, batch, actor, reason)
+        for message in outbox_rows.messages_about(db, batch):
+            if message["recipient"].lower() in {s.lower() for s in secrets}:
+                outbox_rows.delete_message(db, message["id"])
+                deleted += 1
+            else:
+                outbox_rows.rewrite_message(db, message["id"], *scrubbed(message, secrets))
+    return deleted
+
+
+def scrubbed(message, secrets):
+    """A message's subject, body, headers and last error with every secret replaced: text
+    gets "[erased]", a JSON value that was exactly a secret becomes null."""
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(s)}(?!\w)"
+                                  for s in sorted(secrets, key=len, reverse=True)),
+                         re.IGNORECASE)
+
+    def text(value):
+        return pattern.sub(ERASED, value) if value else value
+
+    def in_json(value):
+        if isinstance(value, dict):
+            return {key: in_json(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [in_json(item) for item in value]
+        if isinstance(value, str):
+            return None if pattern.fullmatch(value) else text(value)
+        return value
+
+    body = (json.dumps(in_json(json.loads(message["body"]))) if message["channel"] == "webhook"
+            else text(message["body"]))
+    return (text(message["subject"]), body,
+            json.dumps(in_json(json.loads(message["headers"] or "{}"))),
+            text(message["last_error"]))
+
+
+@dataclass
+class Retention:
+    reports: int
+    supports: int
+    subscriptions: int
+    messages: int
+    checkpointed: bool = True
+
+
+def apply_retention(db, months, unconfirmed_days, actor="retention"):
+    """Anonymise reporter contact data (and scrub it from messages about those reports),
+    clear supporters' mailbox hashes, delete sent or failed e-mails and webhook calls and
+    alerts to reports closed since, all older than ``months`` (0 keeps them); delete alert
+    requests unconfirmed for ``unconfirmed_days`` (0 keeps them) and unsubscribed alerts."""
+    done = Retention(0, 0, 0, 0)
     with db.atomic():
-        ids = privacy_rows.reports_with_contact_before(db, age)
-        privacy_rows.anonymise(db, ids, actor, f"older than {months} months")
-        return len(ids), outbox_rows.delete_sent_before(db, age)
+        done.subscriptions = subscription_rows.delete_unsubscribed(db)
+        if unconfirmed_days > 0:
+            done.subscriptions += subscription_rows.delete_unconfirmed_before(
+                db, f"-{int(unconfirmed_days)} days")
+        if months > 0:
+            age = f"-{int(months)} months"
+            ids = privacy_rows.reports_with_contact_before(db, age)
+            to_them = _anonymise(db, ids, set(), actor, f"older than {months} months")
+            done.reports = len(ids)
+            done.supports = privacy_rows.forget_supporters_before(db, age)
+            done.messages = to_them + outbox_rows.delete_sent_before(db, age)
+            closed = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
+            done.subscriptions += subscription_rows.delete_for_reports_closed_before(
+                db, closed, age)
+    done.checkpointed = privacy_rows.checkpoint(db)
+    return done

@@ -1,9 +1,10 @@
 """E-mail alerts with double opt-in: ask, confirm from the e-mail, unsubscribe in one click.
 
 Nothing but the confirmation e-mail goes to an address until its owner confirms. Asking
-twice for the same alert reuses the subscription (a new confirmation e-mail if it is still
-unconfirmed, nothing if it is already confirmed), so the answer never reveals whether an
-address is subscribed.
+twice for the same alert reuses the subscription and gets the same answer, so it never
+reveals whether an address is subscribed: a new confirmation e-mail if it is still
+unconfirmed and none was queued in the last day (the form cannot flood a mailbox), nothing
+if it is already confirmed.
 """
 
 import math
@@ -29,6 +30,8 @@ DEFAULT_RADIUS_M = 500
 #: An area's feed reads this many of the newest reports in the area's box, then keeps
 #: those inside the polygon.
 AREA_FEED_SCAN = 2000
+#: At most one confirmation e-mail per address and alert in this time (an SQLite modifier).
+CONFIRMATION_INTERVAL = "-1 day"
 
 
 def report_target(db, report_id):
@@ -71,8 +74,10 @@ def subscribe(db, email, target, locale):
             return existing
         subscription = existing or subscription_rows.by_token(db, _insert(db, email, target,
                                                                              locale))
-        outbox_rows.enqueue(db, notify.confirmation_message(subscription, _described(
-            db, target)))
+        if subscription_rows.take_confirmation_turn(db, subscription["id"],
+                                                   CONFIRMATION_INTERVAL):
+            outbox_rows.enqueue(db, notify.confirmation_message(subscription, _described(
+                db, target)))
     return subscription
 
 

@@ -1,12 +1,15 @@
 """Residents saying "me too": nearby open reports, and one support per person and report."""
 
+import hashlib
+import hmac
+
 from app import public
 from app.errors import ValidationError
 from app.statuses import OPEN_STATUSES
 from app.storage import catalog
 from app.storage import public as public_rows
 from app.storage import supports as support_rows
-from app.submit import EMAIL_MAX_LENGTH, EMAIL_PATTERN
+from app.submit import check_email
 from geo.coords import bbox_around, parse_lon_lat
 from geo.errors import InvalidCoordinates
 
@@ -35,14 +38,38 @@ def nearby(db, lon, lat, category_code, links):
     } for row in found]
 
 
-def support(db, report_id, browser_token, email=None):
-    """Add one "me too" to an open public report; return the new count."""
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
+def mailbox(email):
+    """The mailbox an address reaches, for counting supports: case folded and without a
+    ``+tag``; for Gmail also without dots, googlemail.com read as gmail.com (Gmail ignores
+    both). Other providers may treat dots as significant, so they keep them."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), GMAIL_DOMAINS[0]
+    return f"{local}@{domain}"
+
+
+def email_key(email, secret):
+    """A keyed hash (HMAC-SHA256 with the site's secret key) of the mailbox: enough to count
+    one support per person, useless to anyone reading the database without the key."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, f"support:{mailbox(email)}".encode(), hashlib.sha256).hexdigest()
+
+
+def support(db, report_id, browser_token, email, secret):
+    """Add one "me too" to an open public report; return the count.
+
+    A repeat (this browser, or this mailbox in any spelling) gets the same answer as a first
+    support and changes nothing, so the answer never tells whether an address supported
+    the report. Only a keyed hash of the address is stored: it is used for nothing else.
+    """
     report = public.public_report(db, report_id)
     if report["status"] not in OPEN_STATUSES:
         raise ValidationError("This report is no longer open, so it cannot be supported.")
-    email = (email or "").strip() or None
-    if email and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
-        raise ValidationError("%(email)r is not a valid e-mail address.", email=email)
-    if not support_rows.add_support(db, report_id, browser_token, email):
-        raise ValidationError("You have already said \u201cme too\u201d for this report.")
+    email = check_email(email)
+    support_rows.add_support(db, report_id, browser_token,
+                             email_key(email, secret) if email else None)
     return support_rows.support_count(db, report_id)

@@ -193,7 +193,8 @@ def nearby_api():
 @support_limit
 def support_api(report_id):
     token = supporter_token()
-    count = supports.support(get_db(), report_id, token, request.form.get("email"))
+    count = supports.support(get_db(), report_id, token, request.form.get("email"),
+                             current_app.config["SECRET_KEY"])
     return remember_supporter(jsonify({"id": report_id, "supports": count}), token)
 
 
@@ -202,7 +203,8 @@ def support_api(report_id):
 def support_report(report_id):
     token = supporter_token()
     try:
-        supports.support(get_db(), report_id, token, request.form.get("email"))
+        supports.support(get_db(), report_id, token, request.form.get("email"),
+                         current_app.config["SECRET_KEY"])
     except ValidationError as error:
         flash(message_of(error), "error")
     else:

@@ -42,9 +42,14 @@ class Database(sqlite_utils.Database):
 
 
 def open_database(path):
-    """Open the SQLite file with WAL, foreign keys and a busy timeout for concurrent writers."""
+    """Open the SQLite file with WAL, foreign keys and a busy timeout for concurrent writers.
+
+    ``secure_delete`` zeroes deleted and overwritten content, so an erased address does not
+    linger in free pages of the file (or of the WAL copies of those pages).
+    """
     connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
     db = Database(connection)
+    db.execute("PRAGMA secure_delete=ON")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -115,3 +115,22 @@ def delete_sent_before(db, age):
     return db.execute(
         "DELETE FROM outbox WHERE state != 'pending' "
         "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
+
+
+def messages_about(db, report_ids):
+    """Every message (sent or not) about these reports, with the fields that may quote
+    their reporter, for privacy erasure."""
+    marks = ", ".join("?" * len(report_ids))
+    return list(db.query(
+        "SELECT id, channel, recipient, subject, body, headers, last_error FROM outbox "
+        f"WHERE report_id IN ({marks}) ORDER BY id", list(report_ids)))
+
+
+def rewrite_message(db, message_id, subject, body, headers, last_error):
+    """Replace a message's text (the scrubbed copy of what it said)."""
+    db.execute("UPDATE outbox SET subject = ?, body = ?, headers = ?, last_error = ? "
+               "WHERE id = ?", [subject, body, headers, last_error, message_id])
+
+
+def delete_message(db, message_id):
+    db.execute("DELETE FROM outbox WHERE id = ?", [message_id])

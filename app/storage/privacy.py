@@ -29,7 +29,32 @@ def anonymise(db, report_ids, actor, reason):
         })
 
 
-def forget_supporter(db, email):
-    """Clear this e-mail from "me too" supports (the supports still count); return how many."""
-    return db.execute("UPDATE supports SET email = NULL WHERE email = ? COLLATE NOCASE",
-                      [email]).rowcount
+def contacts_of(db, report_ids):
+    """The e-mails and names these reports hold, to scrub from messages about them."""
+    found = set()
+    for report_id in report_ids:
+        row = db.execute("SELECT reporter_email, reporter_name FROM reports WHERE id = ?",
+                         [report_id]).fetchone()
+        found.update(value for value in row if value)
+    return found
+
+
+def forget_supporter_key(db, email_key):
+    """Clear this mailbox's keyed hash from "me too" supports (they still count)."""
+    return db.execute("UPDATE supports SET email_key = NULL WHERE email_key = ?",
+                      [email_key]).rowcount
+
+
+def forget_supporters_before(db, age):
+    """Clear the mailbox hash of supports older than ``age`` (an SQLite modifier)."""
+    return db.execute(
+        "UPDATE supports SET email_key = NULL WHERE email_key IS NOT NULL "
+        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
+
+
+def checkpoint(db):
+    """Copy the WAL into the database file and truncate it to zero bytes, so erased data
+    does not survive in old WAL frames; return whether it completed (False: a reader held
+    the WAL past the busy timeout)."""
+    busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return busy == 0

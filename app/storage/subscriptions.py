@@ -3,6 +3,9 @@
 from app.storage import now
 
 ACTIVE = "s.confirmed_at IS NOT NULL AND s.unsubscribed_at IS NULL"
+#: The time an SQLite modifier (the next parameter, e.g. '-7 days') away from now, in the
+#: format of the stored stamps.
+_AGO = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)"
 
 
 def find_same(db, email, target):
@@ -17,6 +20,15 @@ def find_same(db, email, target):
 
 def insert(db, row):
     return db["subscriptions"].insert({**row, "created_at": now()}).last_pk
+
+
+def take_confirmation_turn(db, subscription_id, interval):
+    """Note that a confirmation e-mail is queued now, unless one was queued within
+    ``interval`` (an SQLite modifier such as '-1 day'); return whether it may be sent."""
+    return db.execute(
+        "UPDATE subscriptions SET confirmation_sent_at = ? WHERE id = ? "
+        "AND (confirmation_sent_at IS NULL OR confirmation_sent_at "
+        f"< {_AGO})", [now(), subscription_id, interval]).rowcount == 1
 
 
 def by_token(db, token):
@@ -60,3 +72,26 @@ def erase_email(db, email):
     """Delete every subscription of this address (privacy erase); return how many."""
     return db.execute("DELETE FROM subscriptions WHERE email = ? COLLATE NOCASE",
                       [email]).rowcount
+
+
+def delete_unconfirmed_before(db, age):
+    """Delete requests never confirmed whose last confirmation e-mail is older than ``age``
+    (an SQLite modifier such as '-7 days'); return how many."""
+    return db.execute(
+        "DELETE FROM subscriptions WHERE confirmed_at IS NULL "
+        f"AND coalesce(confirmation_sent_at, created_at) < {_AGO}", [age]).rowcount
+
+
+def delete_unsubscribed(db):
+    """Delete subscriptions their owner ended (nothing more will be sent); return how many."""
+    return db.execute("DELETE FROM subscriptions WHERE unsubscribed_at IS NOT NULL").rowcount
+
+
+def delete_for_reports_closed_before(db, closed_statuses, age):
+    """Delete subscriptions to a report closed (one of ``closed_statuses``) and unchanged
+    for longer than ``age``: no alert will come; return how many."""
+    marks = ", ".join("?" * len(closed_statuses))
+    return db.execute(
+        "DELETE FROM subscriptions WHERE kind = 'report' AND report_id IN (SELECT id "
+        f"FROM reports WHERE status IN ({marks}) AND updated_at < {_AGO})",
+        [*closed_statuses, age]).rowcount

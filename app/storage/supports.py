@@ -5,12 +5,12 @@ import sqlite3
 from app.storage import now
 
 
-def add_support(db, report_id, browser_token, email):
-    """Record a support; return False when this browser or e-mail already supported it."""
+def add_support(db, report_id, browser_token, email_key):
+    """Record a support; return False when this browser or mailbox already supported it."""
     try:
         with db.atomic():
             db["supports"].insert({"report_id": report_id, "browser_token": browser_token,
-                                   "email": email, "created_at": now()})
+                                   "email_key": email_key, "created_at": now()})
     except sqlite3.IntegrityError:
         return False
     return True

@@ -1,0 +1,260 @@
+"""Issue 13, points 8, 11 and 12, each proven by running the attack.
+
+8: after a privacy erase or the retention run, an address and a name are in no byte of the
+database files (main file, WAL, shared memory), outbox bodies included. 11: "me too" answers
+a repeat exactly like a first support, counts a mailbox once however it is spelled, and keeps
+no probed address in clear. 12: asking again and again for an unconfirmed alert queues one
+confirmation e-mail per day.
+"""
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.db import get_db
+from app.notify import plan_notifications
+from app.supports import email_key, mailbox
+from tests.test_outbox import mail_app, new_report, send
+
+PERSON = "quentin.vexmoor+city@example.org"
+NAME = "Quentin Vexmoor"
+OTHER = "someone.else@example.org"
+ROADS = "roads@city.example"
+SECRET_KEY = "test"  # make_app's
+
+
+def database_path(app):
+    return Path(app.config["DATABASE"])
+
+
+def database_files(app):
+    """The database file and its WAL and shared-memory files, as they are on disk."""
+    path = database_path(app)
+    return {p.name: p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+            if p.exists()}
+
+
+def traces(app, *secrets):
+    """Which of ``secrets`` appear, in any letter case, in which database file."""
+    return {(name, secret) for name, data in database_files(app).items() for secret in secrets
+            if data.lower().find(secret.lower().encode()) != -1}
+
+
+@pytest.fixture
+def server_connection(app_with_service):
+    """A connection held open, as a running web server's would be: without it the last
+    connection to close would checkpoint and delete the WAL by itself."""
+    connection = sqlite3.connect(database_path(app_with_service))
+    connection.execute("SELECT count(*) FROM reports").fetchone()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def app_with_service(tmp_path, smtp, webhook):
+    app = mail_app(tmp_path, smtp.port)
+    result = app.test_cli_runner().invoke(
+        args=["services", "set", "roads", "--email", ROADS, "--webhook", webhook.url])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def ask_for_alert(app, report_id, email):
+    return app.test_client().post(f"/reports/{report_id}/subscribe", data={"email": email})
+
+
+def support(app, report_id, email=None, client=None):
+    client = client or app.test_client()
+    return client.post(f"/api/reports/{report_id}/support",
+                       data={"email": email} if email else {})
+
+
+def plan(app):
+    """Turn new events into outbox messages, as the worker does, without sending them."""
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
+        return plan_notifications(get_db())
+
+
+def leave_a_trail(app):
+    """A person's report (name shown), a support and an alert request of theirs, messages
+    about it already sent to the service and others still pending; and someone else's."""
+    theirs = new_report(app, email=PERSON, name=NAME, show_name="yes")
+    other = new_report(app, email=OTHER, name="Other Person", lon="0.4")
+    assert support(app, other, PERSON).status_code == 200
+    assert ask_for_alert(app, other, PERSON).status_code == 303
+    send(app)  # delivered: the service's e-mail and webhook, the private link, confirmation
+    later = new_report(app, email=PERSON, name=NAME, description="Second hole")
+    assert plan(app) > 0  # planned, not sent: the second report's delivery is still owed
+    return theirs, later
+
+
+def pending_about(app, report_id):
+    with app.app_context():
+        return list(get_db().query(
+            "SELECT channel, recipient, body FROM outbox WHERE report_id = ? "
+            "AND state = 'pending' AND purpose = 'report'", [report_id]))
+
+
+def test_erase_leaves_no_byte_of_the_address_or_name_in_the_database_files(
+        app_with_service, server_connection, smtp, webhook):
+    app = app_with_service
+    _, later = leave_a_trail(app)
+    hashed = email_key(PERSON, SECRET_KEY)
+    assert traces(app, PERSON, NAME), "the trail is in the files before the erasure"
+    assert [m["channel"] for m in pending_about(app, later)] == ["email", "webhook"]
+
+    result = app.test_cli_runner().invoke(args=["privacy", "erase", "--email", PERSON.upper()])
+
+    assert result.exit_code == 0, result.output
+    assert "from 2 report(s), 1 support(s), 1 alert subscription(s)" in result.output
+    assert traces(app, PERSON, NAME, "Vexmoor", hashed) == set()
+    assert traces(app, OTHER), "someone else's contact stays"
+    owed = pending_about(app, later)
+    assert [m["recipient"] for m in owed] == [ROADS, webhook.url]
+    send(app)
+    to_service = smtp.to(ROADS)[-1].get_content()
+    assert "Second hole" in to_service and "[erased]" in to_service
+    assert PERSON not in to_service and NAME not in to_service
+    delivered = webhook.calls[-1]["json"]["report"]
+    assert delivered["description"] == "Second hole"
+    assert delivered["reporter_email"] is None and delivered["reporter_name"] is None
+
+
+def test_retention_leaves_no_byte_of_old_contacts_in_the_database_files(
+        app_with_service, server_connection):
+    app = app_with_service
+    theirs, later = leave_a_trail(app)
+    recent = new_report(app, email=OTHER, description="Recent")
+    with app.app_context():
+        db = get_db()
+        old = "'2020-01-01T00:00:00+00:00'"
+        db.execute(f"UPDATE reports SET created_at = {old} WHERE id IN (?, ?)", [theirs, later])
+        db.execute(f"UPDATE supports SET created_at = {old}")
+        db.execute(f"UPDATE subscriptions SET created_at = {old}, "
+                   f"confirmation_sent_at = {old}")
+        db.execute(f"UPDATE outbox SET created_at = {old} WHERE state = 'sent'")
+    hashed = email_key(PERSON, SECRET_KEY)
+    assert traces(app, PERSON, NAME, hashed)
+
+    result = app.test_cli_runner().invoke(args=["privacy", "retention"])
+
+    assert result.exit_code == 0, result.output
+    # 7 sent long ago, and the second report's private link still waiting for its reporter
+    assert ("Anonymised 2 report(s) older than 24 month(s); deleted 8 sent or failed outbox "
+            "message(s) as old; cleared the e-mail of 1 support(s); deleted 1 unconfirmed"
+            ) in result.output
+    assert traces(app, PERSON, NAME, "Vexmoor", hashed) == set()
+    assert [m["channel"] for m in pending_about(app, later)] == ["email", "webhook"]
+    with app.app_context():
+        assert get_db().execute("SELECT reporter_email FROM reports WHERE id = ?",
+                                [recent]).fetchone()[0] == OTHER
+
+
+def test_retention_drops_unsubscribed_alerts_and_alerts_of_long_closed_reports(app):
+    report_id = new_report(app, email=None)
+    with app.app_context():
+        db = get_db()
+        for email, unsubscribed in (("gone@example.org", "'2026-01-01T00:00:00+00:00'"),
+                                    ("fan@example.org", "NULL")):
+            db.execute("INSERT INTO subscriptions (email, kind, report_id, token, created_at, "
+                       f"confirmed_at, unsubscribed_at) VALUES (?, 'report', ?, ?, "
+                       f"'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', "
+                       f"{unsubscribed})", [email, report_id, email])
+    runner = app.test_cli_runner()
+    assert "deleted 1 unconfirmed, unsubscribed" in runner.invoke(
+        args=["privacy", "retention"]).output
+    with app.app_context():
+        get_db().execute("UPDATE reports SET status = 'fixed', "
+                         "updated_at = '2020-01-01T00:00:00+00:00'")
+    assert "deleted 1 unconfirmed, unsubscribed" in runner.invoke(
+        args=["privacy", "retention"]).output
+    with app.app_context():
+        assert get_db().execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
+
+
+def test_every_connection_zeroes_deleted_content(app):
+    with app.app_context():
+        assert get_db().execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+# 11: "me too"
+
+def without_random_values(html):
+    """The page without what differs on every load: form tokens, script nonces, map ids."""
+    html = re.sub(r'(name="csrf_token" value|name="csrf-token" content|nonce)="[^"]+"', "",
+                  html)
+    return re.sub(r"\b(\w+)_[0-9a-f]{32}\b", r"\1", html)
+
+
+def test_a_repeat_support_is_answered_exactly_like_a_first(app):
+    report_id = new_report(app)
+    first = support(app, report_id, "victim@example.org")
+    probe = support(app, report_id, "Victim+probe@Example.org")  # another browser
+    assert (probe.status_code, probe.get_data()) == (first.status_code, first.get_data())
+    assert first.get_json() == {"id": report_id, "supports": 1}
+    browser = app.test_client()
+    once, twice = support(app, report_id, client=browser), support(app, report_id, client=browser)
+    assert (twice.status_code, twice.get_data()) == (once.status_code, once.get_data())
+    assert once.get_json() == {"id": report_id, "supports": 2}
+
+
+def test_the_report_page_answers_a_repeat_like_a_first(app):
+    report_id = new_report(app)
+    first = app.test_client().post(f"/reports/{report_id}/support",
+                                   data={"email": "victim@example.org"}, follow_redirects=True)
+    repeat = app.test_client().post(f"/reports/{report_id}/support",
+                                    data={"email": "VICTIM+probe@example.org"},
+                                    follow_redirects=True)
+    assert first.status_code == repeat.status_code == 200
+    assert without_random_values(first.get_data(as_text=True)) == without_random_values(
+        repeat.get_data(as_text=True))
+    assert "your \u201cme too\u201d is counted" in first.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("spellings", [
+    ("a+1@x.org", "A@x.org", "a@X.ORG", "a+news@x.org"),
+    ("first.last@gmail.com", "FirstLast+x@googlemail.com", "f.i.r.s.t.l.a.s.t@gmail.com"),
+])
+def test_one_mailbox_counts_once_however_it_is_spelled(app, spellings):
+    report_id = new_report(app)
+    answers = [support(app, report_id, email).get_json()["supports"] for email in spellings]
+    assert answers == [1] * len(spellings)
+
+
+def test_dots_still_count_apart_outside_gmail():
+    assert mailbox("first.last@example.org") != mailbox("firstlast@example.org")
+    assert mailbox("First.Last+tag@GoogleMail.com") == "firstlast@gmail.com"
+
+
+def test_a_probed_address_is_not_stored_in_clear(app):
+    report_id = new_report(app)
+    support(app, report_id, "probed.target@example.org")
+    with app.app_context():
+        [row] = get_db().query("SELECT * FROM supports")
+    assert "email" not in row and row["email_key"] == email_key("probed.target@example.org",
+                                                                SECRET_KEY)
+    assert traces(app, "probed.target") == set()
+
+
+# 12: repeated alert requests
+
+def confirmations(app):
+    with app.app_context():
+        return get_db().execute("SELECT count(*) FROM outbox WHERE purpose = 'confirm'"
+                                ).fetchone()[0]
+
+
+def test_repeated_alert_requests_queue_one_confirmation_a_day(app):
+    report_id = new_report(app, email=None)
+    answers = [ask_for_alert(app, report_id, email)
+               for email in ("fan@example.org", "FAN@example.org", *["fan@example.org"] * 3)]
+    assert {(a.status_code, a.headers["Location"]) for a in answers} == {
+        (303, f"/reports/{report_id}")}
+    assert confirmations(app) == 1
+    with app.app_context():
+        get_db().execute("UPDATE subscriptions SET confirmation_sent_at = "
+                         "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-25 hours')")
+    ask_for_alert(app, report_id, "fan@example.org")
+    assert confirmations(app) == 2
