@@ -13,8 +13,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import delivery, maintenance, outbox
-from app.accounts import create_staff_user
+from app import delivery, exports, maintenance, outbox
+from app.accounts import change_password, create_staff_user
 from app.areas import load_boundary_file, reroute_reports
 from app.db import database_path, get_db, get_photo_store, get_router
 from app.demo import load_demo
@@ -36,6 +36,7 @@ privacy_cli = AppGroup("privacy", help="Reporters' personal data.")
 outbox_cli = AppGroup("outbox", help="E-mails and webhooks waiting to be sent.")
 services_cli = AppGroup("services", help="Services: where their reports are delivered.")
 names_cli = AppGroup("names", help="Names of categories and services in other languages.")
+exports_cli = AppGroup("exports", help="The full open-data export files.")
 
 
 @contextmanager
@@ -201,13 +202,29 @@ def users_create(email, role, services, password_stdin):
     """Create a staff account; the password is prompted for, or read from stdin."""
     db = get_db()
     require_schema(db)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin)
     with as_click_errors():
         create_staff_user(db, email, password, role, services)
     click.echo(f"Created {role} {email}" + (f" for {', '.join(services)}." if services else "."))
+
+
+def read_password(from_stdin):
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(email, password_stdin):
+    """Give a staff account a new password; its open sessions are logged out."""
+    db = get_db()
+    require_schema(db)
+    password = read_password(password_stdin)
+    with as_click_errors():
+        change_password(db, email, password)
+    click.echo(f"New password set for {email}; its sessions are logged out.")
 
 
 @apikeys_cli.command("create")
@@ -304,8 +321,25 @@ def warn_unless_checkpointed(checkpointed):
                    "remain in it until the next checkpoint: run the command again.", err=True)
 
 
+@exports_cli.command("refresh")
+@click.option("--if-stale", is_flag=True,
+              help="Only when older than EXPORT_MAX_AGE_SECONDS (or missing).")
+def exports_refresh(if_stale):
+    """Regenerate the full CSV and GeoJSON exports that /api/reports.csv and
+    /api/reports.geojson?download=1 serve."""
+    db = get_db()
+    require_schema(db)
+    app = current_app._get_current_object()
+    if not exports.refresh(app, db, only_if_stale=if_stale):
+        click.echo("The exports are up to date.")
+        return
+    for fmt in exports.FORMATS:
+        path = exports.export_path(app, fmt)
+        click.echo(f"Wrote {path} ({path.stat().st_size:,} bytes).")
+
+
 def register(app):
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
-                  privacy_cli, outbox_cli, services_cli, names_cli, backup_command,
+                  privacy_cli, outbox_cli, services_cli, names_cli, exports_cli, backup_command,
                   restore_command):
         app.cli.add_command(group)

@@ -21,8 +21,10 @@ class Setting:
 
 SETTINGS = [
     Setting("ENV_NAME", "development",
-            "development or production; production refuses the development secret key."),
-    Setting("SECRET_KEY", "dev", "Signs session cookies; set a long random value in production."),
+            "development or production; production refuses to start without SECRET_KEY."),
+    Setting("SECRET_KEY", "",
+            "Signs session cookies; empty: a random key kept in the instance folder's "
+            "secret_key file (production requires a value)."),
     Setting("SESSION_COOKIE_SECURE", False,
             "Send cookies over HTTPS only; turn on when the site is served over HTTPS."),
     Setting("DATABASE", "civic.sqlite3", "SQLite file, relative to the instance folder."),
@@ -54,6 +56,18 @@ SETTINGS = [
             "Most \u201cme too\u201d supports per client address."),
     Setting("LOGIN_RATE_LIMIT", "10 per minute",
             "Most staff login attempts per client address (Flask-Limiter syntax)."),
+    Setting("LOGIN_FAILURE_LIMIT", "20 per hour",
+            "Most failed logins per staff account from browsers that never logged into it, "
+            "and per browser that did; past it those logins get 429 until the window ends."),
+    Setting("PROXY_HOPS", 0,
+            "Proxies in front of the app trusted to say the client's address and scheme "
+            "(X-Forwarded-For/-Proto); 0 trusts none."),
+    Setting("EXPORT_RATE_LIMIT", "20 per hour",
+            "Most filtered CSV/GeoJSON exports per client address (full exports are files)."),
+    Setting("EXPORT_CONCURRENCY", 2,
+            "Filtered exports streaming at once per worker process; more get 503."),
+    Setting("EXPORT_MAX_AGE_SECONDS", 3600,
+            "Age after which the full export files are regenerated."),
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),
     Setting("RATE_LIMIT_DATABASE", "rate-limits.sqlite3",
             "SQLite file, relative to the instance folder, where every worker counts the "
@@ -89,6 +103,9 @@ SETTINGS = [
     Setting("WEBHOOK_SECRET", "",
             "Signs webhook bodies (HMAC-SHA256 in X-Civic-Signature) when set."),
     Setting("WEBHOOK_TIMEOUT_SECONDS", 10, "How long to wait for a webhook receiver."),
+    Setting("WEBHOOK_ALLOW_PRIVATE", False,
+            "Let webhooks go to private, loopback and link-local addresses (tests, an "
+            "internal receiver); off, only public addresses receive them."),
     Setting("OUTBOX_MAX_ATTEMPTS", 12,
             "Attempts per e-mail or webhook before it is marked failed."),
     Setting("OUTBOX_RETRY_SECONDS", 60,
@@ -106,9 +123,6 @@ SETTINGS = [
 def defaults():
     return {setting.name: setting.default for setting in SETTINGS}
 
-    Setting("WEBHOOK_ALLOW_PRIVATE", False,
-            "Let webhooks go to private, loopback and link-local addresses (tests, an "
-            "internal receiver); off, only public addresses receive them."),
 
 def from_environment(environ=os.environ):
     """Settings given as ``CIVIC_NAME`` environment variables, parsed like their defaults."""

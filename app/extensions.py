@@ -1,9 +1,12 @@
 """Flask extensions created once and bound to the app in ``create_app``."""
 
-from flask import current_app
+import logging
+
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from limits import parse
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address)
@@ -36,3 +39,41 @@ photo_position_limit = limiter.limit(
 open311_updates_limit = limiter.limit(
     lambda: current_app.config["OPEN311_UPDATES_RATE_LIMIT"], exempt_when=limits_off,
 )
+
+#: Arguments that filter an export; without any, it is the published file (app.exports).
+EXPORT_FILTERS = ("bbox", "status", "category", "service", "since", "until")
+
+
+def is_filtered_export():
+    """Exports read the database per request only when filtered; only those are counted."""
+    is_export = request.path.endswith(".csv") or "download" in request.args
+    return is_export and any(request.args.get(name) for name in EXPORT_FILTERS)
+
+
+export_limit = limiter.shared_limit(
+    lambda: current_app.config["EXPORT_RATE_LIMIT"], scope="exports",
+    exempt_when=lambda: limits_off() or not is_filtered_export(),
+)
+
+
+def login_allowed(budget):
+    """Whether the failed logins counted under ``budget`` (an account, or a browser known to
+    it) leave room for another attempt; only failures are counted (``count_login_failure``)."""
+    if limits_off():
+        return True
+    return _failing_open(lambda limit: limiter.limiter.test(limit, "login-failures", budget),
+                         True)
+
+
+def count_login_failure(budget):
+    if not limits_off():
+        _failing_open(lambda limit: limiter.limiter.hit(limit, "login-failures", budget), None)
+
+
+def _failing_open(action, otherwise):
+    """Like the other limits, an unusable counter file lets staff log in rather than none."""
+    try:
+        return action(parse(current_app.config["LOGIN_FAILURE_LIMIT"]))
+    except limiter.storage.base_exceptions:
+        logging.getLogger(__name__).exception("Login failure counters unavailable")
+        return otherwise

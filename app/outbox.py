@@ -3,12 +3,14 @@
 ``flask --app app outbox send`` runs one round; with ``--forever`` it keeps going, pausing
 when nothing is due, and stops cleanly (after the message in hand) on SIGTERM or Ctrl-C.
 Everything it needs is in the database, so a stopped worker resumes where it was.
+Between rounds it also regenerates the full open-data exports when they are stale.
 """
 
 import signal
+import sqlite3
 import threading
 
-from app import delivery, notify
+from app import delivery, exports, notify
 
 
 def send_round(app, db):
@@ -22,6 +24,15 @@ def send_round(app, db):
     return planned, result
 
 
+def refresh_exports(app, db, report):
+    """Keep the published export files fresh; a failure is reported and sending goes on."""
+    try:
+        if exports.refresh_if_stale(app, db):
+            report("Regenerated the full open-data exports.")
+    except (OSError, sqlite3.Error) as error:
+        report(f"Could not regenerate the full open-data exports: {error}")
+
+
 def run_forever(app, db, report):
     """Rounds until stopped; ``report`` gets a line for each round that did something."""
     stop = threading.Event()
@@ -32,6 +43,7 @@ def run_forever(app, db, report):
             planned, result = send_round(app, db)
             if planned or result.sent or result.retrying or result.failed:
                 report(f"Planned {planned} message(s); {result}")
+            refresh_exports(app, db, report)
             stop.wait(float(app.config["OUTBOX_POLL_SECONDS"]))
     finally:
         for sig, handler in previous.items():

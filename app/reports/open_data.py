@@ -1,6 +1,8 @@
 """The public map, the list, the Atom feed and the open-data exports of reports."""
 
 import json
+import threading
+import weakref
 from datetime import UTC, datetime
 
 from flask import (
@@ -9,13 +11,16 @@ from flask import (
     jsonify,
     render_template,
     request,
+    send_file,
 )
+from werkzeug.wsgi import FileWrapper
 
-from app import assets, maps, public, subscriptions
+from app import assets, exports, maps, public, subscriptions
 from app.areas import areas_feature_collection
 from app.db import get_db, streamed
+from app.extensions import export_limit
 from app.ids import page_number
-from app.links import Links
+from app.links import Links, link_args
 from app.reports import bp, tiles
 from app.statuses import STATUSES
 from app.storage import areas as area_rows
@@ -44,25 +49,66 @@ def public_map():
     bounds = area_rows.coverage_bounds(db) or (-180.0, -85.0, 180.0, 85.0)
     overview = maps.area_map(bounds, tiles(), assets.map_assets(cluster=True))
     return render_template("reports/map.html", overview=overview, bounds=bounds,
-                           choices=filter_choices(db), args=request.args)
+                           choices=filter_choices(db), args=link_args(request.args))
+
+
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+
+
+def export_slots():
+    """This worker's budget of filtered exports streaming at once (EXPORT_CONCURRENCY)."""
+    return current_app.extensions.setdefault(
+        "export_slots", threading.BoundedSemaphore(current_app.config["EXPORT_CONCURRENCY"]))
+
+
+class ClosingFileWrapper(FileWrapper):
+    """Werkzeug's file wrapper, which also closes its file when dropped unclosed (the test
+    client never closes a response). gunicorn brings its own wrapper, which sends the file
+    with sendfile(2)."""
+
+    def __init__(self, file, buffer_size=8192):
+        super().__init__(file, buffer_size)
+        weakref.finalize(self, file.close)
+
+
+def export(fmt, query):
+    """The full export from its file (conditional: 304 when unchanged); a filtered one
+    streamed from the database while this worker has a free slot, else 503."""
+    name, chunks = exports.FORMATS[fmt]
+    if exports.is_full(query):
+        path = exports.file_to_serve(current_app._get_current_object(), get_db(), fmt)
+        request.environ.setdefault("wsgi.file_wrapper", ClosingFileWrapper)
+        response = send_file(path, mimetype=EXPORT_TYPES[fmt], conditional=True, etag=True)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    slots = export_slots()
+    if not slots.acquire(blocking=False):
+        raise exports.ExportBusy("Too many filtered exports are running: try again in a "
+                                 "minute, or download the full export without filters.")
+    links = Links()
+    try:
+        response = streamed(lambda db: chunks(db, query, links), EXPORT_TYPES[fmt], name)
+    except BaseException:
+        slots.release()
+        raise
+    response.call_on_close(slots.release)
+    return response
 
 
 @bp.get("/api/reports.geojson")
+@export_limit
 def reports_geojson():
-    query = report_query(require_bbox="download" not in request.args)
-    links = Links()
     if "download" in request.args:
-        return streamed(lambda db: public.geojson_chunks(db, query, links),
-                        "application/geo+json", "reports.geojson")
-    collection = public.viewport(get_db(), query, links, current_app.config["MAP_POINT_LIMIT"])
+        return export("geojson", report_query())
+    query = report_query(require_bbox=True)
+    collection = public.viewport(get_db(), query, Links(), current_app.config["MAP_POINT_LIMIT"])
     return Response(json.dumps(collection, separators=(",", ":")), mimetype="application/geo+json")
 
 
 @bp.get("/api/reports.csv")
+@export_limit
 def reports_csv():
-    query, links = report_query(), Links()
-    return streamed(lambda db: public.csv_chunks(db, query, links), "text/csv; charset=utf-8",
-                    "reports.csv")
+    return export("csv", report_query())
 
 
 @bp.get("/api/areas.geojson")
@@ -83,7 +129,7 @@ def report_list():
         "reports/list.html",
         reports=public_rows.reports_page(db, query, (page - 1) * PAGE_SIZE, PAGE_SIZE),
         total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-        choices=filter_choices(db), args=request.args,
+        choices=filter_choices(db), args=link_args(request.args),
     )
 
 
@@ -96,6 +142,6 @@ def report_feed():
     body = render_template(
         "reports/feed.atom.xml", entries=entries, statuses=STATUSES,
         updated=entries[0]["updated_at"] if entries else datetime.now(UTC).isoformat(),
-        site_name=current_app.config["SITE_NAME"],
+        site_name=current_app.config["SITE_NAME"], args=link_args(request.args),
     )
     return Response(body, mimetype="application/atom+xml")

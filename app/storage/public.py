@@ -186,3 +186,15 @@ def latest_public_notes(db, report_ids):
           AND e.id = (SELECT max(id) FROM report_events x
                       WHERE x.report_id = e.report_id AND x.public_note IS NOT NULL)
     """, params))
+
+
+#: Events that take something out of public view; an export written before one is stale.
+WITHDRAWING_EVENTS = ("hidden", "redacted", "photo_hidden", "contact_erased")
+
+
+def withdrawn_since(db, moment):
+    """Whether a report was hidden, redacted, lost a photo or its reporter's contact data at
+    or after ``moment`` (an ISO 8601 time in UTC, like the events' own)."""
+    kinds = ",".join("?" * len(WITHDRAWING_EVENTS))
+    return db.execute(f"SELECT 1 FROM report_events WHERE at >= ? AND kind IN ({kinds}) LIMIT 1",
+                      [moment, *WITHDRAWING_EVENTS]).fetchone() is not None
