@@ -3,7 +3,10 @@
 HOST, PORT: where to listen (default 127.0.0.1:8000; put a TLS proxy such as nginx in front).
 WORKERS: processes (default: 2 per core plus one, at most 8). THREADS: threads per process.
 TIMEOUT: seconds before a stuck worker is restarted. FORWARDED_ALLOW_IPS: proxies trusted to
-say the scheme (X-Forwarded-Proto).
+say the scheme (X-Forwarded-Proto). gunicorn does not take the client's address from
+X-Forwarded-For: the app does, when CIVIC_PROXY_HOPS says how many proxies are in front (1
+behind the README's TLS proxy; 0, the default, trusts none). Set both to the same proxies,
+and keep gunicorn reachable only through them (HOST 127.0.0.1), or the header can be forged.
 """
 
 import multiprocessing

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app import assets, cli, config, handlers, i18n, security
@@ -24,6 +25,14 @@ class RowIdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=SQLITE_MAX_INTEGER)
 
 
+def trust_proxies(app, hops):
+    """Take the client's address and scheme from the last ``hops`` proxies' X-Forwarded-For
+    and X-Forwarded-Proto, so rate limits count each client, not the proxy."""
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0,
+                                x_prefix=0)
+
+
 def create_app(test_config=None):
     """Build the app; ``test_config`` (a dict) replaces the environment's settings."""
     app = Flask(
@@ -32,13 +41,16 @@ def create_app(test_config=None):
         static_folder=str(STATIC_DIR),
         instance_path=os.environ.get("CIVIC_INSTANCE_PATH") or None,
     )
-    app.config.from_mapping(config.defaults())
+    app.config.from_mapping(config.defaults(), SESSION_COOKIE_SAMESITE="Lax")
     app.config.update(config.from_environment() if test_config is None else test_config)
     security.check_production_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = security.instance_secret_key(app.instance_path)
+    trust_proxies(app, app.config["PROXY_HOPS"])
     app.jinja_env.globals["csp_nonce"] = security.csp_nonce
     app.after_request(lambda response: security.add_security_headers(
-        response, app.config["TILE_URL"]))
+        response, app.config["TILE_URL"], app.config["SESSION_COOKIE_SECURE"]))
 
     app.url_map.converters["id"] = RowIdConverter
     app.extensions["router_cache"] = RouterCache()

@@ -1,20 +1,30 @@
 """Staff accounts: login, logout, the current user and the access decorator.
 
 Passwords are hashed with werkzeug.security; sessions come from Flask-Login; every form is
-protected by Flask-WTF's CSRF check; login attempts are throttled by Flask-Limiter.
+protected by Flask-WTF's CSRF check. Login attempts are throttled per client address by
+Flask-Limiter, and failed ones per account: failures from browsers that never logged into
+the account share one budget, while a browser that did (it holds a signed "known browser"
+cookie) has a budget of its own, so nobody can lock the staff out of their usual browsers.
+
+A session names the account's session generation (the user id is ``"<id>.<generation>"``);
+logging out and changing the password start a new generation, so copies of older session
+cookies are refused.
 """
 
+import secrets
 from dataclasses import dataclass
-from functools import wraps
-from urllib.parse import urlsplit
+from functools import cache, wraps
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from werkzeug.security import check_password_hash
+from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import get_db
-from app.extensions import limiter, limits_off
+from app.extensions import count_login_failure, limiter, limits_off, login_allowed
+from app.security import local_path
 from app.storage import staff as staff_rows
 
 bp = Blueprint("auth", __name__)
@@ -22,6 +32,8 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see the dispatch console.")
 login_manager.localize_callback = str
+KNOWN_BROWSER_COOKIE = "staff_browser"
+ONE_YEAR = 365 * 24 * 3600
 
 
 @dataclass
@@ -30,6 +42,10 @@ class StaffUser(UserMixin):
     email: str
     role: str
     service_ids: tuple
+    generation: int = 0
+
+    def get_id(self):
+        return f"{self.id}.{self.generation}"
 
     @property
     def is_admin(self):
@@ -46,14 +62,21 @@ class StaffUser(UserMixin):
 
 def load_staff(db, row):
     return StaffUser(row["id"], row["email"], row["role"],
-                     tuple(staff_rows.user_service_ids(db, row["id"])))
+                     tuple(staff_rows.user_service_ids(db, row["id"])),
+                     row["session_generation"])
 
 
 @login_manager.user_loader
-def load_user(user_id):
+def load_user(session_id):
+    """The session's user, unless the account has started a new session generation since."""
+    user_id, _dot, generation = session_id.partition(".")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
     db = get_db()
     row = staff_rows.user_by_id(db, int(user_id))
-    return load_staff(db, row) if row else None
+    if not row or row["session_generation"] != int(generation):
+        return None
+    return load_staff(db, row)
 
 
 def staff_required(view):
@@ -70,30 +93,79 @@ def staff_required(view):
 
 def safe_next(target):
     """Only a local path may be a redirect target after login."""
-    local = target and target.startswith("/") and not target.startswith("//")
-    if local and not urlsplit(target).netloc:
-        return target
-    return url_for("dispatch.queue")
+    return local_path(target) or url_for("dispatch.queue")
+
+
+@cache
+def dummy_password_hash():
+    """A hash made like the real ones, checked when no account has the e-mail, so an
+    unknown address takes as long to refuse as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def verified_user(email, password):
+    """The active account with this e-mail and password, or None, after one hash check."""
+    db = get_db()
+    row = staff_rows.user_by_email(db, email)
+    stored = row["password_hash"] if row else dummy_password_hash()
+    if check_password_hash(stored, password) and row:
+        return load_staff(db, row)
+    return None
+
+
+def browser_cookies():
+    return URLSafeSerializer(current_app.secret_key, salt="known-staff-browser")
+
+
+def failure_budget(email):
+    """Whose failed logins this attempt counts against: the browser, if it logged into this
+    account before, else every unknown browser trying the account."""
+    email = email.lower()
+    try:
+        known = browser_cookies().loads(request.cookies.get(KNOWN_BROWSER_COOKIE, ""))
+    except BadSignature:
+        known = None
+    if isinstance(known, dict) and known.get("email") == email:
+        return f"browser:{known.get('browser')}"
+    return f"account:{email}"
+
+
+def remember_browser(response, email):
+    value = browser_cookies().dumps({"email": email.lower(),
+                                     "browser": secrets.token_urlsafe(16)})
+    response.set_cookie(KNOWN_BROWSER_COOKIE, value, max_age=ONE_YEAR, path=url_for("auth.login"),
+                        httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def login_page(error, status):
+    return render_template("auth/login.html", error=error), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
                exempt_when=limits_off)
 def login():
-    error = None
-    if request.method == "POST":
-        db = get_db()
-        email = (request.form.get("email") or "").strip()
-        row = staff_rows.user_by_email(db, email)
-        if row and check_password_hash(row["password_hash"], request.form.get("password") or ""):
-            login_user(load_staff(db, row))
-            return redirect(safe_next(request.args.get("next")))
-        error = "That e-mail and password do not match a staff account."
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error), status
+    if request.method == "GET":
+        return login_page(None, 200)
+    dummy_password_hash()  # the first attempt of each process pays for it, account or not
+    email = (request.form.get("email") or "").strip()
+    budget = failure_budget(email)
+    if not login_allowed(budget):
+        return login_page(_("Too many failed logins for this account: wait a while and try "
+                            "again."), 429)
+    user = verified_user(email, request.form.get("password") or "")
+    if user is None:
+        count_login_failure(budget)
+        return login_page(_("That e-mail and password do not match a staff account."), 401)
+    login_user(user)
+    return remember_browser(redirect(safe_next(request.args.get("next"))), email)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        staff_rows.start_new_session_generation(get_db(), current_user.id)
     logout_user()
     return redirect(url_for("reports.home"))

@@ -8,6 +8,7 @@ from flask_babel import Babel, get_locale, gettext
 from app.db import get_db
 from app.errors import Name, NotFound, Text
 from app.links import public_url
+from app.security import local_path
 from app.statuses import STATUSES
 from app.storage import catalog
 
@@ -66,15 +67,10 @@ def switch_language(code, back):
     """Remember the chosen language in a cookie for a year and go back where the user was."""
     if code not in LANGUAGES:
         raise NotFound("There is no %(code)r version of this site.", code=code)
-    response = redirect(back if _is_local(back) else url_for("reports.home"), code=303)
+    response = redirect(local_path(back) or url_for("reports.home"), code=303)
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
-
-
-def _is_local(path):
-    """Only paths on this site: never an open redirect to another host."""
-    return bool(path) and path.startswith("/") and not path.startswith(("//", "/\\"))
 
 
 def register(app):

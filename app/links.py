@@ -1,6 +1,7 @@
 """Absolute URLs for open data and APIs; Flask builds each kind once per request, not per row."""
 
 from flask import current_app, url_for
+from werkzeug.datastructures import ImmutableMultiDict
 
 
 class Links:
@@ -19,3 +20,11 @@ def public_url(endpoint, **values):
     """A link for an e-mail: on the site's public address (PUBLIC_URL), whichever host the
     request that caused it came through, or none (the outbox worker)."""
     return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def link_args(args):
+    """The query's arguments to repeat in a link, without the names ``url_for`` keeps for
+    itself (``endpoint``, ``_external``, ``_scheme``...): ``?endpoint=x`` or ``?_external=1``
+    would otherwise clash with them and make a page fail."""
+    return ImmutableMultiDict([(name, value) for name, value in args.items(multi=True)
+                               if name != "endpoint" and not name.startswith("_")])

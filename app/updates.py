@@ -22,7 +22,7 @@ def check_link(db, report_id, token):
     """The public report behind a private link, or NotFound."""
     report = report_rows.public_report(db, report_id)
     stored = report_rows.report_token(db, report_id) if report else None
-    if not stored or not hmac.compare_digest(stored, token or ""):
+    if not stored or not hmac.compare_digest(stored.encode(), (token or "").encode()):
         raise NotFound("This private link is not valid.")
     return report
 

@@ -24,6 +24,7 @@ from app.db import get_db, get_photo_store, streamed
 from app.errors import AppError, ValidationError
 from app.i18n import message_of
 from app.ids import page_number, row_id
+from app.links import link_args
 from app.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import catalog
@@ -68,7 +69,7 @@ def queue():
     tiles = maps.Tiles(current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
     return render_template(
         "dispatch/queue.html", reports=reports, total=total, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), args=request.args,
+        pages=max(1, -(-total // PAGE_SIZE)), args=link_args(request.args),
         counts=staff_rows.queue_status_counts(db, selection), statuses=STATUSES,
         categories=catalog.all_categories(db), services=catalog.all_services(db),
         areas=staff_rows.areas_of(db, current_user.visible_services),
@@ -179,7 +180,7 @@ def bulk():
         flash(message_of(error), "error")
     else:
         flash(ngettext("%(num)d report updated.", "%(num)d reports updated.", count), "success")
-    return redirect(url_for("dispatch.queue", **request.args))
+    return redirect(url_for("dispatch.queue", **link_args(request.args)))
 
 
 @bp.get("/export.csv")

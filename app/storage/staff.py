@@ -24,6 +24,19 @@ def user_by_id(db, user_id):
     return rows[0] if rows else None
 
 
+def start_new_session_generation(db, user_id):
+    """Every session issued before this call stops being accepted."""
+    db.execute("UPDATE users SET session_generation = session_generation + 1 WHERE id = ?",
+               [user_id])
+
+
+def set_password_hash(db, user_id, password_hash):
+    """A new password also ends every session of the account."""
+    with db.atomic():
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+        start_new_session_generation(db, user_id)
+
+
 def user_service_ids(db, user_id):
     return [r[0] for r in db.execute("SELECT service_id FROM user_services WHERE user_id = ?",
                                      [user_id])]
