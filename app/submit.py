@@ -4,23 +4,20 @@ The web form calls :func:`submit_report`; so will every other way in (Open311), 
 channel gets the same rules and the same errors.
 """
 
-import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from app.message_headers import EMAIL_MAX_LENGTH, is_safe_address
 from app.errors import Name, NotCovered, StorageUnavailable, Text, ValidationError
+from app.message_headers import EMAIL_MAX_LENGTH, is_safe_address
 from app.photos import prepare_photo
 from app.storage import catalog
 from app.storage import reports as report_rows
 from geo.coords import parse_lon_lat
 from geo.errors import InvalidCoordinates, OutsideServiceArea
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME_MAX_LENGTH = 100
-EMAIL_MAX_LENGTH = 254
 URL_MAX_LENGTH = 2000
 
 

@@ -74,7 +74,7 @@ def give_up_abandoned(db, at, max_attempts, error):
 def mark_sent(db, message_id, at):
     """Record the claimed attempt as a success (claim_next counted it)."""
     with db.atomic():
-        db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
+        db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, "
                    "claimed_until = NULL, last_error = NULL WHERE id = ?", [at, message_id])
 
 
