@@ -21,6 +21,7 @@ from app.storage import public as public_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
 from app.submit import check_email
+from app.supports import mailbox
 from geo.coords import bbox_around, parse_lon_lat
 from geo.errors import InvalidCoordinates
 from geo.routing import covers_point
@@ -74,11 +75,20 @@ def subscribe(db, email, target, locale):
             return existing
         subscription = existing or subscription_rows.by_token(db, _insert(db, email, target,
                                                                              locale))
-        if subscription_rows.take_confirmation_turn(db, subscription["id"],
-                                                   CONFIRMATION_INTERVAL):
+        if (not _mailbox_asked_recently(db, subscription, target)
+                and subscription_rows.take_confirmation_turn(db, subscription["id"],
+                                                            CONFIRMATION_INTERVAL)):
             outbox_rows.enqueue(db, notify.confirmation_message(subscription, _described(
                 db, target)))
     return subscription
+
+
+def _mailbox_asked_recently(db, subscription, target):
+    """Whether another spelling of this mailbox (``a+1@x.org`` for ``a@x.org``) got a
+    confirmation for the same alert within the interval: one e-mail covers them all."""
+    asked = subscription_rows.recently_confirmed_emails(db, target, CONFIRMATION_INTERVAL,
+                                                        subscription["id"])
+    return mailbox(subscription["email"]) in {mailbox(email) for email in asked}
 
 
 def _insert(db, email, target, locale):

@@ -248,8 +248,9 @@ def confirmations(app):
 
 def test_repeated_alert_requests_queue_one_confirmation_a_day(app):
     report_id = new_report(app, email=None)
-    answers = [ask_for_alert(app, report_id, email)
-               for email in ("fan@example.org", "FAN@example.org", *["fan@example.org"] * 3)]
+    answers = [ask_for_alert(app, report_id, email) for email in (
+        "fan@example.org", "FAN@example.org", "fan+1@example.org", "Fan+2@example.org",
+        "fan@example.org")]
     assert {(a.status_code, a.headers["Location"]) for a in answers} == {
         (303, f"/reports/{report_id}")}
     assert confirmations(app) == 1
@@ -258,3 +259,5 @@ def test_repeated_alert_requests_queue_one_confirmation_a_day(app):
                          "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-25 hours')")
     ask_for_alert(app, report_id, "fan@example.org")
     assert confirmations(app) == 2
+    ask_for_alert(app, report_id, "other.fan@example.org")
+    assert confirmations(app) == 3, "another mailbox gets its own"

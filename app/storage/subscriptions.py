@@ -31,6 +31,16 @@ def take_confirmation_turn(db, subscription_id, interval):
         f"< {_AGO})", [now(), subscription_id, interval]).rowcount == 1
 
 
+def recently_confirmed_emails(db, target, interval, except_id):
+    """Addresses of the other unconfirmed requests for this target whose confirmation
+    e-mail was queued within ``interval`` (an SQLite modifier such as '-1 day')."""
+    clauses = " AND ".join(f"{column} IS ?" for column in target)
+    return [row[0] for row in db.execute(
+        f"SELECT email FROM subscriptions WHERE {clauses} AND id != ? "
+        f"AND confirmed_at IS NULL AND confirmation_sent_at >= {_AGO}",
+        [*target.values(), except_id, interval])]
+
+
 def by_token(db, token):
     rows = list(db.query("SELECT * FROM subscriptions WHERE token = ?", [token]))
     return rows[0] if rows else None
