@@ -98,7 +98,7 @@ def sniff_type(data):
 def prepare_photo(data, max_pixels, label=THE_PHOTO):
     """Turn uploaded bytes into a :class:`PreparedPhoto`, or raise :class:`PhotoError`."""
     with decoded_photo(data, max_pixels, label) as (image, gps):
-        display = _rgb(image) if image.mode not in RESIZABLE_MODES else image
+        display = _shrunk(image) if image.mode in RESIZABLE_MODES else _rgb(image)
         display.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), reducing_gap=2.0)
         display = _rgb(display)
         thumb = display.copy()
@@ -118,7 +118,7 @@ def decoded_photo(data, max_pixels, label=THE_PHOTO):
 
     Everything that can be refused from the header is refused before a slot is taken. JPEGs
     decode at the smallest reduced scale still large enough for display, so a 48-megapixel
-    photo costs about what a 3-megapixel one does.
+    photo takes the memory of a 3-megapixel one.
     """
     with _open_image(data, max_pixels, label) as image, DECODE_SLOTS.held():
         if image.format == "JPEG":
@@ -166,7 +166,8 @@ class DecodeSlots:
             self.semaphore.release()
 
 
-#: Two decodes per worker process: with 24 MP the limit, two decodes peak near 250 MB.
+#: Two decodes per worker process: at the 25 MP limit the worst photo (a transparent PNG)
+#: peaks near 220 MB, so a worker's decoding stays under about half a gigabyte.
 DECODE_SLOTS = DecodeSlots(size=2, wait_seconds=2.0)
 
 
@@ -212,6 +213,13 @@ def _refuse_hidden_text(image, label):
 def _too_large(label, max_pixels):
     return Text("%(label)s has too many pixels: the limit is %(limit)s megapixels.",
                 label=label, limit=f"{max_pixels / 1e6:g}")
+
+
+def _shrunk(image):
+    """The image box-reduced by the largest whole factor that keeps the display size, so that
+    the copies made by flattening and resampling are small (a PNG cannot decode smaller)."""
+    factor = max(image.size) // DISPLAY_MAX_SIDE
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def _draft_size(size):
