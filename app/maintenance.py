@@ -174,9 +174,13 @@ def _anonymise(db, report_ids, known, actor, reason):
 
 def scrubbed(message, secrets):
     """A message's subject, body, headers and last error with every secret replaced: text
-    gets "[erased]", a JSON value that was exactly a secret becomes null."""
-    pattern = re.compile("|".join(rf"(?<!\w){re.escape(s)}(?!\w)"
-                                  for s in sorted(secrets, key=len, reverse=True)),
+    gets "[erased]", a JSON value that was exactly a secret becomes null. One-letter
+    names are left: they identify no one, and replacing them would garble the text."""
+    secrets = sorted({s.strip() for s in secrets if len(s.strip()) > 1}, key=len, reverse=True)
+    fields = (message["subject"], message["body"], message["headers"], message["last_error"])
+    if not secrets:
+        return fields
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(s)}(?!\w)" for s in secrets),
                          re.IGNORECASE)
 
     def text(value):
@@ -191,11 +195,15 @@ def scrubbed(message, secrets):
             return None if pattern.fullmatch(value) else text(value)
         return value
 
-    body = (json.dumps(in_json(json.loads(message["body"]))) if message["channel"] == "webhook"
-            else text(message["body"]))
-    return (text(message["subject"]), body,
-            json.dumps(in_json(json.loads(message["headers"] or "{}"))),
-            text(message["last_error"]))
+    def json_text(value):
+        try:
+            return json.dumps(in_json(json.loads(value)))
+        except ValueError:
+            return text(value)
+
+    subject, body, headers, last_error = fields
+    return (text(subject), json_text(body) if message["channel"] == "webhook" else text(body),
+            json_text(headers or "{}"), text(last_error))
 
 
 @dataclass

@@ -7,6 +7,7 @@ no probed address in clear. 12: asking again and again for an unconfirmed alert 
 confirmation e-mail per day.
 """
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.db import get_db
+from app.maintenance import scrubbed
 from app.notify import plan_notifications
 from app.supports import email_key, mailbox
 from tests.test_outbox import mail_app, new_report, send
@@ -172,6 +174,19 @@ def test_retention_drops_unsubscribed_alerts_and_alerts_of_long_closed_reports(a
         args=["privacy", "retention"]).output
     with app.app_context():
         assert get_db().execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
+
+
+def test_scrubbing_replaces_the_contact_and_keeps_the_rest():
+    message = {"channel": "webhook", "subject": "", "last_error": "refused jo@x.org",
+               "headers": json.dumps({"X-Civic-Event": "report.created"}),
+               "body": json.dumps({"report": {"reporter_name": "Jo Bloggs",
+                                              "reporter_email": "JO@x.org",
+                                              "description": "Jo Bloggs saw a Jolly hole."}})}
+    subject, body, headers, last_error = scrubbed(message, {"Jo Bloggs", "jo@x.org", "J"})
+    assert json.loads(body) == {"report": {"reporter_name": None, "reporter_email": None,
+                                           "description": "[erased] saw a Jolly hole."}}
+    assert (subject, headers, last_error) == (
+        "", message["headers"], "refused [erased]")
 
 
 def test_every_connection_zeroes_deleted_content(app):
