@@ -178,6 +178,7 @@ def test_report_photos_are_cached_a_day_not_forever(client):
         with client.get(url, buffered=True) as served:
             assert served.status_code == 200
             cache = served.headers["Cache-Control"]
+            assert served.headers["ETag"]
         assert "immutable" not in cache
         assert {part.strip() for part in cache.split(",")} == {"public", "max-age=86400"}
 
