@@ -2,15 +2,19 @@
 
 HOST, PORT: where to listen (default 127.0.0.1:8000; put a TLS proxy such as nginx in front).
 WORKERS: processes (default: 2 per core plus one, at most 8). THREADS: threads per process.
-TIMEOUT: seconds before a stuck worker is restarted. FORWARDED_ALLOW_IPS: proxies trusted to
-say the scheme (X-Forwarded-Proto). gunicorn does not take the client's address from
-X-Forwarded-For: the app does, when CIVIC_PROXY_HOPS says how many proxies are in front (1
-behind the README's TLS proxy; 0, the default, trusts none). Set both to the same proxies,
-and keep gunicorn reachable only through them (HOST 127.0.0.1), or the header can be forged.
+TIMEOUT: seconds before a stuck worker is restarted. SOCKET_TIMEOUT: seconds a client may
+stall a read or write (default 30). WORKER_CONNECTIONS: connections per worker (200).
+FORWARDED_ALLOW_IPS: proxies trusted to say the scheme (X-Forwarded-Proto). gunicorn does
+not take the client's address from X-Forwarded-For: the app does, when CIVIC_PROXY_HOPS says
+how many proxies are in front (1 behind the README's TLS proxy; 0, the default, trusts
+none). Set both to the same proxies, and keep gunicorn reachable only through them (HOST
+127.0.0.1), or the header can be forged.
 """
 
 import multiprocessing
 import os
+import socket
+import struct
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WORKERS", min(8, 2 * multiprocessing.cpu_count() + 1)))
@@ -23,3 +27,31 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+
+# Access lines mask secrets in URLs (manage links, api_key/token values) and drop the user
+# agent and cookies; they keep the client address for abuse handling (app/serving_log.py).
+logger_class = "app.serving_log.MaskingLogger"
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" %(M)sms'
+
+# Slow clients. gthread keeps idle and kept-alive connections in a poller, not in a thread;
+# a thread is held only while a request is read or its answer written. Bounds on that:
+# - keepalive: an idle kept-alive connection is closed after this many seconds;
+# - worker_connections: most connections (busy or idle) one worker holds at once;
+# - SOCKET_TIMEOUT: a read or write that makes no progress for this many seconds fails
+#   and frees the thread (SO_RCVTIMEO/SO_SNDTIMEO, inherited by accepted sockets on Linux).
+#   sendfile is off because Python's socket.sendfile() would wait for a stalled reader
+#   forever; files are written by the thread in chunks instead, under the timeout.
+# A client that reads a byte now and then is still served, slowly: the real defence is a
+# buffering proxy (nginx's proxy_buffering, on by default) that takes the answer at once.
+keepalive = 2
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "200"))
+sendfile = False
+SOCKET_TIMEOUT = int(os.environ.get("SOCKET_TIMEOUT", "30"))
+
+
+def when_ready(server):
+    """Give the listening sockets send/receive timeouts; accepted connections inherit them."""
+    timeout = struct.pack("ll", SOCKET_TIMEOUT, 0)
+    for listener in server.LISTENERS:
+        for option in (socket.SO_SNDTIMEO, socket.SO_RCVTIMEO):
+            listener.sock.setsockopt(socket.SOL_SOCKET, option, timeout)

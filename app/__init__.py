@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from app import assets, cli, config, handlers, i18n, security
+from app import assets, cli, config, handlers, i18n, security, serving_log
 from app.areas import RouterCache
 from app.auth import login_manager
 from app.db import close_db
@@ -68,6 +68,7 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     handlers.register(app)
     cli.register(app)
+    serving_log.mask_development_log()
 
     from app import auth, dispatch, open311, reports
 

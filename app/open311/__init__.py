@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from app import georeport
 from app.db import get_db, get_photo_store, get_router
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import csrf, open311_updates_limit, report_creation_limit
 from app.links import Links
 from app.open311.formats import render
@@ -24,6 +24,10 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
 FORMAT = "<any(json, xml):fmt>"
 CHANGESET = "2026-11-22T00:00:00+00:00"
+#: URLs are written to access logs (ours, proxies', clients'): a key belongs in the body.
+KEY_ONLY_IN_BODY = "Send api_key in the body of POST requests, never in the URL."
+KEY_IN_URL = ("api_key must be sent in the request body, not in the URL, where logs keep it; "
+              "nothing was stored. " + KEY_ONLY_IN_BODY)
 
 
 @bp.before_request
@@ -38,7 +42,7 @@ def discovery(fmt):
     return render({
         "changeset": CHANGESET,
         "contact": current_app.config["OPEN311_CONTACT"],
-        "key_service": current_app.config["OPEN311_KEY_SERVICE"],
+        "key_service": f'{current_app.config["OPEN311_KEY_SERVICE"]} {KEY_ONLY_IN_BODY}',
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": url_for("open311.services", fmt="json", _external=True).rsplit("/", 1)[0],
@@ -101,7 +105,9 @@ def get_request(service_request_id, fmt):
 @report_creation_limit
 def create_request(fmt):
     db = get_db()
-    key = request.values.get("api_key")
+    if "api_key" in request.args:
+        raise ValidationError(KEY_IN_URL)
+    key = request.form.get("api_key")
     if not key or not apikeys.key_is_valid(db, key):
         raise Forbidden("A valid api_key is required to create a service request.")
     form = request.form

@@ -112,7 +112,8 @@ POST_FIELDS = {
     "type": "object",
     "required": ["api_key", "service_code"],
     "properties": {
-        "api_key": _string(), "service_code": _string(), "lat": {"type": "number"},
+        "api_key": _string(description="Only here, in the body: a key in the URL gets 400."),
+        "service_code": _string(), "lat": {"type": "number"},
         "long": {"type": "number"}, "description": _string(), "email": _string(),
         "first_name": _string(), "last_name": _string(), "media_url": _string(),
         "jurisdiction_id": _string(),
@@ -140,7 +141,6 @@ def openapi_document(server_url, year):
                 **_get("Search service requests", _array_of("Request"), SEARCH),
                 "post": {
                     "summary": "Create a service request (api_key required)",
-                    "parameters": [_query("api_key", "May also be sent in the body.")],
                     "requestBody": {"required": True, "content": {
                         "application/x-www-form-urlencoded": {"schema": POST_FIELDS},
                         "multipart/form-data": {"schema": multipart},
