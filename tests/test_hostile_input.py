@@ -319,10 +319,10 @@ def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
         if staff_rows.user_by_email(get_db(), "fuzz@city.example") is None:
             from app.accounts import create_staff_user
 
-            create_staff_user(get_db(), "fuzz@city.example", "fuzzing password", "admin", [])
+            create_staff_user(get_db(), "fuzz@city.example", "hostile input password", "admin", [])
     client.post("/report/new", data={"lon": "0.5", "lat": "0.5", "category": "pothole",
                                      "description": "fuzzed"})
-    client.post("/login", data={"email": "fuzz@city.example", "password": "fuzzing password"})
+    client.post("/login", data={"email": "fuzz@city.example", "password": "hostile input password"})
     response = client.post("/dispatch/reports/1/status", data=fields)
     assert response.status_code == 302
 
