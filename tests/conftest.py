@@ -132,7 +132,7 @@ def demo_server(tmp_path_factory):
         yield server
 
 
-DEMO_DISPATCHER = ("lights@demo.example", "street lights password")
+DEMO_DISPATCHER = ("lights@demo.example", "street lamps after dark")
 
 
 @pytest.fixture(scope="session")
