@@ -187,7 +187,7 @@ def send_email(message, mail):
         email[name] = one_line(value)
     email.set_content(message["body"])
     with _smtp_connection(mail) as smtp:
-        smtp.send_message(email)
+        smtp.send_message(email, to_addrs=[message["recipient"]])
 
 
 def _smtp_connection(mail):
