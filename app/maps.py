@@ -5,10 +5,54 @@ folium points its assets at CDNs by default; every map built here uses the URLs 
 include them, so a page contacts no host but ours and the tile server.
 """
 
+import json
 from dataclasses import dataclass, field
 
 import folium
+from folium.template import Template
 from markupsafe import Markup
+
+#: Characters a JSON string may hold that could end an inline script (``</script>``), start
+#: HTML (``<!--``), or mean something in a template literal or an HTML attribute.
+JS_ESCAPES = {ord(char): f"\\u{ord(char):04x}" for char in "<>&`$'"}
+
+
+def js_string(value):
+    """``value`` as a JavaScript string literal that is safe inside an inline ``<script>``.
+
+    folium writes tooltip and popup text into a template literal unescaped, so a category
+    named `` ${...} `` or ``</script>`` would run; names reach the page through here instead,
+    and become text nodes. ``ensure_ascii`` turns U+2028/U+2029 into escapes too.
+
+    >>> print(js_string("</script>${x}"))
+    "\\u003c/script\\u003e\\u0024{x}"
+    """
+    return json.dumps(str(value), ensure_ascii=True).translate(JS_ESCAPES)
+
+
+class TextLabel(folium.MacroElement):
+    """A tooltip or popup on its parent marker showing ``text`` as text, never as HTML: the
+    browser builds the node and sets its ``textContent``; with ``href`` it is a link."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.{{ this.method }}(function () {
+                var node = document.createElement({{ this.tag }});
+                node.textContent = {{ this.text }};
+                {% if this.href %}node.href = {{ this.href }};{% endif %}
+                return node;
+            }, {{ this.options }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, text, popup=False, href=None):
+        super().__init__()
+        self._name = "TextLabel"
+        self.method = "bindPopup" if popup else "bindTooltip"
+        self.tag = js_string("a" if href else "div")
+        self.text = js_string(text)
+        self.href = js_string(href) if href else None
+        self.options = "{}" if popup else '{"sticky": true}'
 
 
 @dataclass(frozen=True)
@@ -78,19 +122,20 @@ def area_map(bounds, tiles, assets):
 def report_map(lon, lat, tiles, assets, label):
     """A small map centred on one report, with its pin."""
     fmap = _base_map(lon, lat, 16, tiles, assets)
-    folium.Marker([lat, lon], tooltip=label).add_to(fmap)
+    marker = folium.Marker([lat, lon]).add_to(fmap)
+    TextLabel(label).add_to(marker)
     return _parts(fmap, assets)
 
 
-
 def selection_map(points, tiles, assets):
-    """Staff's map of a selection: one pin per (lon, lat, label, url), label escaped."""
+    """Staff's map of a selection: one pin per (lon, lat, label, url), its popup a link
+    whose label is text."""
     lons = [p[0] for p in points] or [0.0]
     lats = [p[1] for p in points] or [0.0]
     fmap = _base_map(sum(lons) / len(lons), sum(lats) / len(lats), 12, tiles, assets)
     for lon, lat, label, url in points:
-        link = Markup('<a href="{}">{}</a>').format(url, label)
-        folium.Marker([lat, lon], popup=folium.Popup(str(link), parse_html=False)).add_to(fmap)
+        marker = folium.Marker([lat, lon]).add_to(fmap)
+        TextLabel(label, popup=True, href=url).add_to(marker)
     if points:
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=16)
     return _parts(fmap, assets)

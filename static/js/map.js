@@ -1,7 +1,8 @@
 // The public map: loads the reports of the current view (debounced on pan and zoom), with the
 // filters of the page's URL; shows server clusters when the view holds too many reports,
-// otherwise pins coloured by status, clustered by Leaflet.markercluster. Popups are built
-// from DOM nodes with textContent, so residents' text is never parsed as HTML.
+// otherwise pins coloured by status, clustered by Leaflet.markercluster. Popups and area
+// tooltips are built from DOM nodes with textContent, so residents' text and the names in a
+// boundary file are never parsed as HTML.
 (function () {
   "use strict";
   var t = window.uiText;
@@ -168,7 +169,8 @@
       areas = L.geoJSON(data, {
         style: { color: "#0b5cad", weight: 2, fillOpacity: 0.04 },
         onEachFeature: function (feature, layer) {
-          layer.bindTooltip(feature.properties.name + " (" + feature.properties.service + ")");
+          var label = feature.properties.name + " (" + feature.properties.service + ")";
+          layer.bindTooltip(function () { return text("div", label); });
         }
       });
       if (event.target.checked) { map.addLayer(areas); areas.bringToBack(); }
