@@ -17,6 +17,7 @@ import email.policy
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -389,3 +390,54 @@ def test_the_request_goes_to_the_checked_address_not_a_new_dns_answer(webhook):
         connection.close()
     [call] = webhook.calls
     assert call["headers"]["Host"] == f"receiver.invalid:{port}"
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """An HTTPS receiver on 127.0.0.1 whose certificate names receiver.invalid, trusted by
+    the default TLS context through SSL_CERT_FILE (as an operator's own CA would be)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=receiver.invalid",
+                    "-addext", "subjectAltName=DNS:receiver.invalid"],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    hosts = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], hosts
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_pinned_https_connection_still_checks_the_certificate_name(tls_receiver):
+    port, hosts = tls_receiver
+
+    def post_to(name):
+        connection = delivery._pinned_connection(
+            urlsplit(f"https://{name}:{port}/reports"), ["127.0.0.1"], timeout=10)
+        try:
+            connection.request("POST", "/reports", body=b"{}")
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert post_to("receiver.invalid") == 200
+    with pytest.raises(ssl.SSLCertVerificationError):
+        post_to("other.invalid")
+    assert hosts == [f"receiver.invalid:{port}"]
