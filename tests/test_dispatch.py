@@ -10,6 +10,7 @@ from app import create_app, workflow
 from app.db import get_db
 from app.errors import ValidationError
 from app.stats import summarise
+from tests.factories import without_random_values
 from tests.test_report_flow import post
 
 ROADS, LIGHTS, ADMIN = "roads@city.example", "lights@city.example", "admin@city.example"
@@ -44,11 +45,17 @@ def test_anonymous_users_are_sent_to_login(client, url, method):
 
 
 @pytest.mark.parametrize(("url", "method"), [r for r in RULES if "/reports/" in r.values[0]])
-def test_dispatcher_gets_403_on_another_services_report(client, auth, url, method):
+def test_another_services_report_is_answered_like_a_missing_one(client, auth, url, method):
     report_id = add(client, lon="1.5", category="streetlight")  # lights' report
     auth.login(ROADS)
-    response = client.open(url.replace("/reports/1", f"/reports/{report_id}"), method=method)
-    assert response.status_code == 403
+    client.get("/")  # shows, and so clears, the reporter's flashed private link
+    pages = []
+    for target in (str(report_id), "999999"):
+        response = client.open(url.replace("/reports/1", f"/reports/{target}"), method=method)
+        assert response.status_code == 404
+        page = without_random_values(response.get_data(as_text=True))
+        pages.append(page.replace(f"/reports/{target}", "/reports/N"))
+    assert pages[0] == pages[1]
 
 
 def test_login_rejects_a_wrong_password_and_keeps_next_local(client, auth):
@@ -128,7 +135,7 @@ def test_rejecting_with_a_service_reassigns_as_new(app, client, auth):
     auth.login(ROADS)
     client.post(f"/dispatch/reports/{report_id}/status",
                 data={"status": "rejected", "reassign_to": "lights"})
-    assert client.get(f"/dispatch/reports/{report_id}").status_code == 403
+    assert client.get(f"/dispatch/reports/{report_id}").status_code == 404
     auth.logout()
     auth.login(LIGHTS)
     page = client.get(f"/dispatch/reports/{report_id}").get_data(as_text=True)
@@ -187,7 +194,7 @@ def test_bulk_is_all_or_nothing_and_checks_access(app, client, auth):
     theirs = add(client, lon="1.5", category="streetlight")
     auth.login(ROADS)
     assert client.post("/dispatch/bulk", data={"report": [str(mine), str(theirs)],
-                                               "status": "acknowledged"}).status_code == 403
+                                               "status": "acknowledged"}).status_code == 404
     fixed = add(client)
     client.post(f"/dispatch/reports/{fixed}/status", data={"status": "fixed"})
     client.post("/dispatch/bulk",

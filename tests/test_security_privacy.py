@@ -8,7 +8,6 @@ confirmation e-mail per day.
 """
 
 import json
-import re
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from app.db import get_db
 from app.maintenance import scrubbed
 from app.notify import plan_notifications
 from app.supports import email_key, mailbox
+from tests.factories import without_random_values
 from tests.test_outbox import mail_app, new_report, send
 
 PERSON = "quentin.vexmoor+city@example.org"
@@ -195,13 +195,6 @@ def test_every_connection_zeroes_deleted_content(app):
 
 
 # 11: "me too"
-
-def without_random_values(html):
-    """The page without what differs on every load: form tokens, script nonces, map ids."""
-    html = re.sub(r'(name="csrf_token" value|name="csrf-token" content|nonce)="[^"]+"', "",
-                  html)
-    return re.sub(r"\b(\w+)_[0-9a-f]{32}\b", r"\1", html)
-
 
 def test_a_repeat_support_is_answered_exactly_like_a_first(app):
     report_id = new_report(app)

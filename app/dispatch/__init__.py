@@ -78,12 +78,11 @@ def queue():
 
 
 def handled_report(report_id):
-    """The report, or 404; 403 when it belongs to a service the user does not handle."""
+    """The report, or 404 when it is missing or belongs to a service the user does not
+    handle: the same answer, so the console tells no one which hidden reports exist."""
     report = staff_rows.report(get_db(), report_id)
-    if report is None:
+    if report is None or not current_user.can_handle(report["service_id"]):
         abort(404)
-    if not current_user.can_handle(report["service_id"]):
-        abort(403)
     return report
 
 
