@@ -5,6 +5,7 @@ Every attack goes through the real web form or Open311 and checks that nothing i
 """
 
 import io
+import re
 import struct
 import zlib
 from contextlib import contextmanager
@@ -228,3 +229,23 @@ def test_photo_position_is_rate_limited_and_stores_nothing(tmp_path):
     with app.app_context():
         assert row_counts(get_db()) == before
     assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").rglob("*"))
+
+
+@pytest.mark.parametrize("action", ["update", "reopen_request"])
+def test_a_busy_worker_answers_a_residents_update_with_503(client, snapshot, action):
+    report_id = int(send(client, "web").headers["Location"].rsplit("/", 1)[1])
+    if action == "update":
+        page = client.get(f"/reports/{report_id}").get_data(as_text=True)
+        url = re.search(r'class="private-link" href="http://localhost([^"]+)"', page).group(1)
+        url += "/update"
+    else:
+        with client.application.app_context():
+            workflow.change_status(get_db(), report_id, "test@city.example", "fixed")
+        url = f"/reports/{report_id}/reopen-request"
+    before = snapshot()
+    with every_decode_slot_taken():
+        response = client.post(url, data={"text": "still broken",
+                                          "photos": [(io.BytesIO(jpeg_bytes()), "p.jpg")]})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+    assert snapshot() == before

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from app import assets, maps, public, supports, updates
 from app.db import get_db, get_photo_store, get_router
-from app.errors import AppError, NotCovered, NotFound, ValidationError
+from app.errors import AppError, NotCovered, NotFound, ServerBusy, ValidationError
 from app.extensions import photo_position_limit, report_creation_limit, support_limit
 from app.i18n import current_language, message_of
 from app.links import Links
@@ -225,8 +225,8 @@ def reporter_action(report_id, token, action, done):
     try:
         action()
     except AppError as error:
-        if error.status == 404:
-            raise
+        if error.status == 404 or isinstance(error, ServerBusy):
+            raise  # a missing report is a 404; a busy worker a 503 that says when to retry
         flash(message_of(error), "error")
     else:
         flash(done, "success")
