@@ -65,7 +65,7 @@ SETTINGS = [
     Setting("EXPORT_RATE_LIMIT", "20 per hour",
             "Most filtered CSV/GeoJSON exports per client address (full exports are files)."),
     Setting("EXPORT_CONCURRENCY", 2,
-            "Filtered exports streaming at once per worker process; more get 503."),
+            "Exports (full or filtered) being sent at once per worker process; more get 503."),
     Setting("EXPORT_MAX_AGE_SECONDS", 3600,
             "Age after which the full export files are regenerated."),
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),

@@ -1,6 +1,7 @@
 """Export benchmark: how long a small request waits while 8 clients download every report.
 
 Run: .venv/bin/python bench/export_bench.py [--reports 200000] [--exports 8]
+     .venv/bin/python bench/export_bench.py --reports 200000 --slow-readers 24
 
 Seeds N reports over the demo city, serves them with gunicorn (gunicorn.conf.py, 4 workers)
 on 127.0.0.1 and, while ``--exports`` clients each download the whole CSV at once, asks for
@@ -13,9 +14,15 @@ one report page over and over (the probe). Two servers, same database, same run:
 Each client keeps downloading for ``--seconds`` (finishing the download in hand). Prints the
 probe's latency (p50, p95, max) idle and during the downloads, and the downloads' count,
 size and time.
+
+With ``--slow-readers N``, N clients instead ask for the full export and then stop reading
+(a tiny receive buffer, nothing read): the probe runs for ``--seconds`` while they hang on.
+Before: no bound on exports being sent at once (EXPORT_CONCURRENCY lifted), so each stalled
+client holds a thread until SOCKET_TIMEOUT; after: the default bound per worker.
 """
 
 import argparse
+import socket
 import statistics
 import sys
 import tempfile
@@ -110,6 +117,37 @@ def probe_during(server, export_url, clients, seconds):
     return idle, probe, results
 
 
+def stalled_readers(server, path, count):
+    """``count`` clients that ask for ``path`` and never read a byte of the answer."""
+    sockets = []
+    for _ in range(count):
+        client = socket.socket()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(("127.0.0.1", server.port))
+        client.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        sockets.append(client)
+    return sockets
+
+
+def probe_beside_stalled_readers(server, path, count, seconds):
+    """The probe's latencies idle, then for ``seconds`` while ``count`` readers stall."""
+    idle = Probe(f"{server.url}/reports/17")
+    idle.start()
+    time.sleep(PROBE_SECONDS_IDLE)
+    idle.stop.set()
+    idle.join()
+    readers = stalled_readers(server, path, count)
+    time.sleep(1)  # let every worker take its share of them
+    probe = Probe(f"{server.url}/reports/17")
+    probe.start()
+    time.sleep(seconds)
+    probe.stop.set()
+    probe.join()
+    for reader in readers:
+        reader.close()
+    return idle, probe
+
+
 def summary(latencies):
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -140,6 +178,8 @@ def main():
     parser.add_argument("--exports", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=30,
                         help="How long the clients keep downloading (each at least once).")
+    parser.add_argument("--slow-readers", type=int, default=0,
+                        help="Measure this many clients that stop reading, instead.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -149,6 +189,9 @@ def main():
               f"full exports written in {written:.1f} s")
         lifted = {"EXPORT_RATE_LIMIT": "1000000 per hour", "EXPORT_CONCURRENCY": "1000",
                   "PUBLIC_URL": "http://bench.local"}
+        if args.slow_readers:
+            compare_slow_readers(folder, lifted, args.slow_readers, args.seconds)
+            return
         before = serve(folder, **lifted)
         try:
             measured = probe_during(before, f"{before.url}/api/reports.csv?status={EVERY_STATUS}",
@@ -163,6 +206,20 @@ def main():
         finally:
             after.stop()
         report("after (the published file)", *measured)
+
+
+def compare_slow_readers(folder, lifted, count, seconds):
+    for name, settings in (("before (no bound on exports being sent)", lifted),
+                           ("after (EXPORT_CONCURRENCY per worker)",
+                            {"PUBLIC_URL": "http://bench.local"})):
+        server = serve(folder, **settings)
+        try:
+            idle, probe = probe_beside_stalled_readers(server, "/api/reports.csv", count, seconds)
+        finally:
+            server.stop()
+        print(f"{name}, {count} stalled readers:")
+        print(f"  probe idle            {summary(idle.latencies)}")
+        print(f"  probe beside them     {summary(probe.latencies)}  errors {probe.errors}")
 
 
 if __name__ == "__main__":

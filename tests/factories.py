@@ -4,6 +4,7 @@ import io
 import re
 
 import shapely
+from flask.testing import FlaskClient
 from PIL import Image
 
 from app import create_app
@@ -86,6 +87,14 @@ def _dms(value):
     return (degrees, minutes, seconds)
 
 
+class ClosingClient(FlaskClient):
+    """A test client that reads each answer whole and closes it, as a WSGI server does at
+    the end of a body, so what a response releases on close (an export slot) is released."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 def make_app(folder, **config):
     """An app on a fresh database in ``folder`` with the two squares, CSRF and limits off."""
     app = create_app({
@@ -94,6 +103,7 @@ def make_app(folder, **config):
         "PHOTO_DIR": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"), **config,
     })
+    app.test_client_class = ClosingClient
     with app.app_context():
         upgrade(get_db())
         make_two_squares(get_db())

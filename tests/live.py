@@ -1,8 +1,18 @@
 """A real server on 127.0.0.1 for browser and client tests, in a background thread."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
+import requests
 from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def closing(app):
@@ -34,6 +44,49 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    """The production server (gunicorn.conf.py, one worker) on 127.0.0.1, serving ``app``'s
+    database; ``settings`` are CIVIC_ settings, ``args`` more gunicorn arguments."""
+
+    def __init__(self, app, folder, args=(), **settings):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *args,
+                         "app:create_app()"]
+        self._env = {
+            **os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1",
+            "CIVIC_INSTANCE_PATH": str(folder), "CIVIC_SECRET_KEY": "live-test-secret",
+            "CIVIC_DATABASE": app.config["DATABASE"],
+            "CIVIC_RATE_LIMIT_DATABASE": app.config["RATE_LIMIT_DATABASE"],
+            **{f"CIVIC_{name}": str(value) for name, value in settings.items()},
+        }
+        self._process = None
+
+    def __enter__(self):
+        self._process = subprocess.Popen(
+            self._command, cwd=ROOT, env=self._env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=2)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("gunicorn did not start within 30 s")
+
+    def __exit__(self, *exc):
+        os.killpg(self._process.pid, signal.SIGTERM)
+        self._process.wait(timeout=30)
 
 
 def submit_report(page, **fields):

@@ -158,9 +158,10 @@ def test_geojson_download_streams_every_match(app, client):
     app.config["MAP_POINT_LIMIT"] = 1
     for _ in range(3):
         add(client)
-    response = client.get("/api/reports.geojson?download=1&category=pothole")
+    response = client.get("/api/reports.geojson?download=1&category=pothole", buffered=False)
     assert response.is_streamed
     collection = json.loads(response.get_data(as_text=True))
+    response.close()
     assert len(collection["features"]) == 3 and "clustered" not in collection
 
 

@@ -8,10 +8,12 @@ and bounded in concurrency per worker.
 import os
 
 import pytest
+import requests
 
 from app import exports
 from app.reports.open_data import export_slots
 from tests.factories import make_app
+from tests.live import Gunicorn
 from tests.test_open_data import add
 
 FULL_EXPORTS = [("/api/reports.csv", "csv"), ("/api/reports.geojson?download=1", "geojson")]
@@ -126,7 +128,10 @@ def test_filtered_exports_over_the_limit_get_429(limited):
     assert client.get("/api/reports.geojson?bbox=0,0,1,1").status_code == 200, "the map is not"
 
 
-def test_filtered_exports_past_the_worker_bound_get_503(app, client):
+@pytest.mark.parametrize("url", ["/api/reports.csv?status=new", "/api/reports.csv"])
+def test_exports_past_the_worker_bound_get_503(app, client, url):
+    """A download holds its thread until its last byte: a client that stops reading must
+    not hold every thread, whether it asked for the published file or a filter."""
     add(client)
     with app.app_context():
         slots = export_slots()
@@ -135,16 +140,16 @@ def test_filtered_exports_past_the_worker_bound_get_503(app, client):
         held += 1
     assert held == app.config["EXPORT_CONCURRENCY"]
     try:
-        busy = client.get("/api/reports.csv?status=new")
+        busy = client.get(url)
         assert busy.status_code == 503
         assert busy.headers["Retry-After"] == "30"
-        assert "Too many filtered exports" in busy.get_json()["error"]["message"]
-        assert client.get("/api/reports.csv").status_code == 200, "the full file still is served"
+        assert "Too many exports" in busy.get_json()["error"]["message"]
+        assert client.get("/api/reports.geojson?bbox=0,0,1,1").status_code == 200, "the map is"
     finally:
         for _ in range(held):
             slots.release()
     for _ in range(held + 1):
-        response = client.get("/api/reports.geojson?download=1&status=new")
+        response = client.get(url)
         assert response.status_code == 200
         response.close()  # as a WSGI server does at the end of the body: frees the slot
 
@@ -156,3 +161,13 @@ def test_full_export_files_are_written_beside_the_database_only(app, client):
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
         "reports.csv", "reports.geojson"]
     assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_real_server_frees_the_export_slot_after_each_download(app, client, tmp_path):
+    """gunicorn closes each answer; a slot left taken would make the next download a 503."""
+    add(client)
+    with Gunicorn(app, tmp_path, EXPORT_CONCURRENCY=1) as server:
+        for url in ["/api/reports.csv", "/api/reports.geojson?download=1",
+                    "/api/reports.csv?status=new"] * 2:
+            response = requests.get(server.url + url, timeout=60)
+            assert response.status_code == 200, (url, response.text)

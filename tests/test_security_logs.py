@@ -5,13 +5,6 @@ the development server's from werkzeug's logger.
 """
 
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,18 +12,11 @@ import requests
 from app.db import get_db
 from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
-from tests.live import LiveServer
+from tests.live import Gunicorn, LiveServer
 from tests.test_open_data import add
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "open311-key-that-must-stay-secret"
 AGENT = "Fingerprintable-Agent/9.9"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -67,34 +53,11 @@ def assert_masked(log):
         assert secret not in log
 
 
-def wait_for(url):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start within 30 s")
-
-
 def test_gunicorn_access_log_masks_tokens_and_keys(secrets_app, tmp_path):
     app, report_id, token = secrets_app
-    port, log_file = free_port(), tmp_path / "access.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1",
-           "CIVIC_INSTANCE_PATH": str(tmp_path), "CIVIC_SECRET_KEY": "log-test-secret",
-           "CIVIC_DATABASE": app.config["DATABASE"],
-           "CIVIC_RATE_LIMIT_DATABASE": app.config["RATE_LIMIT_DATABASE"]}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
-         str(log_file), "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/")
-        secret_requests(base, report_id, token)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    log_file = tmp_path / "access.log"
+    with Gunicorn(app, tmp_path, ["--access-logfile", str(log_file)]) as server:
+        secret_requests(server.url, report_id, token)
     log = log_file.read_text()
     assert_masked(log)
     assert token not in log

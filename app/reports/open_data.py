@@ -2,7 +2,6 @@
 
 import json
 import threading
-import weakref
 from datetime import UTC, datetime
 
 from flask import (
@@ -13,7 +12,6 @@ from flask import (
     request,
     send_file,
 )
-from werkzeug.wsgi import FileWrapper
 
 from app import assets, exports, maps, public, subscriptions
 from app.areas import areas_feature_collection
@@ -56,43 +54,44 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+js
 
 
 def export_slots():
-    """This worker's budget of filtered exports streaming at once (EXPORT_CONCURRENCY)."""
+    """This worker's budget of exports being sent at once (EXPORT_CONCURRENCY): a download
+    holds a thread until its last byte, so a client that stops reading must not hold them all."""
     return current_app.extensions.setdefault(
         "export_slots", threading.BoundedSemaphore(current_app.config["EXPORT_CONCURRENCY"]))
 
 
-class ClosingFileWrapper(FileWrapper):
-    """Werkzeug's file wrapper, which also closes its file when dropped unclosed (the test
-    client never closes a response). gunicorn brings its own wrapper, which sends the file
-    with sendfile(2)."""
-
-    def __init__(self, file, buffer_size=8192):
-        super().__init__(file, buffer_size)
-        weakref.finalize(self, file.close)
-
-
 def export(fmt, query):
-    """The full export from its file (conditional: 304 when unchanged); a filtered one
-    streamed from the database while this worker has a free slot, else 503."""
-    name, chunks = exports.FORMATS[fmt]
-    if exports.is_full(query):
-        path = exports.file_to_serve(current_app._get_current_object(), get_db(), fmt)
-        request.environ.setdefault("wsgi.file_wrapper", ClosingFileWrapper)
-        response = send_file(path, mimetype=EXPORT_TYPES[fmt], conditional=True, etag=True)
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+    """Every export takes one of this worker's slots until it is sent (else 503); the full
+    one is the published file (conditional: 304 when unchanged), a filtered one is streamed
+    from the database."""
     slots = export_slots()
     if not slots.acquire(blocking=False):
-        raise exports.ExportBusy("Too many filtered exports are running: try again in a "
-                                 "minute, or download the full export without filters.")
-    links = Links()
+        raise exports.ExportBusy("Too many exports are being sent right now: try again in a "
+                                 "minute.")
     try:
-        response = streamed(lambda db: chunks(db, query, links), EXPORT_TYPES[fmt], name)
+        response = (full_export(fmt) if exports.is_full(query)
+                    else filtered_export(fmt, query))
     except BaseException:
         slots.release()
         raise
     response.call_on_close(slots.release)
     return response
+
+
+def full_export(fmt):
+    path = exports.file_to_serve(current_app._get_current_object(), get_db(), fmt)
+    response = send_file(path, mimetype=EXPORT_TYPES[fmt], conditional=True, etag=True)
+    # Passed through, the file would reach the server bare and the response's close (which
+    # frees the export slot) would never run; iterated, it is sent in chunks and closed.
+    response.direct_passthrough = False
+    response.headers["Content-Disposition"] = f'attachment; filename="{exports.FORMATS[fmt][0]}"'
+    return response
+
+
+def filtered_export(fmt, query):
+    name, chunks = exports.FORMATS[fmt]
+    links = Links()
+    return streamed(lambda db: chunks(db, query, links), EXPORT_TYPES[fmt], name)
 
 
 @bp.get("/api/reports.geojson")
