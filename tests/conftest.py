@@ -6,8 +6,8 @@ from app import create_app
 from app.accounts import create_staff_user
 from app.db import get_db
 from app.demo import load_demo
-from app.storage import row_counts, upgrade
-from tests.factories import make_app
+from app.storage import apikeys, row_counts, upgrade
+from tests.factories import OPEN311_KEY, make_app
 from tests.live import LiveServer
 from tests.receivers import SmtpSink, WebhookSink
 
@@ -20,6 +20,14 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def key(app):
+    """An Open311 partner's API key, valid on the app."""
+    with app.app_context():
+        apikeys.create_key(get_db(), "tests", OPEN311_KEY)
+    return OPEN311_KEY
 
 
 @pytest.fixture

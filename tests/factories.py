@@ -12,6 +12,7 @@ from app.db import get_db
 from app.storage import areas as area_rows
 from app.storage import catalog, upgrade
 
+OPEN311_KEY = "test-key-0123456789"
 SQUARE_A = shapely.box(0, 0, 1, 1)
 SQUARE_B = shapely.box(1, 0, 2, 1)
 

@@ -1,5 +1,6 @@
 """A real server on 127.0.0.1 for browser and client tests, in a background thread."""
 
+import base64
 import os
 import signal
 import socket
@@ -8,11 +9,16 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
+TILE_HOST = "tiles.invalid"
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 def closing(app):
@@ -87,6 +93,24 @@ class Gunicorn:
     def __exit__(self, *exc):
         os.killpg(self._process.pid, signal.SIGTERM)
         self._process.wait(timeout=30)
+
+
+def only_our_hosts(hosts=None):
+    """A Playwright route: blank tiles from TILE_HOST, the app on 127.0.0.1, every other
+    host refused; each host asked for is appended to ``hosts`` when given."""
+
+    def route(request_route):
+        host = urlsplit(request_route.request.url).hostname
+        if hosts is not None:
+            hosts.append(host)
+        if host == TILE_HOST:
+            request_route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
+        elif host == "127.0.0.1":
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    return route
 
 
 def submit_report(page, **fields):

@@ -1,20 +1,14 @@
 """The public map in a real Chromium: pins, popups, escaping, and no third-party requests."""
 
-import base64
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.live import submit_report
+from tests.live import TILE_HOST, only_our_hosts, submit_report
 
 pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
-TILE_HOST = "tiles.invalid"
-BLANK_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
 SPOT = (-118.2519, 34.0441)  # downtown Los Angeles
 
 
@@ -25,17 +19,7 @@ def desktop(browser, demo_server):
     page = context.new_page()
     page.hosts, page.errors, page.dialogs = [], [], []
 
-    def route(request_route):
-        host = urlsplit(request_route.request.url).hostname
-        page.hosts.append(host)
-        if host == TILE_HOST:
-            request_route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
-        elif host == "127.0.0.1":
-            request_route.continue_()
-        else:
-            request_route.abort()
-
-    page.route("**/*", route)
+    page.route("**/*", only_our_hosts(page.hosts))
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))

@@ -7,7 +7,6 @@ import json
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,8 +14,7 @@ from app.accounts import create_staff_user
 from app.db import get_db
 from app.storage import catalog
 from tests.factories import make_app
-from tests.live import LiveServer, log_in, submit_report
-from tests.test_browser_map import BLANK_PNG, TILE_HOST
+from tests.live import TILE_HOST, LiveServer, log_in, only_our_hosts, submit_report
 
 pytestmark = pytest.mark.browser
 #: Breaks out of the script element and into HTML; the second runs inside folium's template
@@ -62,16 +60,7 @@ def page(request, browser, server):
     context = browser.new_context(viewport={"width": width, "height": height},
                                   base_url=server.url)
 
-    def route(request_route):
-        host = urlsplit(request_route.request.url).hostname
-        if host == TILE_HOST:
-            request_route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
-        elif host == "127.0.0.1":
-            request_route.continue_()
-        else:
-            request_route.abort()
-
-    context.route(re.compile(".*"), route)
+    context.route(re.compile(".*"), only_our_hosts())
     page = context.new_page()
     page.dialogs, page.errors, page.size = [], [], f"{width}x{height}"
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))

@@ -7,17 +7,10 @@ import pytest
 
 from app.db import get_db
 from app.storage import apikeys, row_counts
-from tests.factories import jpeg_bytes
+from tests.factories import OPEN311_KEY, jpeg_bytes
 
 BASE = "/open311/v2"
-KEY = "test-key-0123456789"
-
-
-@pytest.fixture
-def key(app):
-    with app.app_context():
-        apikeys.create_key(get_db(), "tests", KEY)
-    return KEY
+KEY = OPEN311_KEY
 
 
 def parse(response, fmt):

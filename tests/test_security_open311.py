@@ -10,16 +10,7 @@ from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
 from app.workflow import set_hidden
 from tests.factories import make_app
-
-BASE = "/open311/v2"
-KEY = "security-key-0123456789"
-
-
-@pytest.fixture
-def key(app):
-    with app.app_context():
-        apikeys.create_key(get_db(), "tests", KEY)
-    return KEY
+from tests.test_open311 import BASE
 
 
 def create(client, key, fmt="json"):
