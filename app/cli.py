@@ -307,11 +307,12 @@ def privacy_retention():
     """Anonymise contact data older than CONTACT_RETENTION_MONTHS; drop stale alerts."""
     months = current_app.config["CONTACT_RETENTION_MONTHS"]
     done = maintenance.apply_retention(get_db(), months,
-                                       current_app.config["UNCONFIRMED_ALERT_DAYS"])
+                                       current_app.config["UNCONFIRMED_DAYS"])
     click.echo(f"Anonymised {done.reports} report(s) older than {months} month(s); deleted "
                f"{done.messages} sent or failed outbox message(s) as old; cleared the e-mail "
                f"of {done.supports} support(s); deleted {done.subscriptions} unconfirmed, "
-               "unsubscribed or finished alert subscription(s).")
+               "unsubscribed or finished alert subscription(s) and "
+               f"{done.unconfirmed_supports} unconfirmed support(s).")
     warn_unless_checkpointed(done.checkpointed)
 
 

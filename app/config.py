@@ -83,9 +83,9 @@ SETTINGS = [
     Setting("CONTACT_RETENTION_MONTHS", 24,
             "Reporter e-mails and names older than this are anonymised by "
             "'privacy retention' (0 keeps them)."),
-    Setting("UNCONFIRMED_ALERT_DAYS", 7,
-            "Alert requests not confirmed within this many days are deleted by "
-            "'privacy retention' (0 keeps them)."),
+    Setting("UNCONFIRMED_DAYS", 7,
+            "Alert requests and \u201cme too\u201d given with an e-mail, not confirmed within "
+            "this many days, are deleted by 'privacy retention' (0 keeps them)."),
     Setting("BABEL_DEFAULT_LOCALE", "en",
             "Language used when neither the switcher nor the browser chooses one (en or fr)."),
     Setting("PUBLIC_URL", "http://127.0.0.1:5000",
@@ -115,6 +115,10 @@ SETTINGS = [
             "With 'outbox send --forever', the pause when nothing is due."),
     Setting("SUBSCRIPTION_RATE_LIMIT", "20 per hour",
             "Most alert subscriptions asked for per client address."),
+    Setting("CONFIRMATIONS_PER_MAILBOX_PER_DAY", 3,
+            "Most confirmation e-mails (alerts, follows, \u201cme too\u201d) one mailbox gets "
+            "in a day, however its address is spelled; past it requests are answered the "
+            "same but send nothing."),
     Setting("ALERT_MAX_RADIUS_M", 2000, "Largest radius of an area alert, in metres."),
     Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
 ]

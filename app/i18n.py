@@ -100,6 +100,7 @@ def ui_text():
         "me_too_count": gettext("{count} me too"),
         "me_too": gettext("Me too"),
         "counted": gettext("Thank you: counted"),
+        "confirm_in_mailbox": gettext("Check your mailbox: it counts once you confirm"),
         "pin_title": gettext("Report position"),
         "no_geolocation": gettext("Your browser cannot share its location: tap the map "
                                   "instead."),

@@ -10,14 +10,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.confirmations import mailbox_key
 from app.errors import ValidationError
 from app.photos import PhotoStore
 from app.statuses import OPEN_STATUSES, STATUSES
+from app.storage import confirmations as budget_rows
 from app.storage import open_database
 from app.storage import outbox as outbox_rows
 from app.storage import privacy as privacy_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
+from app.storage import supports as support_rows
 from app.supports import email_key
 
 BACKUP_DATABASE = "civic.sqlite3"
@@ -150,6 +153,7 @@ def erase_contact(db, email, secret, actor="privacy"):
                           privacy_rows.forget_supporter_key(db, email_key(email, secret)),
                           subscription_rows.erase_email(db, email),
                           to_them + outbox_rows.forget_recipient(db, email))
+        budget_rows.forget_mailbox(db, mailbox_key("confirm", email, secret))
     erasure.checkpointed = privacy_rows.checkpoint(db)
     return erasure
 
@@ -208,10 +212,11 @@ def scrubbed(message, secrets):
 
 @dataclass
 class Retention:
-    reports: int
-    supports: int
-    subscriptions: int
-    messages: int
+    reports: int = 0
+    supports: int = 0
+    subscriptions: int = 0
+    messages: int = 0
+    unconfirmed_supports: int = 0
     checkpointed: bool = True
 
 
@@ -219,22 +224,31 @@ def apply_retention(db, months, unconfirmed_days, actor="retention"):
     """Anonymise reporter contact data (and scrub it from messages about those reports),
     clear supporters' mailbox hashes, delete sent or failed e-mails and webhook calls and
     alerts to reports closed since, all older than ``months`` (0 keeps them); delete alert
-    requests unconfirmed for ``unconfirmed_days`` (0 keeps them) and unsubscribed alerts."""
-    done = Retention(0, 0, 0, 0)
+    requests and "me too" with an e-mail unconfirmed for ``unconfirmed_days`` (0 keeps them)
+    with their sent confirmation e-mails, unsubscribed alerts, and spent confirmation
+    budgets."""
+    done = Retention()
     with db.atomic():
         done.subscriptions = subscription_rows.delete_unsubscribed(db)
+        budget_rows.forget_spent(db)
         if unconfirmed_days > 0:
-            done.subscriptions += subscription_rows.delete_unconfirmed_before(
-                db, f"-{int(unconfirmed_days)} days")
+            _drop_unconfirmed(db, f"-{int(unconfirmed_days)} days", done)
         if months > 0:
             age = f"-{int(months)} months"
             ids = privacy_rows.reports_with_contact_before(db, age)
             to_them = _anonymise(db, ids, set(), actor, f"older than {months} months")
             done.reports = len(ids)
             done.supports = privacy_rows.forget_supporters_before(db, age)
-            done.messages = to_them + outbox_rows.delete_sent_before(db, age)
+            done.messages += to_them + outbox_rows.delete_sent_before(db, age)
             closed = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
             done.subscriptions += subscription_rows.delete_for_reports_closed_before(
                 db, closed, age)
     done.checkpointed = privacy_rows.checkpoint(db)
     return done
+
+
+def _drop_unconfirmed(db, age, done):
+    """Requests nobody confirmed within ``age``, and the e-mails that asked."""
+    done.subscriptions += subscription_rows.delete_unconfirmed_before(db, age)
+    done.unconfirmed_supports = support_rows.delete_unconfirmed_before(db, age)
+    done.messages += outbox_rows.delete_sent_confirmations_before(db, age)

@@ -1,4 +1,5 @@
-"""What may go into an e-mail or HTTP header: one strict address check and one-line text.
+"""What may go into an e-mail or HTTP header: one strict address check and one-line text;
+and the mailbox an accepted address reaches.
 
 An address becomes a ``To:`` header and a name becomes part of a ``Subject:``: text that
 carries a line break, a control character, an RFC 2047 encoded-word (``=?...?=``), a comma,
@@ -68,3 +69,22 @@ def one_line(text):
     'Pothole Bcc: victim@example.org'
     """
     return " ".join(CONTROL.sub(" ", str(text)).split())
+
+
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
+def mailbox(email):
+    """The mailbox an address reaches, to count or limit per person however the address is
+    spelled: case folded and without a ``+tag``; for Gmail also without dots, googlemail.com
+    read as gmail.com (Gmail ignores both). Other providers may treat dots as significant,
+    so they keep them.
+
+    >>> mailbox("First.Last+city@GoogleMail.com"), mailbox("Ada+x@Example.org")
+    ('firstlast@gmail.com', 'ada@example.org')
+    """
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), GMAIL_DOMAINS[0]
+    return f"{local}@{domain}"

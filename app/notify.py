@@ -158,6 +158,22 @@ def confirmation_message(subscription, describe):
         }
 
 
+def support_confirmation_message(report, email, token, locale):
+    """The e-mail that makes a "me too" given with this address count, once its owner
+    presses the button behind the link."""
+    confirm = public_url("reports.confirm_support", token=token)
+    key = f"support:{report['id']}:confirm:{secrets.token_hex(8)}"
+    with force_locale(locale):
+        return {
+            "channel": "email", "purpose": "confirm", "recipient": email,
+            "dedupe_key": key, "report_id": report["id"],
+            "subject": _subject("email/confirm_support.subject.txt"),
+            "body": render_template("email/confirm_support.txt", confirm=confirm,
+                                    report=report),
+            "headers": {"Message-ID": _message_id(key)},
+        }
+
+
 def _report_for_staff(db, report_id):
     """What a service needs to act: the report, its contact, links and public photos."""
     row = staff_rows.report(db, report_id)

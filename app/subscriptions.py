@@ -3,8 +3,9 @@
 Nothing but the confirmation e-mail goes to an address until its owner confirms. Asking
 twice for the same alert reuses the subscription and gets the same answer, so it never
 reveals whether an address is subscribed: a new confirmation e-mail if it is still
-unconfirmed and none was queued in the last day (the form cannot flood a mailbox), nothing
-if it is already confirmed.
+unconfirmed and none was queued in the last day, nothing if it is already confirmed. Every
+confirmation e-mail also comes out of the mailbox's daily budget (:mod:`app.confirmations`),
+shared with every other alert and "me too", so the form cannot flood a mailbox.
 """
 
 import math
@@ -12,16 +13,16 @@ import secrets
 from dataclasses import replace
 from itertools import islice
 
-from app import notify, public
+from app import confirmations, notify, public
 from app.errors import NotFound, ValidationError
 from app.ids import row_id
+from app.message_headers import mailbox
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
 from app.storage import public as public_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
 from app.submit import check_email
-from app.supports import mailbox
 from geo.coords import bbox_around, parse_lon_lat
 from geo.errors import InvalidCoordinates
 from geo.routing import covers_point
@@ -64,8 +65,9 @@ def area_target(db, area_id):
     return {"kind": "area", "area_id": area["id"]}
 
 
-def subscribe(db, email, target, locale):
-    """Record the request and queue the confirmation e-mail, in one transaction."""
+def subscribe(db, email, target, locale, budget):
+    """Record the request and queue the confirmation e-mail, in one transaction, within the
+    mailbox's confirmation budget (:mod:`app.confirmations`)."""
     email = check_email(email)
     if not email:
         raise ValidationError("Give the e-mail address where the alerts should go.")
@@ -77,7 +79,8 @@ def subscribe(db, email, target, locale):
                                                                              locale))
         if (not _mailbox_asked_recently(db, subscription, target)
                 and subscription_rows.take_confirmation_turn(db, subscription["id"],
-                                                            CONFIRMATION_INTERVAL)):
+                                                            CONFIRMATION_INTERVAL)
+                and confirmations.may_send(db, email, budget)):
             outbox_rows.enqueue(db, notify.confirmation_message(subscription, _described(
                 db, target)))
     return subscription

@@ -1,12 +1,15 @@
-"""Residents saying "me too": nearby open reports, and one support per person and report."""
+"""Residents saying "me too": nearby open reports, and one support per person and report
+(per browser, or per mailbox once its owner confirms)."""
 
-import hashlib
-import hmac
+import secrets
+from dataclasses import dataclass
 
-from app import public
-from app.errors import ValidationError
+from app import confirmations, notify, public
+from app.confirmations import mailbox_key
+from app.errors import NotFound, ValidationError
 from app.statuses import OPEN_STATUSES
 from app.storage import catalog
+from app.storage import outbox as outbox_rows
 from app.storage import public as public_rows
 from app.storage import supports as support_rows
 from app.submit import check_email
@@ -38,38 +41,64 @@ def nearby(db, lon, lat, category_code, links):
     } for row in found]
 
 
-GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
-
-
-def mailbox(email):
-    """The mailbox an address reaches, for counting supports: case folded and without a
-    ``+tag``; for Gmail also without dots, googlemail.com read as gmail.com (Gmail ignores
-    both). Other providers may treat dots as significant, so they keep them."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    local = local.split("+", 1)[0] or local
-    if domain in GMAIL_DOMAINS:
-        local, domain = local.replace(".", ""), GMAIL_DOMAINS[0]
-    return f"{local}@{domain}"
-
-
 def email_key(email, secret):
-    """A keyed hash (HMAC-SHA256 with the site's secret key) of the mailbox: enough to count
+    """The keyed hash of the mailbox a support with an e-mail is kept under: enough to count
     one support per person, useless to anyone reading the database without the key."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, f"support:{mailbox(email)}".encode(), hashlib.sha256).hexdigest()
+    return mailbox_key("support", email, secret)
 
 
-def support(db, report_id, browser_token, email, secret):
-    """Add one "me too" to an open public report; return the count.
+@dataclass(frozen=True)
+class Supported:
+    """The answer to "me too": the public count (unchanged until an e-mail is confirmed) and
+    whether the resident must confirm from their mailbox. Neither depends on whether that
+    mailbox already supported the report."""
+    supports: int
+    confirm_by_email: bool
 
-    A repeat (this browser, or this mailbox in any spelling) gets the same answer as a first
-    support and changes nothing, so the answer never tells whether an address supported
-    the report. Only a keyed hash of the address is stored: it is used for nothing else.
+
+def support(db, report_id, browser_token, email, budget, locale):
+    """Add one "me too" to an open public report.
+
+    Without an e-mail it counts at once, once per browser. With one it counts only when the
+    mailbox's owner confirms it from the e-mail we send (within the mailbox's confirmation
+    budget): the answer is the same for every address, and a repeat changes nothing, so the
+    answer and the public count never tell whether an address supported the report. Only a
+    keyed hash of the address is kept with the support.
     """
     report = public.public_report(db, report_id)
     if report["status"] not in OPEN_STATUSES:
         raise ValidationError("This report is no longer open, so it cannot be supported.")
     email = check_email(email)
-    support_rows.add_support(db, report_id, browser_token,
-                             email_key(email, secret) if email else None)
-    return support_rows.support_count(db, report_id)
+    if email:
+        with db.atomic():
+            _ask_mailbox_owner(db, report, email, budget, locale)
+    else:
+        support_rows.add_browser_support(db, report_id, browser_token)
+    return Supported(support_rows.support_count(db, report_id), bool(email))
+
+
+def _ask_mailbox_owner(db, report, email, budget, locale):
+    """Keep (or reuse) this mailbox's unconfirmed support and e-mail its confirmation link."""
+    key = email_key(email, budget.secret)
+    token = support_rows.mailbox_token(db, report["id"], key)
+    if token is None:
+        token = secrets.token_urlsafe(24)
+        support_rows.add_unconfirmed(db, report["id"], key, token)
+    if confirmations.may_send(db, email, budget):
+        outbox_rows.enqueue(db, notify.support_confirmation_message(report, email, token,
+                                                                    locale))
+
+
+def by_token(db, token):
+    found = support_rows.by_confirm_token(db, token or "")
+    if found is None:
+        raise NotFound("This confirmation link is not valid (it may have expired).")
+    return found
+
+
+def confirm(db, token):
+    """Count the support of the link's mailbox; a second confirmation counts nothing."""
+    found = by_token(db, token)
+    with db.atomic():
+        support_rows.confirm(db, found["id"])
+    return found

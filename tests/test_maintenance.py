@@ -145,7 +145,8 @@ def public_get_urls(app):
                "version": "1.9.3", "filename": "leaflet.css", "code": "fr"}
     for rule in app.url_map.iter_rules():
         private = ("/manage/" in rule.rule
-                   or rule.rule.startswith(("/dispatch", "/login", "/static", "/alerts/<")))
+                   or rule.rule.startswith(("/dispatch", "/login", "/static", "/alerts/<",
+                                                    "/supports/<")))
         if "GET" not in rule.methods or private:
             continue
         url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)

@@ -1,11 +1,14 @@
-"""Already reported nearby? and "me too": metric distance, one support per person."""
+"""Already reported nearby? and "me too": metric distance, one support per browser, or per
+mailbox once its owner confirms from the e-mail."""
 
 import pytest
 import shapely
 
 from app.db import get_db
 from tests.factories import make_layer
+from tests.test_outbox import mail_app, new_report, send
 from tests.test_report_flow import post
+from tests.test_subscriptions import form_token, link_in
 
 
 def add(client, **fields):
@@ -64,24 +67,49 @@ def test_nearby_errors(client, query, message):
     assert response.status_code == 400 and message in response.get_json()["error"]["message"]
 
 
-def test_me_too_counts_once_per_browser_and_per_email(app, client):
+def test_me_too_without_an_email_counts_once_per_browser(app, client):
     report_id = add(client)
-    first = client.post(f"/api/reports/{report_id}/support", data={"email": "a@example.org"})
-    assert first.get_json()["supports"] == 1
+    first = client.post(f"/api/reports/{report_id}/support")
+    assert first.get_json() == {"id": report_id, "supports": 1, "confirm_by_email": False}
     again = client.post(f"/api/reports/{report_id}/support")
     assert again.status_code == 200 and again.get_json()["supports"] == 1
-    other_browser = app.test_client()
-    same_email = other_browser.post(f"/api/reports/{report_id}/support",
-                                    data={"email": "A@example.org"})
-    assert same_email.status_code == 200 and same_email.get_json()["supports"] == 1
-    third = app.test_client().post(f"/api/reports/{report_id}/support")
-    assert third.get_json()["supports"] == 2
+    other_browser = app.test_client().post(f"/api/reports/{report_id}/support")
+    assert other_browser.get_json()["supports"] == 2
     assert "2 people said" in client.get(f"/reports/{report_id}").get_data(as_text=True)
     feature = client.get("/api/reports.geojson?bbox=0,0,1,1").get_json()["features"][0]
     assert feature["properties"]["supports"] == 2
     assert "2 me too" in client.get("/reports").get_data(as_text=True)
-    page = client.get(f"/reports/{report_id}").get_data(as_text=True)
-    assert "a@example.org" not in page
+
+
+def support_links(smtp, address):
+    return [link_in(m, r"/supports/[\w-]+/confirm") for m in smtp.to(address)
+            if m["Subject"] == "Confirm your \u201cme too\u201d"]
+
+
+def press_confirm(app, path):
+    client = app.test_client()
+    return client.post(path, data={"csrf_token": form_token(client, path)})
+
+
+def test_me_too_with_an_email_counts_once_its_owner_confirms(tmp_path, smtp):
+    mail = mail_app(tmp_path, smtp.port)
+    report_id = new_report(mail, email=None)
+    answer = mail.test_client().post(f"/api/reports/{report_id}/support",
+                                     data={"email": "a@example.org"})
+    assert answer.get_json() == {"id": report_id, "supports": 0, "confirm_by_email": True}
+    send(mail)
+    [path] = support_links(smtp, "a@example.org")
+
+    page = mail.test_client().get(path)  # a mail scanner opening the link
+    assert page.status_code == 200 and "Confirm your \u201cme too\u201d" in page.get_data(
+        as_text=True)
+    assert "0 people said" in mail.test_client().get(f"/reports/{report_id}").get_data(
+        as_text=True)
+    for _ in range(2):
+        done = press_confirm(mail, path)
+        assert "Your \u201cme too\u201d is counted." in done.get_data(as_text=True)
+    assert "1 person said" in mail.test_client().get(f"/reports/{report_id}").get_data(
+        as_text=True)
 
 
 def test_me_too_form_on_the_report_page(client):
@@ -92,6 +120,16 @@ def test_me_too_form_on_the_report_page(client):
     again = client.post(f"/reports/{report_id}/support", follow_redirects=True)
     html = again.get_data(as_text=True)
     assert "your \u201cme too\u201d is counted" in html and "1 person said" in html
+    with_email = client.post(f"/reports/{report_id}/support", data={"email": "a@example.org"},
+                             follow_redirects=True)
+    html = with_email.get_data(as_text=True)
+    assert "Open the link in it to confirm your \u201cme too\u201d" in html
+    assert "1 person said" in html
+
+
+def test_a_bad_confirmation_link_is_a_404(client):
+    assert client.get("/supports/nope/confirm").status_code == 404
+    assert client.post("/supports/nope/confirm").status_code == 404
 
 
 def test_closed_or_hidden_reports_cannot_be_supported(app, client, snapshot):

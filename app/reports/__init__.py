@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from app import assets, maps, public, supports, updates
+from app.confirmations import Budget
 from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ServerBusy, ValidationError
 from app.extensions import photo_position_limit, report_creation_limit, support_limit
@@ -189,13 +190,24 @@ def nearby_api():
     return jsonify({"reports": found})
 
 
+def confirmation_budget():
+    """The secret key and the daily confirmation e-mails a mailbox may receive."""
+    config = current_app.config
+    return Budget(config["SECRET_KEY"], config["CONFIRMATIONS_PER_MAILBOX_PER_DAY"])
+
+
+def give_support(report_id, token):
+    return supports.support(get_db(), report_id, token, request.form.get("email"),
+                            confirmation_budget(), current_language())
+
+
 @bp.post("/api/reports/<id:report_id>/support")
 @support_limit
 def support_api(report_id):
     token = supporter_token()
-    count = supports.support(get_db(), report_id, token, request.form.get("email"),
-                             current_app.config["SECRET_KEY"])
-    return remember_supporter(jsonify({"id": report_id, "supports": count}), token)
+    supported = give_support(report_id, token)
+    return remember_supporter(jsonify({"id": report_id, "supports": supported.supports,
+                                       "confirm_by_email": supported.confirm_by_email}), token)
 
 
 @bp.post("/reports/<id:report_id>/support")
@@ -203,15 +215,27 @@ def support_api(report_id):
 def support_report(report_id):
     token = supporter_token()
     try:
-        supports.support(get_db(), report_id, token, request.form.get("email"),
-                         current_app.config["SECRET_KEY"])
+        supported = give_support(report_id, token)
     except ValidationError as error:
         flash(message_of(error), "error")
     else:
-        flash(_("Thank you: your \u201cme too\u201d is counted."), "success")
+        flash(_("Almost done: we sent you an e-mail. Open the link in it to confirm your "
+                "\u201cme too\u201d; it counts once you do.") if supported.confirm_by_email
+              else _("Thank you: your \u201cme too\u201d is counted."), "success")
     response = redirect(url_for("reports.show_report", report_id=report_id), code=303)
     return remember_supporter(response, token)
 
+
+@bp.route("/supports/<token>/confirm", methods=["GET", "POST"])
+def confirm_support(token):
+    """The link in the confirmation e-mail shows a button: a mail scanner that opens links
+    counts nothing. Confirming again, or for a mailbox that already supported, says the same."""
+    db = get_db()
+    if request.method == "GET":
+        return render_template("reports/support_confirm.html", confirmed=False,
+                               support=supports.by_token(db, token))
+    return render_template("reports/support_confirm.html", confirmed=True,
+                           support=supports.confirm(db, token))
 
 
 @bp.get("/reports/<id:report_id>/manage/<token>")

@@ -8,7 +8,7 @@ from app import public, subscriptions
 from app.db import get_db
 from app.extensions import csrf, subscription_limit
 from app.i18n import current_language
-from app.reports import bp
+from app.reports import bp, confirmation_budget
 from app.storage import areas as area_rows
 from app.storage import reports as report_rows
 
@@ -43,7 +43,8 @@ def create_alert():
 
 def ask_for_alert(target, back):
     """Bad input is an error page (4xx) and stores nothing; success goes back with a note."""
-    subscriptions.subscribe(get_db(), request.form.get("email"), target, current_language())
+    subscriptions.subscribe(get_db(), request.form.get("email"), target, current_language(),
+                            confirmation_budget())
     flash(_("Almost done: we sent you an e-mail. Open the link in it to confirm; nothing "
             "else is sent to you until you do."), "success")
     return redirect(back, code=303)

@@ -117,6 +117,15 @@ def delete_sent_before(db, age):
         "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
 
 
+def delete_sent_confirmations_before(db, age):
+    """Delete confirmation e-mails sent or failed longer ago than ``age`` (an SQLite
+    modifier): their link has expired, and they hold an address nobody may have confirmed;
+    return how many."""
+    return db.execute(
+        "DELETE FROM outbox WHERE purpose = 'confirm' AND state != 'pending' "
+        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
+
+
 def messages_about(db, report_ids):
     """Every message (sent or not) about these reports, with the fields that may quote
     their reporter, for privacy erasure."""

@@ -40,9 +40,12 @@ def contacts_of(db, report_ids):
 
 
 def forget_supporter_key(db, email_key):
-    """Clear this mailbox's keyed hash from "me too" supports (they still count)."""
-    return db.execute("UPDATE supports SET email_key = NULL WHERE email_key = ?",
-                      [email_key]).rowcount
+    """Delete this mailbox's unconfirmed "me too" and clear its keyed hash from the
+    confirmed ones (they still count); return how many supports changed."""
+    dropped = db.execute("DELETE FROM supports WHERE email_key = ? AND confirmed_at IS NULL",
+                         [email_key]).rowcount
+    return dropped + db.execute("UPDATE supports SET email_key = NULL WHERE email_key = ?",
+                                [email_key]).rowcount
 
 
 def forget_supporters_before(db, age):

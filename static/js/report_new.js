@@ -91,7 +91,10 @@
         return response.json().then(function (result) { return { ok: response.ok, result: result }; });
       })
       .then(function (answer) {
-        if (answer.ok) {
+        if (answer.ok && answer.result.confirm_by_email) {
+          button.textContent = t("confirm_in_mailbox");
+          button.disabled = true;
+        } else if (answer.ok) {
           supported.add(reportId);
           count.textContent = t("me_too_count", { count: answer.result.supports });
           markSupported(button);
