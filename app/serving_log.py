@@ -1,9 +1,11 @@
 """Access logs without secrets: gunicorn's logger class, and a filter for the dev server's log.
 
 A URL can carry a secret: the reporter's manage link (``/reports/<id>/manage/<token>``), an
-alert's confirm/unsubscribe link, an Open311 request token, an ``api_key`` or ``token`` in a
-query string, and the same URLs again in a ``Referer``. Access logs are kept, copied and
-read by more people than the database, so these are masked before a line is written.
+alert's or a support's confirm/unsubscribe link, an Open311 request token, an ``api_key`` or
+``token`` in a query string, such a link inside a query value (``?next=/reports/7/manage/...``,
+percent-encoded or not), and the same URLs again in a ``Referer``. Access logs are kept,
+copied and read by more people than the database, so these are masked before a line is
+written.
 
 What a line keeps (see the README's production section): the client address, for abuse
 handling and rate-limit disputes; the time, request, status, size and duration. What it
@@ -19,11 +21,19 @@ from urllib.parse import quote, unquote, unquote_plus
 from gunicorn.glogging import Logger
 
 MASK = "[masked]"
-#: A path segment that is a secret: the one after these segments.
-SECRET_SEGMENT = re.compile(r"(/(?:manage|alerts|tokens)/)[^/?#]+?(?=\.json$|\.xml$|/|$)")
+#: The path segments that a secret follows (every URL rule with a ``<token>``; a test
+#: checks the app's rules against this list).
+SECRET_AFTER = ("manage", "alerts", "tokens", "supports")
+#: A secret path segment, wherever it is: in a path, or a URL inside a query value.
+SECRET_SEGMENT = re.compile(
+    rf"(/(?:{'|'.join(SECRET_AFTER)})/)[^/?#&\s]+?(?=(?:\.json|\.xml)?(?:[/?#&\s]|$))")
 SECRET_PARAMETERS = {"api_key", "token"}
 #: Characters a masked, re-quoted path keeps as they are.
 PATH_SAFE = "/:@!$&'()*+,;=-._~[]"
+#: The same in a query parameter, where ``&``, ``+``, ``?`` and ``#`` must stay encoded.
+QUERY_SAFE = "/:@!$'()*,;=-._~[]"
+#: Percent-encoding undone at most this many times ("%252F" is "/" encoded twice).
+MAX_DECODINGS = 3
 #: Atoms that hold a URL, a secret header, or the user agent, by gunicorn's atom name.
 URL_ATOMS = ("f", "{referer}i", "{http_referer}e", "{raw_uri}e")
 DROPPED_ATOMS = ("a", "{user-agent}i", "{http_user_agent}e", "{cookie}i", "{http_cookie}e",
@@ -36,23 +46,36 @@ def mask_path(path):
     >>> mask_path("/reports/7/manage/s3cr3t/update")
     '/reports/7/manage/[masked]/update'
     """
-    decoded = unquote(path)
-    masked = SECRET_SEGMENT.sub(rf"\1{MASK}", decoded)
-    return path if masked == decoded else quote(masked, safe=PATH_SAFE)
+    return mask_secret_segments(path, PATH_SAFE)
 
 
 def mask_query(query):
-    """The query string with the values of ``api_key`` and ``token`` masked.
+    """The query string with the values of ``api_key`` and ``token`` masked, and secret
+    path segments masked wherever they are.
 
     >>> mask_query("api_key=abc&service_code=pothole")
     'api_key=[masked]&service_code=pothole'
+    >>> mask_query("next=%2Freports%2F7%2Fmanage%2Fs3cr3t")
+    'next=/reports/7/manage/[masked]'
     """
     parts = []
     for part in query.split("&"):
         name, equals, _value = part.partition("=")
         secret = equals and unquote_plus(name).strip().lower() in SECRET_PARAMETERS
-        parts.append(f"{name}={MASK}" if secret else part)
+        parts.append(f"{name}={MASK}" if secret else mask_secret_segments(part, QUERY_SAFE))
     return "&".join(parts)
+
+
+def mask_secret_segments(text, safe):
+    """``text`` unchanged if no secret segment shows once percent-encoding is undone, else
+    its decoded form with them masked, re-quoted keeping ``safe`` characters."""
+    decoded = text
+    for _ in range(MAX_DECODINGS):
+        decoded, previous = unquote(decoded), decoded
+        if decoded == previous:
+            break
+    masked = SECRET_SEGMENT.sub(rf"\1{MASK}", decoded)
+    return text if masked == decoded else quote(masked, safe=safe)
 
 
 def mask_url(url):

@@ -51,7 +51,7 @@ def test_the_browser_language_chooses_and_the_switcher_overrides(client):
     page = french.get_data(as_text=True)
     assert '<html lang="fr">' in page and "Signaler un problème" in page
     assert '<label for="description">Description</label>' in page
-    assert "Où est-ce ?" in page and 'hreflang="en"' in page
+    assert "Où est-ce ?" in page and '<button type="submit" lang="en">English</button>' in page
 
     switched = client.get("/language/en?next=/report/new",
                           headers={"Accept-Language": "fr"})

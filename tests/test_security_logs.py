@@ -1,18 +1,22 @@
 """Issue 13, point 10: access logs keep no secrets, and Open311 keys never travel in URLs.
 
 The production log is read from a real gunicorn started with gunicorn.conf.py on 127.0.0.1;
-the development server's from werkzeug's logger.
+the development server's from werkzeug's logger. The language switcher, on a private page,
+must not put that page's link in a URL either (a browser test clicks it through gunicorn).
 """
 
 import logging
+import re
+from urllib.parse import quote
 
 import pytest
 import requests
 
 from app.db import get_db
+from app.serving_log import mask_url
 from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
-from tests.live import Gunicorn, LiveServer
+from tests.live import Gunicorn, LiveServer, only_our_hosts
 from tests.test_open_data import add
 
 KEY = "open311-key-that-must-stay-secret"
@@ -41,8 +45,22 @@ def secret_requests(base, report_id, token):
                     headers=headers, timeout=30),
         session.get(f"{base}/open311/v2/tokens/{token}.json", headers=headers, timeout=30),
         session.get(f"{base}/reports?token={token}", headers=headers, timeout=30),
+        *secret_links_in_queries(session, base, f"/reports/{report_id}/manage/{token}"),
     ]
     assert answers[0].status_code == 200 and answers[1].status_code == 200
+    return answers
+
+
+def secret_links_in_queries(session, base, private_path):
+    """The old switcher's link (``?next=`` the page's path), plain, percent-encoded and
+    encoded twice, in the URL and in the Referer of the next request."""
+    nexts = [private_path, quote(private_path, safe=""), quote(quote(private_path, safe=""))]
+    answers = []
+    for value in nexts:
+        url = f"{base}/language/fr?next={value}"
+        answers.append(session.get(url, allow_redirects=False, timeout=30))
+        answers.append(session.get(f"{base}/map", headers={"Referer": url}, timeout=30))
+    assert {answer.status_code for answer in answers} == {200, 303}
     return answers
 
 
@@ -64,6 +82,9 @@ def test_gunicorn_access_log_masks_tokens_and_keys(secrets_app, tmp_path):
     assert f'"GET /reports/{report_id}/manage/[masked] HTTP/1.1" 200' in log
     assert "api_key=[masked]&x=1" in log
     assert "/open311/v2/tokens/[masked].json" in log
+    assert f"/language/fr?next=/reports/{report_id}/manage/[masked] HTTP/1.1" in log
+    assert f'"http://127.0.0.1:{server.url.rsplit(":", 1)[1]}/language/fr?next=' \
+           f'/reports/{report_id}/manage/[masked]"' in log, "the Referer is masked too"
     assert log.startswith("127.0.0.1 "), "the client address is kept for abuse handling"
 
 
@@ -74,6 +95,49 @@ def test_development_server_log_masks_tokens(secrets_app, caplog):
         secret_requests(server.url, report_id, token)
     log = caplog.text
     assert_masked(log)
+    assert token not in log
+
+
+def test_every_url_with_a_token_is_masked(app):
+    """A route added with a secret ``<token>`` (a support confirmation, say) must have its
+    segment in serving_log.SECRET_AFTER, or its links would reach the logs."""
+    adapter = app.url_map.bind("city.example")
+    secret = "Secret-Token_123"
+    rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+    assert {"reports.manage_report", "reports.confirm_subscription"} <= {
+        rule.endpoint for rule in rules}
+    for rule in rules:
+        values = {name: {"token": secret, "fmt": "json"}.get(name, 7) for name in rule.arguments}
+        path = adapter.build(rule.endpoint, values, method=next(iter(rule.methods)))
+        for url in (path, f"/language/fr?next={path}", f"/x?next={quote(path, safe='')}",
+                    f"https://city.example{path}?a=1"):
+            assert secret not in mask_url(url), (rule.rule, mask_url(url))
+
+
+@pytest.mark.browser
+def test_switching_language_on_a_private_page_keeps_its_link_out_of_the_log(
+        secrets_app, browser, tmp_path):
+    """The resident stays on their page, in French; no line of the log holds the token, not
+    even in a Referer when they then follow a link."""
+    _app, report_id, token = secrets_app
+    log_file = tmp_path / "access.log"
+    private = f"/reports/{report_id}/manage/{token}"
+    with Gunicorn(secrets_app[0], tmp_path, ["--access-logfile", str(log_file)]) as server:
+        context = browser.new_context(base_url=server.url)
+        context.route(re.compile(".*"), only_our_hosts())
+        page = context.new_page()
+        page.goto(private)
+        urls = page.eval_on_selector_all("a[href], form[action]",
+                                         "nodes => nodes.map(n => n.href || n.action)")
+        assert [url for url in urls if token in url.partition("?")[2]] == []
+        page.get_by_role("button", name="Français").click()
+        page.wait_for_url(f"{server.url}{private}")
+        assert page.get_attribute("html", "lang") == "fr"
+        page.get_by_role("link", name="Carte").click()
+        page.wait_for_url(f"{server.url}/map")
+        context.close()
+    log = log_file.read_text()
+    assert "POST /language/fr HTTP/1.1\" 303" in log and "GET /map HTTP/1.1\" 200" in log
     assert token not in log
 
 
