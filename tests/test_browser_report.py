@@ -112,3 +112,25 @@ def test_already_reported_nearby_and_me_too(phone):
     expect(item.get_by_role("button")).to_have_text("Thank you: counted")
     phone.goto(existing)
     expect(phone.locator("#support-count")).to_contain_text("1 person")
+
+
+def test_me_too_with_an_email_waits_for_the_mailbox(phone):
+    existing = submit_report(phone, lon="-118.2450", lat="34.0450", category="sidewalk",
+                             description="Lifted slab by the library")
+    existing_id = existing.rsplit("/", 1)[1]
+    phone.goto("/report/new")
+    phone.click("#manual-position summary")
+    phone.fill("#lat", "34.0451")
+    phone.fill("#lon", "-118.2450")
+    phone.locator("#lon").dispatch_event("change")
+    expect(phone.locator("#location-status")).to_contain_text("handled here")
+    phone.select_option("#category", "sidewalk")
+    phone.fill("#email", "resident@example.org")
+    item = phone.locator("#nearby li", has_text=f"#{existing_id}")
+    expect(item).to_contain_text("0 me too")
+    item.get_by_role("button", name="Me too").click()
+    expect(item.get_by_role("button")).to_have_text(
+        "Check your mailbox: it counts once you confirm")
+    expect(item).to_contain_text("0 me too")
+    phone.goto(existing)
+    expect(phone.locator("#support-count")).to_contain_text("0 people")

@@ -164,3 +164,16 @@ def test_supports_feed_the_dispatch_sort(app, client, auth):
     page = client.get("/dispatch?order=supported").get_data(as_text=True)
     assert page.index("Popular one") < page.index("Quiet one")
     assert "3 me too" in page
+
+
+def test_a_french_resident_reads_the_page_and_the_e_mail_in_french(tmp_path, smtp):
+    mail = mail_app(tmp_path, smtp.port)
+    report_id = new_report(mail, email=None)
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    page = mail.test_client().post(f"/reports/{report_id}/support", headers=french,
+                                   data={"email": "a@example.org"}, follow_redirects=True)
+    assert "confirmer votre \u00ab moi aussi \u00bb" in page.get_data(as_text=True)
+    send(mail)
+    [message] = smtp.to("a@example.org")
+    assert message["Subject"] == "Confirmez votre \u00ab moi aussi \u00bb"
+    assert "Pour qu\u2019il compte" in message.get_content()
