@@ -38,9 +38,13 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" %(M)sms
 # - keepalive: an idle kept-alive connection is closed after this many seconds;
 # - worker_connections: most connections (busy or idle) one worker holds at once;
 # - SOCKET_TIMEOUT: a read or write that makes no progress for this many seconds fails
-#   and frees the thread (SO_RCVTIMEO/SO_SNDTIMEO, inherited by accepted sockets on Linux).
-#   sendfile is off because Python's socket.sendfile() would wait for a stalled reader
-#   forever; files are written by the thread in chunks instead, under the timeout.
+#   and frees the thread (SO_RCVTIMEO/SO_SNDTIMEO, inherited by accepted sockets on Linux;
+#   see when_ready). sendfile is off because Python's socket.sendfile() would wait for a
+#   stalled reader forever; files are written by the thread in chunks instead.
+# Freeing a thread is not the whole story: gthread accepts up to worker_connections and
+# hands them to its threads in order, so a request that lands on a worker whose threads
+# all serve stalled readers waits about (readers queued ahead / THREADS) x SOCKET_TIMEOUT.
+# The app's bound on exports being sent (EXPORT_CONCURRENCY) is what keeps threads free.
 # A client that reads a byte now and then is still served, slowly: the real defence is a
 # buffering proxy (nginx's proxy_buffering, on by default) that takes the answer at once.
 keepalive = 2
@@ -50,8 +54,19 @@ SOCKET_TIMEOUT = int(os.environ.get("SOCKET_TIMEOUT", "30"))
 
 
 def when_ready(server):
-    """Give the listening sockets send/receive timeouts; accepted connections inherit them."""
-    timeout = struct.pack("ll", SOCKET_TIMEOUT, 0)
+    """Give the listening sockets send/receive timeouts; accepted connections inherit them.
+
+    The send timeout is half of SOCKET_TIMEOUT: when a reader stops, the send() that fills
+    the buffer waits one timeout and returns the part it wrote, then sendall() waits one more
+    before it fails, so a stalled reader held the thread for twice the send timeout
+    (measured: 6 s with 3 s; docs/reliability.md).
+    """
+    send, receive = timeval(SOCKET_TIMEOUT / 2), timeval(SOCKET_TIMEOUT)
     for listener in server.LISTENERS:
-        for option in (socket.SO_SNDTIMEO, socket.SO_RCVTIMEO):
-            listener.sock.setsockopt(socket.SOL_SOCKET, option, timeout)
+        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, send)
+        listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, receive)
+
+
+def timeval(seconds):
+    """``seconds`` as the C ``struct timeval`` that setsockopt expects."""
+    return struct.pack("ll", int(seconds), round(seconds % 1 * 1_000_000))
