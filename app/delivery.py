@@ -55,6 +55,11 @@ class Undeliverable(DeliveryFailed):
     version): it is marked failed at once."""
 
 
+class UnusableWebhook(ValidationError):
+    """A webhook URL that cannot be used as it is: not http(s), or leading to an address
+    that is not public. (A host that does not resolve may come back: not this error.)"""
+
+
 EXPECTED_FAILURES = (DeliveryFailed, OSError, smtplib.SMTPException, http.client.HTTPException,
                      AppError)
 
@@ -210,7 +215,11 @@ def post_webhook(message, webhook):
     """POST the JSON body to the checked addresses of the URL's host; a 2xx is success and
     anything else, a redirect included, is a failed attempt."""
     url = message["recipient"]
-    addresses = webhook_addresses(url, webhook.allow_private)
+    try:
+        addresses = webhook_addresses(url, webhook.allow_private)
+    except UnusableWebhook as refusal:
+        raise Undeliverable(f"{refusal} It is not tried again: set a public URL with "
+                            "'services set'.") from None
     body = message["body"].encode()
     headers = {"Content-Type": "application/json", "User-Agent": "civic-reporter outbox",
                "X-Civic-Delivery": message["dedupe_key"], **json.loads(message["headers"])}
@@ -241,8 +250,9 @@ def _check_status(response):
 def webhook_addresses(url, allow_private):
     """The addresses the webhook URL's host resolves to, every one of them checked.
 
-    Raises :class:`ValidationError` for a URL that is not http(s), a host that does not
-    resolve, or (unless ``allow_private``) any address that is not public.
+    Raises :class:`ValidationError` for a host that does not resolve, and
+    :class:`UnusableWebhook` for a URL that is not http(s) or (unless ``allow_private``)
+    any address that is not public.
     """
     parts = _http_url(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -254,7 +264,7 @@ def webhook_addresses(url, allow_private):
     addresses = list(dict.fromkeys(info[4][0] for info in found))
     refused = [a for a in addresses if not (allow_private or is_public_address(a))]
     if refused:
-        raise ValidationError(
+        raise UnusableWebhook(
             "The webhook %(url)r leads to %(address)s, a private, loopback, link-local or "
             "reserved address: only public addresses receive webhooks "
             "(WEBHOOK_ALLOW_PRIVATE allows others).", url=url, address=refused[0])
@@ -294,7 +304,7 @@ def _http_url(url):
     except ValueError:  # brackets that do not close, a port that is not a number
         valid = False
     if not valid:
-        raise ValidationError("The webhook must be an http or https address; got %(url)r.",
+        raise UnusableWebhook("The webhook must be an http or https address; got %(url)r.",
                               url=url)
     return parts
 

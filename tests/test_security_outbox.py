@@ -38,7 +38,16 @@ from app.message_headers import is_safe_address
 from app.storage import outbox as outbox_storage
 from tests.factories import make_app, make_category, make_layer
 from tests.receivers import free_port
-from tests.test_outbox import REPORTER, ROADS, configure, mail_app, new_report, outbox_rows, send
+from tests.test_outbox import (
+    REPORTER,
+    ROADS,
+    configure,
+    let_time_pass,
+    mail_app,
+    new_report,
+    outbox_rows,
+    send,
+)
 from tests.test_report_flow import post
 
 SMUGGLED = ("x,target@victim.example,\r\nSubject: You won\r\nContent-Type: text/html\r\n\r\n"
@@ -324,9 +333,15 @@ def test_a_stored_webhook_to_a_private_address_is_not_contacted_at_send_time(
     in_app(app, lambda db: outbox_storage.enqueue(db, {
         **old_message(1, url, "webhook"), "body": "{}"}))
 
-    assert "1 failed and will be retried" in send(app)
+    assert "0 failed and will be retried, 1 failed for good" in send(app)
     assert webhook.calls == []
-    assert "only public addresses receive webhooks" in outbox_rows(app)[0]["last_error"]
+    [row] = outbox_rows(app)
+    assert row["state"] == "failed" and row["attempts"] == 1, "not retried 12 times"
+    assert row["last_error"].startswith("Undeliverable: The webhook")
+    assert "only public addresses receive webhooks" in row["last_error"]
+    assert "It is not tried again" in row["last_error"]
+    let_time_pass(app)
+    assert "0 sent, 0 failed and will be retried, 0 failed for good" in send(app)
 
 
 class RedirectingReceiver:
