@@ -17,9 +17,11 @@ from flask import g, request
 MIN_SECRET_KEY_LENGTH = 32
 SECRET_KEY_FILE = "secret_key"
 HSTS = "max-age=31536000; includeSubDomains"
-#: Pages that show a staff member's or a reporter's private data: never kept in a cache.
+#: Staff pages: never kept in a cache.
 PRIVATE_BLUEPRINTS = {"auth", "dispatch"}
-PRIVATE_ENDPOINTS = {"reports.manage_report"}
+#: A URL rule variable that holds a secret (a manage, alert or support link): the page is
+#: for its holder only, never cached, and its URL is never sent as a Referer.
+SECRET_ARGUMENT = "token"
 
 
 class InsecureConfiguration(RuntimeError):
@@ -62,9 +64,18 @@ def add_security_headers(response, tile_url, https_only):
     headers.setdefault("X-Frame-Options", "DENY")
     if https_only:
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
+    secret_url = reached_by_secret()
+    if secret_url or request.blueprint in PRIVATE_BLUEPRINTS:
         headers["Cache-Control"] = "no-store"
+    if secret_url:
+        headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def reached_by_secret():
+    """Whether this request's URL rule has a secret token in it (any method, any answer)."""
+    rule = request.url_rule
+    return rule is not None and SECRET_ARGUMENT in rule.arguments
 
 
 def local_path(target):

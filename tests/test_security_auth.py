@@ -26,6 +26,7 @@ from app.storage import staff as staff_rows
 from tests.conftest import AuthActions
 from tests.factories import make_app
 from tests.test_reporter_link import create as create_report
+from tests.test_security_outbox import HOSTILE_ADDRESSES
 
 ADMIN = "admin@city.example"
 PASSWORD = AuthActions.PASSWORD
@@ -300,6 +301,51 @@ def test_staff_pages_login_and_the_private_link_are_not_cached(client, auth):
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
 
 
+FOLLOWER = "follower@example.org"
+
+
+def alert_token(app, client, report_id):
+    """Ask for alerts on a report, as a resident does; the token their e-mail links carry."""
+    assert client.post(f"/reports/{report_id}/subscribe",
+                       data={"email": FOLLOWER}).status_code == 303
+    with app.app_context():
+        [row] = get_db().execute("SELECT token FROM subscriptions").fetchall()
+    return row[0]
+
+
+def test_alert_confirm_and_unsubscribe_pages_are_not_cached_nor_sent_as_referer(app, client):
+    """The confirm page shows the subscriber's address: a shared cache must not keep it,
+    and a link followed from it must not carry the secret URL to another site."""
+    report_id, link = create_report(client)
+    token = alert_token(app, client, report_id)
+    for path in (f"/alerts/{token}/confirm", f"/alerts/{token}/unsubscribe", link):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+    assert FOLLOWER in client.get(f"/alerts/{token}/confirm").text
+    public = client.get(f"/reports/{report_id}")
+    assert public.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_every_route_with_a_token_is_private_whatever_it_answers(app, client):
+    """Any route with a ``<token>`` (supports confirmations too, as they are added), any
+    method, a good answer or a refusal."""
+    report_id, _link = create_report(client)
+    adapter = app.url_map.bind("localhost")
+    rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+    assert {"reports.manage_report", "reports.confirm_subscription",
+            "reports.unsubscribe_page"} <= {rule.endpoint for rule in rules}
+    for rule in rules:
+        values = {name: {"token": "not-a-real-token", "fmt": "json"}.get(name, report_id)
+                  for name in rule.arguments}
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(adapter.build(rule.endpoint, values, method=method),
+                                   method=method)
+            assert response.headers["Cache-Control"] == "no-store", (rule.rule, method)
+            assert response.headers["Referrer-Policy"] == "no-referrer", (rule.rule, method)
+
+
 # Point 17: parameters that used to reach url_for or compare_digest and crash.
 
 @pytest.mark.parametrize("path", [
@@ -351,7 +397,56 @@ def test_guessable_passwords_are_refused(db, password, reason):
     assert row_counts(db) == before
 
 
+@pytest.mark.parametrize("password, reason", [
+    ("123456789012", "sequence"), ("1234567890123", "sequence"), ("abcdefghijkl", "sequence"),
+    ("0987654321098", "sequence"), ("Qwertyuiopas!", "sequence"), ("abcdefgh2024", "sequence"),
+    ("000000000001", "5 different"), ("aaaaaaaaaaab", "5 different"),
+    ("passwordpassword1", "repeated"), ("monkeymonkey42", "repeated"),
+    ("!!summersummer", "repeated"),
+])
+def test_digits_sequences_and_near_repeats_are_refused(db, password, reason):
+    """Each passed the policy before: stripping digits left nothing (or a repeated word) to
+    check, and one odd character defeated the repeat check."""
+    with pytest.raises(ValidationError, match=reason):
+        check_password(password, ADMIN)
+
+
+@given(st.sampled_from(["0123456789", "abcdefghijklmnopqrstuvwxyz",
+                        "qwertyuiopasdfghjklzxcvbnm"]),
+       st.integers(0, 40), st.integers(12, 40), st.booleans(), st.text("0123456789!", max_size=2))
+def test_any_run_along_the_digits_alphabet_or_keyboard_is_refused(run, start, length, backwards,
+                                                                  tail):
+    laps = run * 6
+    password = laps[start:start + length]
+    password = (password[::-1] if backwards else password) + tail
+    with pytest.raises(ValidationError):
+        check_password(password, ADMIN)
+
+
+@given(st.text("abcdefghijklmnopqrstuvwxyz", min_size=4, max_size=10),
+       st.integers(2, 3), st.text("0123456789", max_size=2))
+def test_a_word_repeated_plus_a_digit_or_two_is_refused(word, times, digits):
+    with pytest.raises(ValidationError):
+        check_password(word * times + digits if len(word * times) >= 12 else
+                       word * (12 // len(word) + 1) + digits, ADMIN)
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
+def test_a_staff_account_takes_only_a_plain_address(app, runner, address):
+    """The same strict check as every other address: a staff e-mail reaches headers too."""
+    with app.app_context():
+        before = row_counts(get_db())
+    result = runner.invoke(args=["users", "create", address, "--role", "admin",
+                                 "--password-stdin"], input="tram lines at dawn 7\n")
+    assert result.exit_code == 1 and "is not a valid e-mail address" in result.output
+    with app.app_context():
+        assert row_counts(get_db()) == before
+
+
 def test_good_passwords_are_accepted_and_change_the_generation(db):
+    for strong in ("tram lines at dawn 7", "Kx9#mQ2vL!pz", "8351 2947 6610",
+                   "vélo-cargo-sous-pluie"):
+        check_password(strong, ADMIN)
     user_id = create_staff_user(db, ADMIN, "correct horse battery", "admin", [])
     change_password(db, ADMIN, "tram lines at dawn 7")
     assert staff_rows.user_by_id(db, user_id)["session_generation"] == 1
