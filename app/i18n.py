@@ -7,7 +7,6 @@ from flask_babel import Babel, get_locale, gettext
 
 from app.db import get_db
 from app.errors import Name, NotFound, Text
-from app.extensions import csrf
 from app.links import public_url
 from app.security import local_path
 from app.statuses import STATUSES
@@ -78,15 +77,13 @@ def register(app):
     app.jinja_env.globals.update(name_of=name_of, statuses=STATUSES, languages=LANGUAGES,
                                  current_language=current_language, public_url=public_url,
                                  ui_text=ui_text, message_of=message_of)
-    app.add_url_rule("/language/<code>", "language", csrf.exempt(language),
-                     methods=["GET", "POST"])
+    app.add_url_rule("/language/<code>", "language", language, methods=["GET", "POST"])
 
 
 def language(code):
     """The switcher posts the page to go back to, so a private link (a manage or alert
     token) never becomes a query string that access logs and Referers keep; a GET with
-    ``next`` still works for old links. No CSRF token: a forged switch only changes the
-    language, as a link could."""
+    ``next`` still works for old links."""
     return switch_language(code, request.values.get("next"))
 
 
