@@ -29,8 +29,8 @@ accesslog = "-"
 errorlog = "-"
 
 # Access lines mask secrets in URLs (manage links, api_key/token values) and drop the user
-# agent and cookies; they keep the client address for abuse handling (app/serving_log.py).
-logger_class = "app.serving_log.MaskingLogger"
+# agent and cookies; they keep the client address for abuse handling (app/web/serving_log.py).
+logger_class = "app.web.serving_log.MaskingLogger"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" %(M)sms'
 
 # Slow clients. gthread keeps idle and kept-alive connections in a poller, not in a thread;

@@ -13,16 +13,18 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import delivery, exports, maintenance, outbox
-from app.accounts import change_password, create_staff_user
-from app.areas import load_boundary_file, reroute_reports
-from app.db import database_path, get_db, get_photo_store, get_router
+from app import maintenance
 from app.demo import load_demo
+from app.dispatch.accounts import change_password, create_staff_user
 from app.errors import AppError
-from app.i18n import LANGUAGES
+from app.messaging import delivery, outbox
+from app.reporting import exports
+from app.reporting.areas import load_boundary_file, reroute_reports
 from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
+from app.web.db import database_path, get_db, get_photo_store, get_router
+from app.web.i18n import LANGUAGES
 from geo.errors import GeoError
 
 db_cli = AppGroup("db", help="Database schema.")

@@ -10,9 +10,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.confirmations import mailbox_key
 from app.errors import ValidationError
-from app.photos import PhotoStore
+from app.messaging.confirmations import mailbox_key
+from app.reporting.photos import PhotoStore
+from app.reporting.supports import email_key
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import confirmations as budget_rows
 from app.storage import open_database
@@ -21,7 +22,6 @@ from app.storage import privacy as privacy_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
 from app.storage import supports as support_rows
-from app.supports import email_key
 
 BACKUP_DATABASE = "civic.sqlite3"
 BACKUP_PHOTOS = "photos"

@@ -39,9 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from map_bench import STATUSES, seed  # noqa: E402
 from serving import Server  # noqa: E402
 
-from app import create_app, exports  # noqa: E402
-from app.db import get_db  # noqa: E402
+from app import create_app
+from app.reporting import exports  # noqa: E402
 from app.storage import upgrade  # noqa: E402
+from app.web.db import get_db  # noqa: E402
 
 EVERY_STATUS = ",".join([*STATUSES, "duplicate", "rejected"])
 PROBE_SECONDS_IDLE = 5

@@ -26,14 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import high_water_kb  # noqa: E402
 
-from app import create_app, public  # noqa: E402
-from app.areas import build_router  # noqa: E402
-from app.db import get_db  # noqa: E402
+from app import create_app
 from app.demo import load_demo  # noqa: E402
+from app.reporting import public  # noqa: E402
+from app.reporting.areas import build_router  # noqa: E402
 from app.storage import areas as area_rows  # noqa: E402
 from app.storage import catalog, open_database, upgrade  # noqa: E402
 from app.storage import reports as report_rows  # noqa: E402
 from app.storage.public import PUBLIC_COLUMNS  # noqa: E402
+from app.web.db import get_db  # noqa: E402
 
 STATUSES = ["new", "acknowledged", "in_progress", "fixed", "closed"]
 LIMIT = 2000

@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/photo_bench.py [--runs N]
 
 Prints, for a 12-megapixel phone JPEG and a HEIC of the same picture, the median time of
-``app.photos.prepare_photo`` and of the plain way measured in the same run, the speed-up,
+``app.reporting.photos.prepare_photo`` and of the plain way measured in the same run, the speed-up,
 and the peak extra memory of each (peak RSS of a fresh process, minus its peak before the
 work).
 """
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import high_water_kb  # noqa: E402
 
-from app.photos import prepare_photo  # noqa: E402
+from app.reporting.photos import prepare_photo  # noqa: E402
 from tests.factories import gps_exif  # noqa: E402
 
 SIZE = (4032, 3024)  # 12.2 megapixels, a typical phone camera

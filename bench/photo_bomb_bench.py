@@ -9,7 +9,7 @@ peak RSS) of:
 
 - ``old``: the pipeline as it was before the fix (40 MP limit, full decode with
   ``Image.open().load()``, an upright copy, RGB conversion at full size, then resizing);
-- ``new``: ``app.photos.prepare_photo`` with today's 25 MP limit.
+- ``new``: ``app.reporting.photos.prepare_photo`` with today's 25 MP limit.
 
 Sets: three transparent PNGs just under the old limit (now refused from the header), three just
 under the new limit (still decoded in full: PNG allows nothing else) and three recent-iPhone
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import high_water_kb  # noqa: E402
 
 from app.errors import PhotoError  # noqa: E402
-from app.photos import _rgb, prepare_photo  # noqa: E402
+from app.reporting.photos import _rgb, prepare_photo  # noqa: E402
 
 OLD_LIMIT = 40_000_000
 NEW_LIMIT = 25_000_000

@@ -3,10 +3,10 @@ import os
 import pytest
 
 from app import create_app
-from app.accounts import create_staff_user
-from app.db import get_db
 from app.demo import load_demo
+from app.dispatch.accounts import create_staff_user
 from app.storage import apikeys, row_counts, upgrade
+from app.web.db import get_db
 from tests.factories import OPEN311_KEY, make_app
 from tests.live import LiveServer
 from tests.receivers import SmtpSink, WebhookSink

@@ -8,9 +8,9 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from app import create_app
-from app.db import get_db
 from app.storage import areas as area_rows
 from app.storage import catalog, upgrade
+from app.web.db import get_db
 
 OPEN311_KEY = "test-key-0123456789"
 SQUARE_A = shapely.box(0, 0, 1, 1)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.accounts import create_staff_user
-from app.db import get_db
+from app.dispatch.accounts import create_staff_user
 from app.storage import catalog
+from app.web.db import get_db
 from tests.factories import make_app
 from tests.live import TILE_HOST, LiveServer, log_in, only_our_hosts, submit_report
 

@@ -4,9 +4,9 @@ import json
 
 import shapely
 
-from app.db import get_db
 from app.storage import areas as area_rows
 from app.storage import row_counts
+from app.web.db import get_db
 from tests.test_report_flow import post
 
 AREA_TABLES = ("services", "categories", "boundary_versions", "service_areas",

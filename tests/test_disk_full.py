@@ -10,9 +10,9 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app.db import get_db
-from app.photos import PhotoStore
+from app.reporting.photos import PhotoStore
 from app.storage import row_counts
+from app.web.db import get_db
 from tests.factories import make_app
 
 

@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from app import create_app, workflow
-from app.db import get_db
+from app import create_app
+from app.dispatch import workflow
+from app.dispatch.stats import summarise
 from app.errors import ValidationError
-from app.stats import summarise
+from app.web.db import get_db
 from tests.factories import without_random_values
 from tests.test_report_flow import post
 

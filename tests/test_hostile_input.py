@@ -15,12 +15,13 @@ from PIL import Image, PngImagePlugin
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app import create_app, georeport, public
-from app.db import get_db
+from app import create_app
 from app.errors import PhotoError, ValidationError
-from app.photos import prepare_photo
+from app.reporting import georeport, public
+from app.reporting.photos import prepare_photo
 from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
+from app.web.db import get_db
 from tests.factories import jpeg_bytes, make_app
 
 KEY = "hostile-key-0123456789"
@@ -317,7 +318,7 @@ def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
         from app.storage import staff as staff_rows
 
         if staff_rows.user_by_email(get_db(), "fuzz@city.example") is None:
-            from app.accounts import create_staff_user
+            from app.dispatch.accounts import create_staff_user
 
             create_staff_user(get_db(), "fuzz@city.example", "hostile input password", "admin", [])
     client.post("/report/new", data={"lon": "0.5", "lat": "0.5", "category": "pothole",

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from app import create_app
-from app.db import get_db
 from app.storage import row_counts
+from app.web.db import get_db
 from tests.factories import jpeg_bytes, make_app
 from tests.test_report_flow import post
 

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.db import get_db
 from app.storage import apikeys, row_counts
+from app.web.db import get_db
 from tests.factories import OPEN311_KEY, jpeg_bytes
 
 BASE = "/open311/v2"
@@ -90,7 +90,7 @@ def test_search_filters_and_extensions(client, key, app):
     first = create(client).get_json()[0]["service_request_id"]
     second = create(client, lat="0.5", long="1.5", service_code="streetlight").get_json()[0]
     with app.app_context():
-        from app import workflow
+        from app.dispatch import workflow
 
         workflow.change_status(get_db(), int(first), "staff", "fixed",
                                public_note="Patched this morning.")
@@ -198,7 +198,7 @@ def test_jurisdiction_is_optional_and_the_right_one_works(client):
 def test_service_request_updates_in_fixmystreet_shape(client, key, app, fmt):
     request_id = create(client).get_json()[0]["service_request_id"]
     with app.app_context():
-        from app import workflow
+        from app.dispatch import workflow
 
         workflow.change_status(get_db(), int(request_id), "staff", "in_progress",
                                public_note="On it.")

@@ -13,8 +13,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.db import get_db
 from app.storage import apikeys
+from app.web.db import get_db
 from tests.factories import gps_exif, jpeg_bytes, make_app
 from tests.live import LiveServer
 

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.db import get_db
 from app.storage import reports as report_rows
+from app.web.db import get_db
 from tests.test_report_flow import post
 
 XSS = "<img src=x onerror=alert(1)>"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from app.db import get_db
+from app.web.db import get_db
 from tests.conftest import AuthActions
 from tests.factories import make_app
 from tests.receivers import SmtpSink, WebhookSink, free_port

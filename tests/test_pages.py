@@ -102,7 +102,7 @@ def test_inline_scripts_carry_the_responses_nonce(client):
 
 def test_production_refuses_the_development_secret_key(tmp_path):
     from app import create_app
-    from app.security import InsecureConfiguration
+    from app.web.security import InsecureConfiguration
 
     with pytest.raises(InsecureConfiguration, match="CIVIC_SECRET_KEY"):
         create_app({"ENV_NAME": "production", "SECRET_KEY": "dev"})

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from app.errors import PhotoError
-from app.photos import PhotoStore, content_name, photo_position, prepare_photo, sniff_type
+from app.reporting.photos import PhotoStore, content_name, photo_position, prepare_photo, sniff_type
 from tests.factories import gps_exif, jpeg_bytes
 
 LIMIT = 40_000_000

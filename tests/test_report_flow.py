@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from app.photos import PhotoStore
+from app.reporting.photos import PhotoStore
 from tests.factories import gps_exif, jpeg_bytes
 
 GOOD = {
@@ -161,8 +161,8 @@ def test_rejected_form_keeps_what_was_typed(client):
 
 
 def test_report_creation_is_rate_limited_across_web_and_open311(app, client, snapshot):
-    from app.db import get_db
     from app.storage import apikeys
+    from app.web.db import get_db
 
     app.config.update(RATE_LIMITS_ON=True, REPORT_RATE_LIMIT="2 per minute")
     with app.app_context():

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from app.db import get_db
 from app.storage import row_counts
+from app.web.db import get_db
 from tests.factories import jpeg_bytes
 from tests.test_report_flow import post
 

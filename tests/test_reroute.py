@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.areas import build_router, load_boundary_file, reroute_reports
-from app.db import get_db
+from app.reporting.areas import build_router, load_boundary_file, reroute_reports
 from app.storage import reports as report_rows
+from app.web.db import get_db
 from tests.factories import make_category
 
 DATA = Path(__file__).parent / "data"

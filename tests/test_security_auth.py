@@ -15,14 +15,14 @@ from flask.sessions import SecureCookieSessionInterface
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import app.auth as staff_auth
+import app.web.auth as staff_auth
 from app import create_app
-from app.accounts import change_password, check_password, create_staff_user
-from app.db import get_db
+from app.dispatch.accounts import change_password, check_password, create_staff_user
 from app.errors import ValidationError
-from app.security import InsecureConfiguration
 from app.storage import row_counts
 from app.storage import staff as staff_rows
+from app.web.db import get_db
+from app.web.security import InsecureConfiguration
 from tests.conftest import AuthActions
 from tests.factories import make_app
 from tests.test_reporter_link import create as create_report

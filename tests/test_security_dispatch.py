@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from app import workflow
-from app.db import get_db
+from app.dispatch import workflow
 from app.storage import row_counts
+from app.web.db import get_db
 from tests.test_report_flow import post
 
 ROADS, ADMIN = "roads@city.example", "admin@city.example"

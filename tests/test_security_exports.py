@@ -10,8 +10,8 @@ import os
 import pytest
 import requests
 
-from app import exports
-from app.reports.open_data import export_slots
+from app.reporting import exports
+from app.web.open_data import export_slots
 from tests.factories import make_app
 from tests.live import Gunicorn
 from tests.test_open_data import add

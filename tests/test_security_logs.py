@@ -12,10 +12,10 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from app.db import get_db
-from app.serving_log import mask_url
 from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
+from app.web.db import get_db
+from app.web.serving_log import mask_url
 from tests.live import Gunicorn, LiveServer, only_our_hosts
 from tests.test_open_data import add
 

@@ -5,10 +5,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.db import get_db
+from app.dispatch.workflow import set_hidden
 from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
-from app.workflow import set_hidden
+from app.web.db import get_db
 from tests.factories import make_app
 from tests.test_open311 import BASE
 

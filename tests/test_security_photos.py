@@ -16,11 +16,11 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app import workflow
-from app.db import get_db
-from app.photos import DECODE_SLOTS, decoded_photo, photo_position
+from app.dispatch import workflow
+from app.reporting.photos import DECODE_SLOTS, decoded_photo, photo_position
 from app.storage import apikeys, row_counts
 from app.storage import reports as report_rows
+from app.web.db import get_db
 from tests.factories import gps_exif, jpeg_bytes, make_app
 
 KEY = "photo-security-key-0123456789"

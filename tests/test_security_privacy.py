@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from app.confirmations import mailbox_key
-from app.db import get_db
 from app.maintenance import scrubbed
-from app.message_headers import mailbox
-from app.notify import plan_notifications
-from app.supports import email_key
+from app.messaging.confirmations import mailbox_key
+from app.messaging.message_headers import mailbox
+from app.messaging.notify import plan_notifications
+from app.reporting.supports import email_key
+from app.web.db import get_db
 from tests.factories import without_random_values
 from tests.test_outbox import mail_app, new_report, send
 

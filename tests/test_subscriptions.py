@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.db import get_db
+from app.web.db import get_db
 from tests.test_outbox import mail_app, new_report, send, staff_client
 
 FAN = "fan@example.org"

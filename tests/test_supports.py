@@ -4,7 +4,7 @@ mailbox once its owner confirms from the e-mail."""
 import pytest
 import shapely
 
-from app.db import get_db
+from app.web.db import get_db
 from tests.factories import make_layer
 from tests.test_outbox import mail_app, new_report, send
 from tests.test_report_flow import post
@@ -49,7 +49,7 @@ def test_nearby_only_open_public_reports_of_the_category(app, client):
     hidden = add(client)
     add(client, lon="1.0", category="pothole")
     with app.app_context():
-        from app import workflow
+        from app.dispatch import workflow
 
         workflow.change_status(get_db(), fixed, "staff", "fixed")
         workflow.set_hidden(get_db(), hidden, "staff", True)
@@ -135,7 +135,7 @@ def test_a_bad_confirmation_link_is_a_404(client):
 def test_closed_or_hidden_reports_cannot_be_supported(app, client, snapshot):
     fixed, hidden = add(client), add(client)
     with app.app_context():
-        from app import workflow
+        from app.dispatch import workflow
 
         workflow.change_status(get_db(), fixed, "staff", "fixed")
         workflow.set_hidden(get_db(), hidden, "staff", True)

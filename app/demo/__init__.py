@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from app.areas import build_router, load_boundary_file
+from app.reporting.areas import build_router, load_boundary_file
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import reports as report_rows

@@ -17,13 +17,13 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from app import public
-from app.db import database_path
 from app.errors import ServerBusy
-from app.links import Links
+from app.reporting import public
 from app.storage import open_database
 from app.storage import public as public_rows
 from app.storage.public import ReportQuery
+from app.web.db import database_path
+from app.web.links import Links
 
 FOLDER = "exports"
 #: Each full export: its file name and the chunks that make it up.

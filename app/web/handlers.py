@@ -7,8 +7,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
-from app.i18n import message_of
-from app.open311.formats import error_response
+from app.web.i18n import message_of
+from app.web.open311_formats import error_response
 
 FRIENDLY = {
     400: _l("The request could not be understood."),

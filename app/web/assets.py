@@ -9,7 +9,7 @@ import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import abort, send_from_directory, url_for
 
-from app.maps import MapAssets
+from app.web.maps import MapAssets
 
 PACKAGES = {
     "leaflet": xstatic.pkg.leaflet,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.errors import ValidationError
 from app.ids import MAX_PAGE, row_id
-from app.public import parse_bbox, parse_codes
+from app.reporting.public import parse_bbox, parse_codes
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import public as rows
 from app.storage.public import ReportQuery

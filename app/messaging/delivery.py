@@ -33,10 +33,10 @@ from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from app.errors import AppError, NotFound, ValidationError
-from app.message_headers import is_safe_address, one_line
+from app.messaging.message_headers import is_safe_address, one_line
+from app.reporting.submit import check_email
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
-from app.submit import check_email
 
 LEASE = timedelta(minutes=5)
 SECURITY_MODES = ("none", "starttls", "tls")

@@ -4,13 +4,14 @@ their Atom feeds."""
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app import public, subscriptions
-from app.db import get_db
-from app.extensions import csrf, subscription_limit
-from app.i18n import current_language
-from app.reports import bp, confirmation_budget
+from app.messaging import subscriptions
+from app.reporting import public
 from app.storage import areas as area_rows
 from app.storage import reports as report_rows
+from app.web.db import get_db
+from app.web.extensions import csrf, subscription_limit
+from app.web.i18n import current_language
+from app.web.reports import bp, confirmation_budget
 
 
 @bp.post("/reports/<id:report_id>/subscribe")

@@ -2,6 +2,16 @@
 
 from flask import current_app, url_for
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
+
+from app.ids import SQLITE_MAX_INTEGER
+
+
+class RowIdConverter(IntegerConverter):
+    """A row id in a URL: 1 to SQLite's largest integer; anything else is a 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=SQLITE_MAX_INTEGER)
 
 
 class Links:

@@ -4,15 +4,16 @@
 import secrets
 from dataclasses import dataclass
 
-from app import confirmations, notify, public
-from app.confirmations import mailbox_key
 from app.errors import NotFound, ValidationError
+from app.messaging import confirmations, notify
+from app.messaging.confirmations import mailbox_key
+from app.reporting import public
+from app.reporting.submit import check_email
 from app.statuses import OPEN_STATUSES
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
 from app.storage import public as public_rows
 from app.storage import supports as support_rows
-from app.submit import check_email
 from geo.coords import bbox_around, parse_lon_lat
 from geo.errors import InvalidCoordinates
 

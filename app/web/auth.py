@@ -1,94 +1,30 @@
-"""Staff accounts: login, logout, the current user and the access decorator.
+"""Staff login and logout (the logged-in user and the access decorator: app.web.staff).
 
 Passwords are hashed with werkzeug.security; sessions come from Flask-Login; every form is
 protected by Flask-WTF's CSRF check. Login attempts are throttled per client address by
 Flask-Limiter, and failed ones per account: failures from browsers that never logged into
 the account share one budget, while a browser that did (it holds a signed "known browser"
 cookie) has a budget of its own, so nobody can lock the staff out of their usual browsers.
-
-A session names the account's session generation (the user id is ``"<id>.<generation>"``);
-logging out and changing the password start a new generation, so copies of older session
-cookies are refused.
 """
 
 import secrets
-from dataclasses import dataclass
-from functools import cache, wraps
+from functools import cache
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import get_db
-from app.extensions import count_login_failure, limiter, limits_off, login_allowed
-from app.security import local_path
 from app.storage import staff as staff_rows
+from app.web.db import get_db
+from app.web.extensions import count_login_failure, limiter, limits_off, login_allowed
+from app.web.security import local_path
+from app.web.staff import load_staff
 
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
-login_manager.login_view = "auth.login"
-login_manager.login_message = _l("Please log in to see the dispatch console.")
-login_manager.localize_callback = str
 KNOWN_BROWSER_COOKIE = "staff_browser"
 ONE_YEAR = 365 * 24 * 3600
-
-
-@dataclass
-class StaffUser(UserMixin):
-    id: int
-    email: str
-    role: str
-    service_ids: tuple
-    generation: int = 0
-
-    def get_id(self):
-        return f"{self.id}.{self.generation}"
-
-    @property
-    def is_admin(self):
-        return self.role == "admin"
-
-    def can_handle(self, service_id):
-        return self.is_admin or service_id in self.service_ids
-
-    @property
-    def visible_services(self):
-        """The service ids this user works on, or None for all (admins)."""
-        return None if self.is_admin else self.service_ids
-
-
-def load_staff(db, row):
-    return StaffUser(row["id"], row["email"], row["role"],
-                     tuple(staff_rows.user_service_ids(db, row["id"])),
-                     row["session_generation"])
-
-
-@login_manager.user_loader
-def load_user(session_id):
-    """The session's user, unless the account has started a new session generation since."""
-    user_id, _dot, generation = session_id.partition(".")
-    if not (user_id.isdigit() and generation.isdigit()):
-        return None
-    db = get_db()
-    row = staff_rows.user_by_id(db, int(user_id))
-    if not row or row["session_generation"] != int(generation):
-        return None
-    return load_staff(db, row)
-
-
-def staff_required(view):
-    """Anonymous users go to the login page; any staff role may pass."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def safe_next(target):

@@ -10,7 +10,8 @@ import signal
 import sqlite3
 import threading
 
-from app import delivery, exports, notify
+from app.messaging import delivery, notify
+from app.reporting import exports
 
 
 def send_round(app, db):

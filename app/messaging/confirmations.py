@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from app.message_headers import mailbox
+from app.messaging.message_headers import mailbox
 from app.storage import confirmations as budget_rows
 
 

@@ -5,12 +5,12 @@ from the database."""
 from flask import current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, get_locale, gettext
 
-from app.db import get_db
 from app.errors import Name, NotFound, Text
-from app.links import public_url
-from app.security import local_path
 from app.statuses import STATUSES
 from app.storage import catalog
+from app.web.db import get_db
+from app.web.links import public_url
+from app.web.security import local_path
 
 #: Languages the interface is translated into, each named in itself for the switcher.
 LANGUAGES = {"en": "English", "fr": "Français"}

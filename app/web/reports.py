@@ -16,19 +16,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from app import assets, maps, public, supports, updates
-from app.confirmations import Budget
-from app.db import get_db, get_photo_store, get_router
 from app.errors import AppError, NotCovered, NotFound, ServerBusy, ValidationError
-from app.extensions import photo_position_limit, report_creation_limit, support_limit
-from app.i18n import current_language, message_of
-from app.links import Links
-from app.photos import photo_position
+from app.messaging.confirmations import Budget
+from app.reporting import public, supports, updates
+from app.reporting.photos import photo_position
+from app.reporting.submit import Limits, Submission, submit_report
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
-from app.submit import Limits, Submission, submit_report
+from app.web import assets, maps
+from app.web.db import get_db, get_photo_store, get_router
+from app.web.extensions import photo_position_limit, report_creation_limit, support_limit
+from app.web.i18n import current_language, message_of
+from app.web.links import Links
 from geo.coords import parse_lon_lat
 from geo.errors import InvalidCoordinates
 
@@ -299,5 +300,3 @@ def reopen_request(report_id):
         flash(_("Thank you: the service will look at it again."), "success")
     return redirect(url_for("reports.show_report", report_id=report_id), code=303)
 
-
-from app.reports import alerts, open_data  # noqa: E402, F401  (they register views on bp)

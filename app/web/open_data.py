@@ -13,17 +13,19 @@ from flask import (
     send_file,
 )
 
-from app import assets, exports, maps, public, subscriptions
-from app.areas import areas_feature_collection
-from app.db import get_db, streamed
-from app.extensions import export_limit
 from app.ids import page_number
-from app.links import Links, link_args
-from app.reports import bp, tiles
+from app.messaging import subscriptions
+from app.reporting import exports, public
+from app.reporting.areas import areas_feature_collection
 from app.statuses import STATUSES
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import public as public_rows
+from app.web import assets, maps
+from app.web.db import get_db, streamed
+from app.web.extensions import export_limit
+from app.web.links import Links, link_args
+from app.web.reports import bp, tiles
 
 PAGE_SIZE = 50
 FEED_SIZE = 50

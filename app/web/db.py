@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Response, current_app, g, stream_with_context
 
-from app.photos import PhotoStore
+from app.reporting.photos import PhotoStore
 from app.storage import open_database
 
 

@@ -6,12 +6,13 @@ that does not exist, so links cannot be probed.
 
 import hmac
 
-from app import public, workflow
+from app.dispatch import workflow
 from app.errors import NotFound, ValidationError
-from app.photos import prepare_photo
+from app.reporting import public
+from app.reporting.photos import prepare_photo
+from app.reporting.submit import storing_photos
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
-from app.submit import storing_photos
 
 UPDATE_MAX_LENGTH = 2000
 REPORTER = "reporter"

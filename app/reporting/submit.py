@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from app.errors import Name, NotCovered, StorageUnavailable, Text, ValidationError
-from app.message_headers import EMAIL_MAX_LENGTH, is_safe_address
-from app.photos import prepare_photo
+from app.messaging.message_headers import EMAIL_MAX_LENGTH, is_safe_address
+from app.reporting.photos import prepare_photo
 from app.storage import catalog
 from app.storage import reports as report_rows
 from geo.coords import parse_lon_lat

@@ -13,16 +13,17 @@ import secrets
 from dataclasses import replace
 from itertools import islice
 
-from app import confirmations, notify, public
 from app.errors import NotFound, ValidationError
 from app.ids import row_id
-from app.message_headers import mailbox
+from app.messaging import confirmations, notify
+from app.messaging.message_headers import mailbox
+from app.reporting import public
+from app.reporting.submit import check_email
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
 from app.storage import public as public_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
-from app.submit import check_email
 from geo.coords import bbox_around, parse_lon_lat
 from geo.errors import InvalidCoordinates
 from geo.routing import covers_point

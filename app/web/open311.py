@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from app import georeport
-from app.db import get_db, get_photo_store, get_router
 from app.errors import Forbidden, NotFound, ValidationError
-from app.extensions import csrf, open311_updates_limit, report_creation_limit
-from app.links import Links
-from app.open311.formats import render
-from app.open311.openapi import openapi_document
+from app.reporting import georeport
+from app.reporting.submit import Limits, Submission, submit_report
 from app.storage import apikeys, catalog
 from app.storage import public as public_rows
 from app.storage import reports as report_rows
-from app.submit import Limits, Submission, submit_report
+from app.web.db import get_db, get_photo_store, get_router
+from app.web.extensions import csrf, open311_updates_limit, report_creation_limit
+from app.web.links import Links
+from app.web.open311_formats import render
+from app.web.openapi import openapi_document
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
