@@ -128,7 +128,7 @@ def test_duplicates_link_both_ways(client, auth):
     assert f'href="/reports/{copy}"' in client.get(f"/reports/{original}").get_data(as_text=True)
     again = client.post(f"/dispatch/reports/{original}/status",
                         data={"status": "duplicate", "duplicate_of": str(copy)})
-    assert "already a duplicate" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert again.status_code == 400 and "already a duplicate" in again.get_data(as_text=True)
 
 
 def test_rejecting_with_a_service_reassigns_as_new(app, client, auth):
@@ -147,7 +147,7 @@ def test_reassign_needs_a_reason(client, auth):
     report_id = add(client)
     auth.login(ROADS)
     response = client.post(f"/dispatch/reports/{report_id}/reassign", data={"service": "lights"})
-    assert "Say why" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.status_code == 400 and "Say why" in response.get_data(as_text=True)
 
 
 def test_moderation_hides_from_public_keeps_for_staff_and_is_logged(client, auth):

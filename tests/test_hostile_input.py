@@ -325,7 +325,8 @@ def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
                                      "description": "fuzzed"})
     client.post("/login", data={"email": "fuzz@city.example", "password": "hostile input password"})
     response = client.post("/dispatch/reports/1/status", data=fields)
-    assert response.status_code == 302
+    assert response.status_code == 302 or (
+        400 <= response.status_code < 500 and 'role="alert"' in response.get_data(as_text=True))
 
 
 def fuzzed_report(app):
@@ -420,7 +421,7 @@ def test_huge_numbers_in_staff_forms(client, auth):
                        ).status_code == 400
     response = client.post("/dispatch/reports/1/status",
                            data={"status": "duplicate", "duplicate_of": HUGE})
-    assert response.status_code == 302
+    assert response.status_code == 400
     assert client.post(f"/dispatch/reports/1/photos/{HUGE}/visibility").status_code == 404
 
 

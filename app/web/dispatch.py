@@ -90,8 +90,12 @@ def handled_report(report_id):
 @bp.get("/reports/<id:report_id>")
 @staff_required
 def report(report_id):
-    db = get_db()
-    found = handled_report(report_id)
+    return report_page(handled_report(report_id))
+
+
+def report_page(found, status=200):
+    """The staff page of a report; ``status`` is the answer's code (4xx after a refusal)."""
+    db, report_id = get_db(), found["id"]
     return render_template(
         "dispatch/report.html", report=found, statuses=STATUSES,
         next_statuses=sorted(workflow.TRANSITIONS[found["status"]],
@@ -102,18 +106,19 @@ def report(report_id):
         updates=update_rows.all_updates(db, report_id),
         services=catalog.all_services(db),
         deliveries=outbox_rows.report_deliveries(db, report_id),
-    )
+    ), status
 
 
 def act(report_id, action, done):
-    """Run one workflow action for a handled report and come back to it with a message."""
-    handled_report(report_id)
+    """Run one workflow action for a handled report: back to its page with a message, or,
+    when refused, its page again at once with the reason and the refusal's 4xx code."""
+    found = handled_report(report_id)
     try:
         action()
     except AppError as error:
         flash(message_of(error), "error")
-    else:
-        flash(done, "success")
+        return report_page(found, error.status)
+    flash(done, "success")
     return redirect(url_for("dispatch.report", report_id=report_id))
 
 
