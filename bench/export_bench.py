@@ -16,7 +16,8 @@ probe's latency (p50, p95, max) idle and during the downloads, and the downloads
 size and time.
 
 With ``--slow-readers N``, N clients instead ask for the full export and then stop reading
-(a tiny receive buffer, nothing read): the probe runs for ``--seconds`` while they hang on.
+(a tiny receive buffer, nothing read): the probe runs for ``--seconds`` while they hang on,
+on a new connection each time (a kept-alive one would stay on whichever worker it met first).
 Before: no bound on exports being sent at once (EXPORT_CONCURRENCY lifted), so each stalled
 client holds a thread until SOCKET_TIMEOUT; after: the default bound per worker.
 """
@@ -63,9 +64,10 @@ def build_instance(folder, count):
 class Probe(threading.Thread):
     """GET one report page again and again until stopped; keeps each latency in ms."""
 
-    def __init__(self, url):
+    def __init__(self, url, new_connections=False):
         super().__init__()
         self.url, self.latencies, self.errors = url, [], 0
+        self.new_connections = new_connections
         self.stop = threading.Event()
 
     def run(self):
@@ -73,6 +75,8 @@ class Probe(threading.Thread):
         while not self.stop.is_set():
             started = time.perf_counter()
             try:
+                if self.new_connections:  # another client each time, on whichever worker
+                    session.close()
                 ok = session.get(self.url, timeout=120).status_code == 200
             except requests.RequestException:
                 ok = False
@@ -139,7 +143,7 @@ def probe_beside_stalled_readers(server, path, count, seconds):
     idle.join()
     readers = stalled_readers(server, path, count)
     time.sleep(1)  # let every worker take its share of them
-    probe = Probe(f"{server.url}/reports/17")
+    probe = Probe(f"{server.url}/reports/17", new_connections=True)
     probe.start()
     time.sleep(seconds)
     probe.stop.set()
