@@ -110,10 +110,10 @@ def test_invalid_transitions_are_refused(app, client, start, target, fields, mes
     with app.app_context():
         db = get_db()
         if start == "fixed":
-            workflow.change_status(db, report_id, "t", "fixed")
+            workflow.change_status(db, report_id, "t", workflow.StatusChange("fixed"))
         before = db.execute("SELECT count(*) FROM report_events").fetchone()[0]
         with pytest.raises(ValidationError, match=message):
-            workflow.change_status(db, report_id, "t", target, **fields)
+            workflow.change_status(db, report_id, "t", workflow.StatusChange(target, **fields))
         assert db.execute("SELECT count(*) FROM report_events").fetchone()[0] == before
         assert db.execute("SELECT status FROM reports WHERE id = ?",
                           [report_id]).fetchone()[0] == start

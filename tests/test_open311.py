@@ -92,8 +92,8 @@ def test_search_filters_and_extensions(client, key, app):
     with app.app_context():
         from app.dispatch import workflow
 
-        workflow.change_status(get_db(), int(first), "staff", "fixed",
-                               public_note="Patched this morning.")
+        workflow.change_status(get_db(), int(first), "staff", workflow.StatusChange(
+            "fixed", public_note="Patched this morning."))
     get = lambda q: client.get(f"{BASE}/requests.json?{q}").get_json()  # noqa: E731
     assert [r["service_request_id"] for r in get("status=closed")] == [first]
     assert [r["service_request_id"] for r in get("status=open")] == [
@@ -200,8 +200,8 @@ def test_service_request_updates_in_fixmystreet_shape(client, key, app, fmt):
     with app.app_context():
         from app.dispatch import workflow
 
-        workflow.change_status(get_db(), int(request_id), "staff", "in_progress",
-                               public_note="On it.")
+        workflow.change_status(get_db(), int(request_id), "staff", workflow.StatusChange(
+            "in_progress", public_note="On it."))
     updates = parse(client.get(f"{BASE}/servicerequestupdates.{fmt}"), fmt)
     if fmt == "json":
         statuses = [(u["service_request_id"], u["status"]) for u in updates]

@@ -240,7 +240,8 @@ def test_a_busy_worker_answers_a_residents_update_with_503(client, snapshot, act
         url += "/update"
     else:
         with client.application.app_context():
-            workflow.change_status(get_db(), report_id, "test@city.example", "fixed")
+            workflow.change_status(get_db(), report_id, "test@city.example",
+                                   workflow.StatusChange("fixed"))
         url = f"/reports/{report_id}/reopen-request"
     before = snapshot()
     with every_decode_slot_taken():

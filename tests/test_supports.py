@@ -51,7 +51,7 @@ def test_nearby_only_open_public_reports_of_the_category(app, client):
     with app.app_context():
         from app.dispatch import workflow
 
-        workflow.change_status(get_db(), fixed, "staff", "fixed")
+        workflow.change_status(get_db(), fixed, "staff", workflow.StatusChange("fixed"))
         workflow.set_hidden(get_db(), hidden, "staff", True)
     assert [r["id"] for r in nearby(client, 0.5, 0.5)] == [open_one]
     assert nearby(client, 0.5, 0.5, category="graffiti") == []
@@ -137,7 +137,7 @@ def test_closed_or_hidden_reports_cannot_be_supported(app, client, snapshot):
     with app.app_context():
         from app.dispatch import workflow
 
-        workflow.change_status(get_db(), fixed, "staff", "fixed")
+        workflow.change_status(get_db(), fixed, "staff", workflow.StatusChange("fixed"))
         workflow.set_hidden(get_db(), hidden, "staff", True)
     before = snapshot()
     assert client.post(f"/api/reports/{fixed}/support").status_code == 400

@@ -4,11 +4,13 @@ Every change is checked against the workflow and written as one event (who, when
 public note, internal note) in the same transaction as the change itself.
 """
 
+from dataclasses import dataclass
+
 from app.errors import NotFound, Text, ValidationError
 from app.ids import row_id
 from app.statuses import STATUSES
 from app.storage import catalog
-from app.storage import staff as staff_rows
+from app.storage import queue as staff_rows
 from app.storage import updates as update_rows
 
 TRANSITIONS = {
@@ -23,9 +25,22 @@ TRANSITIONS = {
 NOTE_MAX_LENGTH = 2000
 
 
-def change_status(db, report_id, actor, to_status, public_note="", internal_note="",
-                  reason="", duplicate_of=None, reassign_to=None, actor_services=None):
-    """Move a report to ``to_status`` by the workflow's rules; return the new status.
+@dataclass(frozen=True)
+class StatusChange:
+    """What staff (or the reporter) asked for, as sent, before any check."""
+
+    to_status: str
+    public_note: str | None = ""
+    internal_note: str | None = ""
+    reason: str | None = ""
+    #: The original report's number, for a duplicate.
+    duplicate_of: str | int | None = None
+    #: The code of the service a rejected report belongs to.
+    reassign_to: str | None = None
+
+
+def change_status(db, report_id, actor, change, actor_services=None):
+    """Make the :class:`StatusChange` by the workflow's rules; return the new status.
 
     closed needs a reason; duplicate needs the original report, a public one of
     ``actor_services`` (the service ids the actor handles; None for all, as for admins);
@@ -33,18 +48,21 @@ def change_status(db, report_id, actor, to_status, public_note="", internal_note
     report is reassigned and starts again as new for that service.
     """
     report = _report(db, report_id)
+    to_status = change.to_status
     _check_transition(report["status"], to_status)
-    public_note, internal_note = _note(public_note), _note(internal_note)
-    reason = (reason or "").strip()
+    public_note, internal_note = _note(change.public_note), _note(change.internal_note)
+    reason = (change.reason or "").strip()
     details = {}
     with db.atomic():
         if to_status == "closed" and not reason:
             raise ValidationError("Say why the report is closed without being fixed.")
         if to_status == "duplicate":
-            details["duplicate_of"] = _mark_duplicate(db, report, duplicate_of, actor_services)
+            details["duplicate_of"] = _mark_duplicate(db, report, change.duplicate_of,
+                                                      actor_services)
         if to_status == "rejected":
-            if reassign_to:
-                _reassign(db, report, actor, reassign_to, reason or "Not our responsibility.")
+            if change.reassign_to:
+                _reassign(db, report, actor, change.reassign_to,
+                          reason or "Not our responsibility.")
                 to_status = "new"
             elif not reason:
                 raise ValidationError("Say why it is not your responsibility, or pick the "
@@ -158,7 +176,8 @@ def bulk_change(db, report_ids, actor, to_status=None, service_code=None, note="
     with db.atomic():
         for report_id in report_ids:
             if to_status:
-                change_status(db, report_id, actor, to_status, public_note=note, reason=note)
+                change_status(db, report_id, actor,
+                              StatusChange(to_status, public_note=note, reason=note))
             if service_code:
                 reassign(db, report_id, actor, service_code, note or "Bulk reassignment.")
     return len(report_ids)

@@ -61,7 +61,8 @@ def _store_update(db, store, report_id, author, kind, text, photo_data, max_pixe
 
 def mark_fixed(db, report_id, token, note):
     check_link(db, report_id, token)
-    return workflow.change_status(db, report_id, REPORTER, "fixed", public_note=note)
+    return workflow.change_status(db, report_id, REPORTER,
+                                  workflow.StatusChange("fixed", public_note=note))
 
 
 def reopen(db, report_id, token, note):
@@ -71,4 +72,5 @@ def reopen(db, report_id, token, note):
         raise ValidationError("Only a fixed or closed report can be reopened.")
     if not (note or "").strip():
         raise ValidationError("Say what is still wrong.")
-    return workflow.change_status(db, report_id, REPORTER, "new", public_note=note)
+    return workflow.change_status(db, report_id, REPORTER,
+                                  workflow.StatusChange("new", public_note=note))

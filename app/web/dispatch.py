@@ -25,7 +25,7 @@ from app.reporting.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
-from app.storage import staff as staff_rows
+from app.storage import queue as staff_rows
 from app.storage import updates as update_rows
 from app.web import assets, maps
 from app.web.db import get_db, get_photo_store, streamed
@@ -126,10 +126,13 @@ def act(report_id, action, done):
 @staff_required
 def change_status(report_id):
     form = request.form
+    change = workflow.StatusChange(
+        form.get("status", ""), public_note=form.get("public_note"),
+        internal_note=form.get("internal_note"), reason=form.get("reason"),
+        duplicate_of=form.get("duplicate_of") or None,
+        reassign_to=form.get("reassign_to") or None)
     return act(report_id, lambda: workflow.change_status(
-        get_db(), report_id, actor(), form.get("status", ""), form.get("public_note"),
-        form.get("internal_note"), form.get("reason"), form.get("duplicate_of") or None,
-        form.get("reassign_to") or None, actor_services=current_user.visible_services,
+        get_db(), report_id, actor(), change, actor_services=current_user.visible_services,
     ), _("Status updated."))
 
 
