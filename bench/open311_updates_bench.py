@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import create_app  # noqa: E402
 from app.demo import load_demo  # noqa: E402
 from app.storage import upgrade  # noqa: E402
-from app.storage.apikeys import STATUS_UPDATES_SQL  # noqa: E402
+from app.storage.open311 import STATUS_UPDATES_SQL  # noqa: E402
 from app.web.db import get_db  # noqa: E402
 
 URL = "/open311/v2/servicerequestupdates.json"

@@ -315,9 +315,9 @@ def test_staff_status_form_answers_or_explains(tmp_path_factory, fields):
     app = fuzz_app(tmp_path_factory)
     client = app.test_client()
     with app.app_context():
-        from app.storage import staff as staff_rows
+        from app.storage import users as user_rows
 
-        if staff_rows.user_by_email(get_db(), "fuzz@city.example") is None:
+        if user_rows.user_by_email(get_db(), "fuzz@city.example") is None:
             from app.dispatch.accounts import create_staff_user
 
             create_staff_user(get_db(), "fuzz@city.example", "hostile input password", "admin", [])

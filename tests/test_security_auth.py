@@ -20,7 +20,7 @@ from app import create_app
 from app.dispatch.accounts import change_password, check_password, create_staff_user
 from app.errors import ValidationError
 from app.storage import row_counts
-from app.storage import staff as staff_rows
+from app.storage import users as user_rows
 from app.web.db import get_db
 from app.web.security import InsecureConfiguration
 from tests.conftest import AuthActions
@@ -271,7 +271,7 @@ def test_an_unknown_email_is_checked_against_a_hash_like_the_real_ones(client, a
     monkeypatch.setattr(staff_auth, "check_password_hash", recording_check)
     assert auth.login("nobody@city.example", PASSWORD).status_code == 401
     assert auth.login(ADMIN, "wrong password").status_code == 401
-    real_hash = staff_rows.user_by_email(db, ADMIN)["password_hash"]
+    real_hash = user_rows.user_by_email(db, ADMIN)["password_hash"]
     assert len(checked) == 2 and checked[1] == real_hash
     method = real_hash.split("$")[0]
     assert checked[0].split("$")[0] == method and checked[0] != real_hash
@@ -449,4 +449,4 @@ def test_good_passwords_are_accepted_and_change_the_generation(db):
         check_password(strong, ADMIN)
     user_id = create_staff_user(db, ADMIN, "correct horse battery", "admin", [])
     change_password(db, ADMIN, "tram lines at dawn 7")
-    assert staff_rows.user_by_id(db, user_id)["session_generation"] == 1
+    assert user_rows.user_by_id(db, user_id)["session_generation"] == 1

@@ -6,8 +6,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app.dispatch.workflow import set_hidden
-from app.storage import apikeys, row_counts
+from app.storage import open311 as open311_rows
 from app.storage import reports as report_rows
+from app.storage import row_counts
 from app.web.db import get_db
 from tests.factories import make_app
 from tests.test_open311 import BASE
@@ -74,7 +75,7 @@ def test_tokens_lookup_hides_a_hidden_request(app, client, key):
 
 def test_servicerequestupdates_reads_the_time_index_without_sorting(db):
     """The plan, not a timing: a search on the event-time index, rows already in order."""
-    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {apikeys.STATUS_UPDATES_SQL}",
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {open311_rows.STATUS_UPDATES_SQL}",
                                          ["2026-01-01", "2026-02-01", 1000])]
     assert any(step.startswith("SEARCH e USING INDEX report_events_at") for step in plan), plan
     assert not any("TEMP B-TREE" in step or step.startswith("SCAN") for step in plan), plan

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from app.errors import NotFound, ValidationError
 from app.messaging.message_headers import is_safe_address
 from app.storage import catalog
-from app.storage import staff as staff_rows
+from app.storage import users as user_rows
 
 PASSWORD_MIN_LENGTH = 12
 #: "aaaaaaaaaaab" and "000000000001" are long enough but made of almost one character.
@@ -99,7 +99,7 @@ def create_staff_user(db, email, password, role, service_codes):
     email = (email or "").strip()
     if not is_safe_address(email):
         raise ValidationError("%(email)r is not a valid e-mail address.", email=email)
-    if staff_rows.user_by_email(db, email):
+    if user_rows.user_by_email(db, email):
         raise ValidationError(f"There is already an account for {email}.")
     check_password(password, email)
     if role == "dispatcher" and not service_codes:
@@ -108,14 +108,14 @@ def create_staff_user(db, email, password, role, service_codes):
     unknown = [code for code in service_codes if code not in services]
     if unknown:
         raise ValidationError(f"Unknown service: {', '.join(unknown)}.")
-    return staff_rows.create_user(db, email, generate_password_hash(password), role,
-                                  [services[code]["id"] for code in service_codes])
+    return user_rows.create_user(db, email, generate_password_hash(password), role,
+                                 [services[code]["id"] for code in service_codes])
 
 
 def change_password(db, email, password):
     """Set a new password; every session of the account ends (it must log in again)."""
-    row = staff_rows.user_by_email(db, (email or "").strip())
+    row = user_rows.user_by_email(db, (email or "").strip())
     if not row:
         raise NotFound(f"There is no active staff account for {email}.")
     check_password(password, row["email"])
-    staff_rows.set_password_hash(db, row["id"], generate_password_hash(password))
+    user_rows.set_password_hash(db, row["id"], generate_password_hash(password))

@@ -16,8 +16,8 @@ from flask_babel import force_locale
 
 from app.messaging.message_headers import one_line
 from app.storage import outbox as outbox_rows
+from app.storage import queue as staff_rows
 from app.storage import reports as report_rows
-from app.storage import staff as staff_rows
 from app.storage import subscriptions as subscription_rows
 from app.storage import updates as update_rows
 from app.web.links import public_url

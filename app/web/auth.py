@@ -16,7 +16,7 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.storage import staff as staff_rows
+from app.storage import users as user_rows
 from app.web.db import get_db
 from app.web.extensions import count_login_failure, limiter, limits_off, login_allowed
 from app.web.security import local_path
@@ -42,7 +42,7 @@ def dummy_password_hash():
 def verified_user(email, password):
     """The active account with this e-mail and password, or None, after one hash check."""
     db = get_db()
-    row = staff_rows.user_by_email(db, email)
+    row = user_rows.user_by_email(db, email)
     stored = row["password_hash"] if row else dummy_password_hash()
     if check_password_hash(stored, password) and row:
         return load_staff(db, row)
@@ -102,6 +102,6 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        staff_rows.start_new_session_generation(get_db(), current_user.id)
+        user_rows.start_new_session_generation(get_db(), current_user.id)
     logout_user()
     return redirect(url_for("reports.home"))

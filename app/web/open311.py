@@ -12,6 +12,7 @@ from app.errors import Forbidden, NotFound, ValidationError
 from app.reporting import georeport
 from app.reporting.submit import Limits, Submission, submit_report
 from app.storage import apikeys, catalog
+from app.storage import open311 as open311_rows
 from app.storage import public as public_rows
 from app.storage import reports as report_rows
 from app.web.db import get_db, get_photo_store, get_router
@@ -129,7 +130,7 @@ def create_request(fmt):
 
 @bp.get(f"/tokens/<token>.{FORMAT}")
 def token_lookup(token, fmt):
-    report_id = apikeys.report_for_request_token(get_db(), token)
+    report_id = open311_rows.report_for_request_token(get_db(), token)
     if report_id is None:
         raise NotFound("There is no service request for this token.")
     return render([{"service_request_id": str(report_id), "token": token}], fmt,
@@ -141,8 +142,8 @@ def token_lookup(token, fmt):
 def request_updates(fmt):
     start, end = georeport.date_window(request.args.get("start_date"),
                                        request.args.get("end_date"))
-    events = apikeys.status_updates(get_db(), start.isoformat(), end.isoformat(),
-                                    georeport.MAX_PAGE_SIZE)
+    events = open311_rows.status_updates(get_db(), start.isoformat(), end.isoformat(),
+                                         georeport.MAX_PAGE_SIZE)
     return render([georeport.update_record(e) for e in events], fmt,
                   "service_request_updates")
 

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user
 
-from app.storage import staff as staff_rows
+from app.storage import users as user_rows
 from app.web.db import get_db
 
 login_manager = LoginManager()
@@ -48,7 +48,7 @@ class StaffUser(UserMixin):
 
 def load_staff(db, row):
     return StaffUser(row["id"], row["email"], row["role"],
-                     tuple(staff_rows.user_service_ids(db, row["id"])),
+                     tuple(user_rows.user_service_ids(db, row["id"])),
                      row["session_generation"])
 
 
@@ -59,7 +59,7 @@ def load_user(session_id):
     if not (user_id.isdigit() and generation.isdigit()):
         return None
     db = get_db()
-    row = staff_rows.user_by_id(db, int(user_id))
+    row = user_rows.user_by_id(db, int(user_id))
     if not row or row["session_generation"] != int(generation):
         return None
     return load_staff(db, row)
