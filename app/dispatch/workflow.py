@@ -8,20 +8,11 @@ from dataclasses import dataclass
 
 from app.errors import NotFound, Text, ValidationError
 from app.ids import row_id
-from app.statuses import STATUSES
+from app.statuses import STATUSES, TRANSITIONS
 from app.storage import catalog
 from app.storage import queue as staff_rows
 from app.storage import updates as update_rows
 
-TRANSITIONS = {
-    "new": {"acknowledged", "in_progress", "fixed", "closed", "duplicate", "rejected"},
-    "acknowledged": {"in_progress", "fixed", "closed", "duplicate", "rejected"},
-    "in_progress": {"acknowledged", "fixed", "closed", "duplicate", "rejected"},
-    "fixed": {"new", "in_progress", "closed"},
-    "closed": {"new", "acknowledged", "in_progress"},
-    "duplicate": {"new", "acknowledged"},
-    "rejected": {"new", "acknowledged"},
-}
 NOTE_MAX_LENGTH = 2000
 
 

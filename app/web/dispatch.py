@@ -22,7 +22,7 @@ from app.dispatch import stats, workflow
 from app.errors import AppError, ValidationError
 from app.ids import page_number, row_id
 from app.reporting.public import defused
-from app.statuses import OPEN_STATUSES, STATUSES
+from app.statuses import OPEN_STATUSES, STATUSES, next_statuses
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
 from app.storage import queue as staff_rows
@@ -98,8 +98,7 @@ def report_page(found, status=200):
     db, report_id = get_db(), found["id"]
     return render_template(
         "dispatch/report.html", report=found, statuses=STATUSES,
-        next_statuses=sorted(workflow.TRANSITIONS[found["status"]],
-                             key=list(STATUSES).index),
+        next_statuses=next_statuses(found["status"]),
         photos=staff_rows.all_photos(db, report_id),
         events=staff_rows.all_events(db, report_id),
         duplicates=staff_rows.duplicates_of(db, report_id),
