@@ -11,6 +11,7 @@ from app.ids import row_id
 from app.statuses import STATUSES, TRANSITIONS
 from app.storage import catalog
 from app.storage import queue as staff_rows
+from app.storage import reports as report_rows
 from app.storage import updates as update_rows
 
 NOTE_MAX_LENGTH = 2000
@@ -61,8 +62,8 @@ def change_status(db, report_id, actor, change, actor_services=None):
         if reason:
             details["reason"] = reason
         staff_rows.set_status(db, report_id, to_status)
-        staff_rows.add_staff_event(db, report_id, "status", actor, report["status"], to_status,
-                                   public_note, internal_note, details)
+        _add_event(db, report, "status", actor, to_status, public_note=public_note,
+                   internal_note=internal_note, details=details)
     return to_status
 
 
@@ -83,9 +84,8 @@ def _reassign(db, report, actor, service_code, reason):
     if service["id"] == report["service_id"]:
         raise ValidationError("The report is already with that service.")
     staff_rows.set_service(db, report["id"], service["id"])
-    staff_rows.add_staff_event(db, report["id"], "reassigned", actor, report["status"],
-                               report["status"], "", reason,
-                               {"from_service": report["service_code"], "to_service": service_code})
+    _add_event(db, report, "reassigned", actor, internal_note=reason,
+               details={"from_service": report["service_code"], "to_service": service_code})
 
 
 def _mark_duplicate(db, report, original_id, actor_services):
@@ -117,8 +117,7 @@ def set_hidden(db, report_id, actor, hidden, note=""):
     report = _report(db, report_id)
     with db.atomic():
         staff_rows.set_hidden(db, report_id, hidden)
-        staff_rows.add_staff_event(db, report_id, "hidden" if hidden else "shown", actor,
-                                   report["status"], report["status"], "", _note(note), {})
+        _add_event(db, report, "hidden" if hidden else "shown", actor, internal_note=_note(note))
 
 
 def set_photo_hidden(db, report_id, position, actor, hidden):
@@ -142,8 +141,8 @@ def _set_part_hidden(db, report_id, actor, hidden, part, details, change, missin
     with db.atomic():
         if not change():
             raise NotFound.from_text(missing)
-        staff_rows.add_staff_event(db, report_id, f"{part}_{'hidden' if hidden else 'shown'}",
-                                   actor, report["status"], report["status"], "", "", details)
+        _add_event(db, report, f"{part}_{'hidden' if hidden else 'shown'}", actor,
+                   details=details)
 
 
 def redact(db, report_id, actor, public_text):
@@ -154,8 +153,7 @@ def redact(db, report_id, actor, public_text):
         raise ValidationError("Give the text the public should see instead.")
     with db.atomic():
         staff_rows.set_public_description(db, report_id, public_text)
-        staff_rows.add_staff_event(db, report_id, "redacted", actor, report["status"],
-                                   report["status"], "", "", {})
+        _add_event(db, report, "redacted", actor)
 
 
 def bulk_change(db, report_ids, actor, to_status=None, service_code=None, note=""):
@@ -179,6 +177,12 @@ def _report(db, report_id):
     if report is None:
         raise NotFound("There is no report number %(id)s.", id=report_id)
     return report
+
+
+def _add_event(db, report, kind, actor, to_status=None, **notes_and_details):
+    """Record a staff action on ``report``; its status stays unless ``to_status`` is given."""
+    report_rows.add_event(db, report["id"], kind, actor, from_status=report["status"],
+                          to_status=to_status or report["status"], **notes_and_details)
 
 
 def _check_transition(current, target):

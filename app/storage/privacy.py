@@ -1,8 +1,7 @@
 """Finding and removing reporters' contact data."""
 
-import json
-
 from app.storage import now
+from app.storage.reports import add_event
 
 
 def reports_with_email(db, email):
@@ -23,10 +22,8 @@ def anonymise(db, report_ids, actor, reason):
     for report_id in report_ids:
         db.execute("UPDATE reports SET reporter_email = NULL, reporter_name = NULL, "
                    "show_name = 0 WHERE id = ?", [report_id])
-        db["report_events"].insert({
-            "report_id": report_id, "kind": "contact_erased", "actor": actor, "at": stamp,
-            "details": json.dumps({"reason": reason}),
-        })
+        add_event(db, report_id, "contact_erased", actor, at=stamp,
+                  details={"reason": reason})
 
 
 def contacts_of(db, report_ids):

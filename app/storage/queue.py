@@ -1,7 +1,6 @@
 """What staff read and change: the dispatch queue, a report's full record and its
 handling, the statistics."""
 
-import json
 from dataclasses import dataclass, replace
 
 from app.storage import now
@@ -64,16 +63,6 @@ def set_photo_hidden(db, report_id, position, hidden):
 def set_public_description(db, report_id, text):
     db.execute("UPDATE reports SET public_description = ?, updated_at = ? WHERE id = ?",
                [text, now(), report_id])
-
-
-def add_staff_event(db, report_id, kind, actor, from_status, to_status, public_note,
-                    internal_note, details):
-    db["report_events"].insert({
-        "report_id": report_id, "kind": kind, "actor": actor, "at": now(),
-        "from_status": from_status, "to_status": to_status,
-        "public_note": public_note or None, "internal_note": internal_note or None,
-        "details": json.dumps(details),
-    })
 
 
 @dataclass(frozen=True)

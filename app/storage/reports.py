@@ -37,8 +37,12 @@ def insert_photo(db, report_id, position, stored):
 
 
 def add_event(db, report_id, kind, actor, at=None, from_status=None, to_status=None,
-              public_note=None, details=None):
-    """Record one change of a report; the history of a report is its events."""
+              public_note=None, internal_note=None, details=None):
+    """Record one change of a report; the history of a report is its events.
+
+    The one writer of events: empty notes are stored as none, so a page never shows a blank
+    note.
+    """
     db["report_events"].insert({
         "report_id": report_id,
         "kind": kind,
@@ -46,7 +50,8 @@ def add_event(db, report_id, kind, actor, at=None, from_status=None, to_status=N
         "at": at or now(),
         "from_status": from_status,
         "to_status": to_status,
-        "public_note": public_note,
+        "public_note": public_note or None,
+        "internal_note": internal_note or None,
         "details": json.dumps(details or {}),
     })
 
