@@ -57,18 +57,21 @@ def db_upgrade():
     click.echo(f"Applied {len(applied)} migration(s){names}")
 
 
-def require_schema(db):
+def up_to_date_db():
+    """The app's database, refused while migrations are pending (a command must not write
+    to a schema it does not know)."""
+    db = get_db()
     if pending_migrations(db):
         raise click.ClickException(
             "The database is not up to date: run 'flask --app app db upgrade'."
         )
+    return db
 
 
 @demo_cli.command("load")
 def demo_load():
     """Load the demo city (Los Angeles) once; running it again changes nothing."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     with as_click_errors():
         summary = load_demo(db)
     click.echo(summary)
@@ -85,8 +88,7 @@ def demo_load():
 @click.option("--name-field", help="Field holding each area's name.")
 def areas_load(file, service, service_field, categories, priority, crs, layer, name_field):
     """Load a boundary file as a new boundary version and print its validation report."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     codes = [code.strip() for code in categories.split(",") if code.strip()]
     with as_click_errors():
         version, report = load_boundary_file(
@@ -101,8 +103,7 @@ def areas_load(file, service, service_field, categories, priority, crs, layer, n
 @areas_cli.command("list")
 def areas_list():
     """Show each layer version: services, feature count, bounds and whether it is in force."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     rows = area_rows.layer_summaries(db)
     if not rows:
         click.echo("No service areas loaded yet.")
@@ -120,8 +121,7 @@ def areas_list():
               help="Keep sending as messages become due, until stopped (SIGTERM or Ctrl-C).")
 def outbox_send(forever):
     """Plan the e-mails and webhooks of new report events, then send every one that is due."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     app = current_app._get_current_object()
     if forever:
         click.echo("Sending until stopped.")
@@ -134,8 +134,7 @@ def outbox_send(forever):
 @outbox_cli.command("status")
 def outbox_status():
     """Count the messages pending, sent and failed, per channel."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     rows = outbox_rows.state_counts(db)
     for row in rows:
         click.echo(f"{row['channel']} {row['state']}: {row['n']}")
@@ -149,8 +148,7 @@ def outbox_status():
 @click.option("--webhook", help="http(s) URL that receives each new report as JSON (POST).")
 def services_set(code, email, webhook):
     """Say where a service's reports are delivered (an empty value removes it)."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     with as_click_errors():
         delivery.set_service_delivery(db, code, email, webhook,
                                       current_app.config["WEBHOOK_ALLOW_PRIVATE"])
@@ -160,8 +158,7 @@ def services_set(code, email, webhook):
 @services_cli.command("list")
 def services_list():
     """Show each service with its delivery e-mail and webhook."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     for service in catalog.all_services(db):
         click.echo(f"{service['code']}: {service['name']}; e-mail {service['email'] or '-'}; "
                    f"webhook {service['webhook_url'] or '-'}")
@@ -174,8 +171,7 @@ def services_list():
 @click.argument("name")
 def names_translate(kind, code, language, name):
     """Name a category or service in another language, e.g. category pothole fr "Nid-de-poule"."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     with db.atomic():
         known = catalog.set_translated_name(db, kind, code, language, name.strip())
     if not known:
@@ -187,8 +183,7 @@ def names_translate(kind, code, language, name):
 @click.option("--dry-run", is_flag=True, help="Only count what would change.")
 def reports_reroute(dry_run):
     """Route stored reports against the current boundary version; apply changes as events."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     summary = reroute_reports(db, get_router(), apply=not dry_run)
     for line in summary.lines():
         click.echo(line)
@@ -202,8 +197,7 @@ def reports_reroute(dry_run):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email, role, services, password_stdin):
     """Create a staff account; the password is prompted for, or read from stdin."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     password = read_password(password_stdin)
     with as_click_errors():
         create_staff_user(db, email, password, role, services)
@@ -221,8 +215,7 @@ def read_password(from_stdin):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_set_password(email, password_stdin):
     """Give a staff account a new password; its open sessions are logged out."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     password = read_password(password_stdin)
     with as_click_errors():
         change_password(db, email, password)
@@ -233,8 +226,7 @@ def users_set_password(email, password_stdin):
 @click.argument("name")
 def apikeys_create(name):
     """Create an Open311 API key for NAME and print it (it is shown only once)."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     if apikeys.key_named(db, name):
         raise click.ClickException(f"There is already a key named {name!r}.")
     key = secrets.token_urlsafe(24)
@@ -246,8 +238,7 @@ def apikeys_create(name):
 @click.argument("name")
 def apikeys_revoke(name):
     """Revoke the Open311 API key named NAME."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     if not apikeys.revoke_key(db, name):
         raise click.ClickException(f"There is no active key named {name!r}.")
     click.echo(f"Revoked {name}.")
@@ -330,8 +321,7 @@ def warn_unless_checkpointed(checkpointed):
 def exports_refresh(if_stale):
     """Regenerate the full CSV and GeoJSON exports that /api/reports.csv and
     /api/reports.geojson?download=1 serve."""
-    db = get_db()
-    require_schema(db)
+    db = up_to_date_db()
     app = current_app._get_current_object()
     if not exports.refresh(app, db, only_if_stale=if_stale):
         click.echo("The exports are up to date.")
