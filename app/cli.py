@@ -24,7 +24,9 @@ from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
 from app.web.db import database_path, get_db, get_photo_store, get_router
+from app.web.emails import EmailWriter
 from app.web.i18n import LANGUAGES
+from app.web.links import SiteLinks
 from geo.errors import GeoError
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -125,9 +127,9 @@ def outbox_send(forever):
     app = current_app._get_current_object()
     if forever:
         click.echo("Sending until stopped.")
-        outbox.run_forever(app, db, click.echo)
+        outbox.run_forever(app, db, EmailWriter(app), click.echo)
         return
-    planned, result = outbox.send_round(app, db)
+    planned, result = outbox.send_round(app, db, EmailWriter(app))
     click.echo(f"Planned {planned} message(s); {result}")
 
 
@@ -323,7 +325,7 @@ def exports_refresh(if_stale):
     /api/reports.geojson?download=1 serve."""
     db = up_to_date_db()
     app = current_app._get_current_object()
-    if not exports.refresh(app, db, only_if_stale=if_stale):
+    if not exports.refresh(app, db, SiteLinks(app), only_if_stale=if_stale):
         click.echo("The exports are up to date.")
         return
     for fmt in exports.FORMATS:

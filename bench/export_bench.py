@@ -44,6 +44,7 @@ from app import create_app
 from app.reporting import exports  # noqa: E402
 from app.storage import upgrade  # noqa: E402
 from app.web.db import get_db  # noqa: E402
+from app.web.links import SiteLinks  # noqa: E402
 
 EVERY_STATUS = ",".join([*STATUSES, "duplicate", "rejected"])
 PROBE_SECONDS_IDLE = 5
@@ -56,7 +57,7 @@ def build_instance(folder, count):
         upgrade(get_db())
         stored = seed(get_db(), count, np.random.default_rng(13))
         started = time.perf_counter()
-        exports.refresh(app, get_db())
+        exports.refresh(app, get_db(), SiteLinks(app))
         written = time.perf_counter() - started
     return app, stored, written
 

@@ -43,10 +43,6 @@ FLASK_LIBRARIES = {"flask", "flask_babel", "flask_login", "flask_wtf", "flask_li
 #: Modules outside app/web that still import Flask or the web layer, and why.
 WEB_EXCEPTIONS = {
     "app/statuses.py": "lazy_gettext: status labels translate where they are shown",
-    "app/messaging/notify.py": "renders e-mails with Flask templates and links (the worker "
-                               "should hand it a renderer and a URL builder)",
-    "app/reporting/exports.py": "writes the export files with the web layer's Links and "
-                                "database path",
 }
 
 

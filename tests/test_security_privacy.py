@@ -22,6 +22,7 @@ from app.messaging.message_headers import mailbox
 from app.messaging.notify import plan_notifications
 from app.reporting.supports import email_key
 from app.web.db import get_db
+from app.web.emails import EmailWriter
 from tests.factories import without_random_values
 from tests.test_outbox import mail_app, new_report, send
 
@@ -80,8 +81,8 @@ def support(app, report_id, email=None, client=None):
 
 def plan(app):
     """Turn new events into outbox messages, as the worker does, without sending them."""
-    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
-        return plan_notifications(get_db())
+    with app.app_context():
+        return plan_notifications(get_db(), EmailWriter(app))
 
 
 def leave_a_trail(app, smtp):

@@ -4,6 +4,8 @@
 when nothing is due, and stops cleanly (after the message in hand) on SIGTERM or Ctrl-C.
 Everything it needs is in the database, so a stopped worker resumes where it was.
 Between rounds it also regenerates the full open-data exports when they are stale.
+The command that starts it hands it the web layer's ``writer``
+(:class:`app.web.emails.EmailWriter`): the e-mails' templates and the site's links.
 """
 
 import signal
@@ -14,10 +16,9 @@ from app.messaging import delivery, notify
 from app.reporting import exports
 
 
-def send_round(app, db):
+def send_round(app, db, writer):
     """Plan, then deliver everything due; return (messages planned, DeliveryRound)."""
-    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
-        planned = notify.plan_notifications(db)
+    planned = notify.plan_notifications(db, writer)
     config = app.config
     result = delivery.deliver_due(
         db, delivery.MailSettings.from_config(config),
@@ -25,26 +26,26 @@ def send_round(app, db):
     return planned, result
 
 
-def refresh_exports(app, db, report):
+def refresh_exports(app, db, links, report):
     """Keep the published export files fresh; a failure is reported and sending goes on."""
     try:
-        if exports.refresh_if_stale(app, db):
+        if exports.refresh_if_stale(app, db, links):
             report("Regenerated the full open-data exports.")
     except (OSError, sqlite3.Error) as error:
         report(f"Could not regenerate the full open-data exports: {error}")
 
 
-def run_forever(app, db, report):
+def run_forever(app, db, writer, report):
     """Rounds until stopped; ``report`` gets a line for each round that did something."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         while not stop.is_set():
-            planned, result = send_round(app, db)
+            planned, result = send_round(app, db, writer)
             if planned or result.sent or result.retrying or result.failed:
                 report(f"Planned {planned} message(s); {result}")
-            refresh_exports(app, db, report)
+            refresh_exports(app, db, writer.links, report)
             stop.wait(float(app.config["OUTBOX_POLL_SECONDS"]))
     finally:
         for sig, handler in previous.items():

@@ -66,9 +66,10 @@ def area_target(db, area_id):
     return {"kind": "area", "area_id": area["id"]}
 
 
-def subscribe(db, email, target, locale, budget):
-    """Record the request and queue the confirmation e-mail, in one transaction, within the
-    mailbox's confirmation budget (:mod:`app.confirmations`)."""
+def subscribe(db, email, target, locale, budget, writer):
+    """Record the request and queue the confirmation e-mail (written by ``writer``, see
+    :mod:`app.messaging.notify`), in one transaction, within the mailbox's confirmation
+    budget (:mod:`app.confirmations`)."""
     email = check_email(email)
     if not email:
         raise ValidationError("Give the e-mail address where the alerts should go.")
@@ -83,7 +84,7 @@ def subscribe(db, email, target, locale, budget):
                                                             CONFIRMATION_INTERVAL)
                 and confirmations.may_send(db, email, budget)):
             outbox_rows.enqueue(db, notify.confirmation_message(subscription, _described(
-                db, target)))
+                db, target), writer))
     return subscription
 
 

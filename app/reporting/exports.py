@@ -8,7 +8,8 @@ Open-data portals publish a file instead: it is written once (the outbox worker'
 
 A lock file makes sure only one process regenerates at a time; everyone else keeps getting
 the previous file, which a new one replaces atomically (rename), so a reader never sees half.
-Like :mod:`app.outbox`, functions take the app object; no Flask is imported here.
+Like :mod:`app.messaging.outbox`, functions take the app object (its settings and instance
+folder) and the site's links from the caller; no Flask is imported here.
 """
 
 import fcntl
@@ -19,11 +20,9 @@ from datetime import UTC, datetime
 
 from app.errors import ServerBusy
 from app.reporting import public
-from app.storage import open_database
+from app.storage import database_path, open_database
 from app.storage import public as public_rows
 from app.storage.public import ReportQuery
-from app.web.db import database_path
-from app.web.links import Links
 
 FOLDER = "exports"
 #: Each full export: its file name and the chunks that make it up.
@@ -86,12 +85,6 @@ def regeneration_lock(app, wait):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _site_links(app):
-    """Links on the site's public address, whichever request or command writes the file."""
-    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
-        return Links()
-
-
 def _write(app, db, fmt, links, snapshot_time):
     """Write one export beside its final name, then rename it over the previous file; its
     time is when the data was read, so a later withdrawal makes it stale."""
@@ -107,9 +100,9 @@ def _write(app, db, fmt, links, snapshot_time):
     os.replace(partial, final)
 
 
-def write_all(app):
-    """Regenerate every full export from the database (the caller holds the lock)."""
-    links = _site_links(app)
+def write_all(app, links):
+    """Regenerate every full export from the database (the caller holds the lock), with
+    links on the site's public address (``app.web.links.SiteLinks``)."""
     db = open_database(database_path(app))
     try:
         for fmt in FORMATS:
@@ -118,33 +111,33 @@ def write_all(app):
         db.close()
 
 
-def refresh(app, db, only_if_stale=False):
+def refresh(app, db, links, only_if_stale=False):
     """Regenerate the exports, waiting for another regeneration to end first; return
     whether this call wrote them."""
     with regeneration_lock(app, wait=True):
         if only_if_stale and not any_stale(app, db):
             return False
-        write_all(app)
+        write_all(app, links)
         return True
 
 
-def refresh_if_stale(app, db):
+def refresh_if_stale(app, db, links):
     """Regenerate stale exports unless another process is already doing it; never waits."""
     if not any_stale(app, db):
         return False
     with regeneration_lock(app, wait=False) as locked:
         if locked and any_stale(app, db):
-            write_all(app)
+            write_all(app, links)
             return True
     return False
 
 
-def file_to_serve(app, db, fmt):
+def file_to_serve(app, db, fmt, links):
     """The full export's file. A stale one is regenerated first by this request only when no
     other process is at it; the others get the previous file, or a 503 while there is none."""
     path = export_path(app, fmt)
     if is_stale(app, db, path):
-        refresh_if_stale(app, db)
+        refresh_if_stale(app, db, links)
     if not path.exists():
         raise ExportBusy("The full export is being prepared: try again in a minute.")
     return path

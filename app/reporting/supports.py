@@ -57,14 +57,15 @@ class Supported:
     confirm_by_email: bool
 
 
-def support(db, report_id, browser_token, email, budget, locale):
+def support(db, report_id, browser_token, email, budget, locale, writer):
     """Add one "me too" to an open public report.
 
     Without an e-mail it counts at once, once per browser. With one it counts only when the
     mailbox's owner confirms it from the e-mail we send (within the mailbox's confirmation
     budget): the answer is the same for every address, and a repeat changes nothing, so the
     answer and the public count never tell whether an address supported the report. Only a
-    keyed hash of the address is kept with the support.
+    keyed hash of the address is kept with the support. ``writer`` writes the e-mail (see
+    :mod:`app.messaging.notify`).
     """
     report = public.public_report(db, report_id)
     if report["status"] not in OPEN_STATUSES:
@@ -72,13 +73,13 @@ def support(db, report_id, browser_token, email, budget, locale):
     email = check_email(email)
     if email:
         with db.atomic():
-            _ask_mailbox_owner(db, report, email, budget, locale)
+            _ask_mailbox_owner(db, report, email, budget, locale, writer)
     else:
         support_rows.add_browser_support(db, report_id, browser_token)
     return Supported(support_rows.support_count(db, report_id), bool(email))
 
 
-def _ask_mailbox_owner(db, report, email, budget, locale):
+def _ask_mailbox_owner(db, report, email, budget, locale, writer):
     """Keep (or reuse) this mailbox's unconfirmed support and e-mail its confirmation link."""
     key = email_key(email, budget.secret)
     token = support_rows.mailbox_token(db, report["id"], key)
@@ -87,7 +88,7 @@ def _ask_mailbox_owner(db, report, email, budget, locale):
         support_rows.add_unconfirmed(db, report["id"], key, token)
     if confirmations.may_send(db, email, budget):
         outbox_rows.enqueue(db, notify.support_confirmation_message(report, email, token,
-                                                                    locale))
+                                                                    locale, writer))
 
 
 def by_token(db, token):

@@ -8,6 +8,7 @@ import contextlib
 import math
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlite_utils
 
@@ -39,6 +40,11 @@ class Database(sqlite_utils.Database):
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+
+def database_path(app):
+    """The app's database file: DATABASE in its instance folder (an absolute path stays)."""
+    return Path(app.instance_path) / app.config["DATABASE"]
 
 
 def open_database(path):

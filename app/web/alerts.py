@@ -9,6 +9,7 @@ from app.reporting import public
 from app.storage import areas as area_rows
 from app.storage import reports as report_rows
 from app.web.db import get_db
+from app.web.emails import EmailWriter
 from app.web.extensions import csrf, subscription_limit
 from app.web.i18n import current_language
 from app.web.reports import bp, confirmation_budget
@@ -45,7 +46,7 @@ def create_alert():
 def ask_for_alert(target, back):
     """Bad input is an error page (4xx) and stores nothing; success goes back with a note."""
     subscriptions.subscribe(get_db(), request.form.get("email"), target, current_language(),
-                            confirmation_budget())
+                            confirmation_budget(), EmailWriter(current_app))
     flash(_("Almost done: we sent you an e-mail. Open the link in it to confirm; nothing "
             "else is sent to you until you do."), "success")
     return redirect(back, code=303)

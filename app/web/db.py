@@ -9,11 +9,7 @@ from pathlib import Path
 from flask import Response, current_app, g, stream_with_context
 
 from app.reporting.photos import PhotoStore
-from app.storage import open_database
-
-
-def database_path(app):
-    return Path(app.instance_path) / app.config["DATABASE"]
+from app.storage import database_path, open_database
 
 
 def get_db():

@@ -9,7 +9,6 @@ from app.errors import Name, NotFound, Text
 from app.statuses import STATUSES
 from app.storage import catalog
 from app.web.db import get_db
-from app.web.links import public_url
 from app.web.security import local_path
 
 #: Languages the interface is translated into, each named in itself for the switcher.
@@ -75,7 +74,7 @@ def switch_language(code, back):
 
 def register(app):
     app.jinja_env.globals.update(name_of=name_of, statuses=STATUSES, languages=LANGUAGES,
-                                 current_language=current_language, public_url=public_url,
+                                 current_language=current_language,
                                  ui_text=ui_text, message_of=message_of)
     app.add_url_rule("/language/<code>", "language", language, methods=["GET", "POST"])
 

@@ -1,6 +1,9 @@
-"""Absolute URLs for open data and APIs; Flask builds each kind once per request, not per row."""
+"""Absolute URLs for open data, APIs and e-mails; Flask builds each kind once, not per row."""
 
-from flask import current_app, url_for
+from functools import partial
+from urllib.parse import urlsplit
+
+from flask import url_for
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
@@ -15,9 +18,13 @@ class RowIdConverter(IntegerConverter):
 
 
 class Links:
-    def __init__(self):
-        self._report = url_for("reports.show_report", report_id=1, _external=True)[:-1]
-        self._photo = url_for("reports.photo", name="x", _external=True)[:-1]
+    """Absolute links to reports and photos: each kind built once, then completed per row.
+    By default on the host the request came through (the API answers)."""
+
+    def __init__(self, link=None):
+        link = link or partial(url_for, _external=True)
+        self._report = link("reports.show_report", report_id=1)[:-1]
+        self._photo = link("reports.photo", name="x")[:-1]
 
     def report(self, report_id):
         return f"{self._report}{report_id}"
@@ -26,10 +33,38 @@ class Links:
         return f"{self._photo}{name}"
 
 
-def public_url(endpoint, **values):
-    """A link for an e-mail: on the site's public address (PUBLIC_URL), whichever host the
-    request that caused it came through, or none (the outbox worker)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+class SiteLinks(Links):
+    """Links on the site's public address (PUBLIC_URL), whichever host the request that
+    caused them came through, or none (the outbox worker, a command): for e-mails and the
+    published export files. Built from the app alone, so no request is needed."""
+
+    def __init__(self, app):
+        public_url = app.config["PUBLIC_URL"]
+        self.host = urlsplit(public_url).hostname or "localhost"
+        self._root = public_url.rstrip("/")
+        self._paths = app.url_map.bind(urlsplit(public_url).netloc or "localhost")
+        super().__init__(self._link)
+
+    def _link(self, endpoint, **values):
+        return self._root + self._paths.build(endpoint, values)
+
+    def staff_report(self, report_id):
+        return self._link("dispatch.report", report_id=report_id)
+
+    def staff_photo(self, report_id, name):
+        return self._link("dispatch.photo", report_id=report_id, name=name)
+
+    def manage(self, report_id, token):
+        return self._link("reports.manage_report", report_id=report_id, token=token)
+
+    def unsubscribe(self, token):
+        return self._link("reports.unsubscribe", token=token)
+
+    def confirm_subscription(self, token):
+        return self._link("reports.confirm_subscription", token=token)
+
+    def confirm_support(self, token):
+        return self._link("reports.confirm_support", token=token)
 
 
 def link_args(args):

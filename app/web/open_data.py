@@ -24,7 +24,7 @@ from app.storage import public as public_rows
 from app.web import assets, maps
 from app.web.db import get_db, streamed
 from app.web.extensions import export_limit
-from app.web.links import Links, link_args
+from app.web.links import Links, SiteLinks, link_args
 from app.web.reports import bp, tiles
 
 PAGE_SIZE = 50
@@ -81,7 +81,8 @@ def export(fmt, query):
 
 
 def full_export(fmt):
-    path = exports.file_to_serve(current_app._get_current_object(), get_db(), fmt)
+    app = current_app._get_current_object()
+    path = exports.file_to_serve(app, get_db(), fmt, SiteLinks(app))
     response = send_file(path, mimetype=EXPORT_TYPES[fmt], conditional=True, etag=True)
     # Passed through, the file would reach the server bare and the response's close (which
     # frees the export slot) would never run; iterated, it is sent in chunks and closed.

@@ -27,6 +27,7 @@ from app.storage import reports as report_rows
 from app.storage import updates as update_rows
 from app.web import assets, maps
 from app.web.db import get_db, get_photo_store, get_router
+from app.web.emails import EmailWriter
 from app.web.extensions import photo_position_limit, report_creation_limit, support_limit
 from app.web.i18n import current_language, message_of
 from app.web.links import Links
@@ -199,7 +200,7 @@ def confirmation_budget():
 
 def give_support(report_id, token):
     return supports.support(get_db(), report_id, token, request.form.get("email"),
-                            confirmation_budget(), current_language())
+                            confirmation_budget(), current_language(), EmailWriter(current_app))
 
 
 @bp.post("/api/reports/<id:report_id>/support")
