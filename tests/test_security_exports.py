@@ -166,7 +166,8 @@ def test_full_export_files_are_written_beside_the_database_only(app, client):
 def test_a_real_server_frees_the_export_slot_after_each_download(app, client, tmp_path):
     """gunicorn closes each answer; a slot left taken would make the next download a 503."""
     add(client)
-    with Gunicorn(app, tmp_path, EXPORT_CONCURRENCY=1) as server:
+    # One thread: it closes each answer (freeing the slot) before it takes the next request.
+    with Gunicorn(app, tmp_path, ["--threads", "1"], EXPORT_CONCURRENCY=1) as server:
         for url in ["/api/reports.csv", "/api/reports.geojson?download=1",
                     "/api/reports.csv?status=new"] * 2:
             response = requests.get(server.url + url, timeout=60)
