@@ -29,6 +29,12 @@ class Limits:
     max_photo_pixels: int = 40_000_000
     description_max_length: int = 5000
 
+    @classmethod
+    def from_settings(cls, config):
+        """The limits that MAX_PHOTOS, MAX_PHOTO_PIXELS and DESCRIPTION_MAX_LENGTH set."""
+        return cls(config["MAX_PHOTOS"], config["MAX_PHOTO_PIXELS"],
+                   config["DESCRIPTION_MAX_LENGTH"])
+
 
 @dataclass
 class Submission:

@@ -67,7 +67,7 @@ def queue():
     reports = staff_rows.queue(db, selection, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     points = [(r["lon"], r["lat"], f"#{r['id']} {r['category']}",
                url_for("dispatch.report", report_id=r["id"])) for r in reports]
-    tiles = maps.Tiles(current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+    tiles = maps.Tiles.from_settings(current_app.config)
     return render_template(
         "dispatch/queue.html", reports=reports, total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), args=link_args(request.args),

@@ -60,6 +60,11 @@ class Tiles:
     url: str
     attribution: str
 
+    @classmethod
+    def from_settings(cls, config):
+        """The tile layer that TILE_URL and TILE_ATTRIBUTION name."""
+        return cls(config["TILE_URL"], config["TILE_ATTRIBUTION"])
+
 
 @dataclass(frozen=True)
 class MapAssets:

@@ -113,7 +113,6 @@ def create_request(fmt):
         raise Forbidden("A valid api_key is required to create a service request.")
     form = request.form
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p)
-    config = current_app.config
     submission = Submission(
         lon=form.get("long"), lat=form.get("lat"), category=form.get("service_code"),
         description=form.get("description"), reporter_name=name or None,
@@ -121,8 +120,7 @@ def create_request(fmt):
         media_url=form.get("media_url"), source="open311",
         request_token=georeport.new_request_token(),
     )
-    limits = Limits(config["MAX_PHOTOS"], config["MAX_PHOTO_PIXELS"],
-                    config["DESCRIPTION_MAX_LENGTH"])
+    limits = Limits.from_settings(current_app.config)
     report_id = submit_report(db, get_router(), get_photo_store(), submission, limits)
     return render([{"service_request_id": str(report_id), "token": submission.request_token,
                     "service_notice": ""}], fmt, "service_requests")

@@ -40,16 +40,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def tiles():
-    return maps.Tiles(current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
-
-
-def limits():
-    config = current_app.config
-    return Limits(
-        max_photos=config["MAX_PHOTOS"],
-        max_photo_pixels=config["MAX_PHOTO_PIXELS"],
-        description_max_length=config["DESCRIPTION_MAX_LENGTH"],
-    )
+    return maps.Tiles.from_settings(current_app.config)
 
 
 @bp.get("/")
@@ -78,7 +69,8 @@ def create_report():
         locale=current_language(),
     )
     try:
-        report_id = submit_report(get_db(), get_router(), get_photo_store(), submission, limits())
+        report_id = submit_report(get_db(), get_router(), get_photo_store(), submission,
+                                  Limits.from_settings(current_app.config))
     except AppError as error:
         return render_form(form, error), error.status, error.headers
     flash(url_for("reports.manage_report", report_id=report_id,
