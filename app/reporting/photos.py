@@ -1,4 +1,5 @@
-"""The photo pipeline: sniff, orient, read GPS, strip metadata, resize, store by content.
+"""The photo pipeline: sniff, orient, read GPS, strip metadata, resize, store by content
+(the files written in the same transaction as their rows, and removed if it fails).
 
 The file type comes from the bytes, never from the client's name or declared type. Stored
 files are fresh JPEG encodings of the pixels only, so no EXIF, GPS, XMP, ICC or comment
@@ -22,7 +23,8 @@ from pathlib import Path
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from app.errors import PhotoError, ServerBusy, Text
+from app.errors import PhotoError, ServerBusy, StorageUnavailable, Text
+from app.storage import reports as report_rows
 
 pillow_heif.register_heif_opener()
 
@@ -298,3 +300,29 @@ class PhotoStore:
     def names(self):
         """Every stored file name (temporary files excluded)."""
         return {p.name for p in self.root.glob("*/*.jpg")} if self.root.exists() else set()
+
+
+@contextmanager
+def storing_photos(db, store):
+    """One transaction in which photo files are written; on failure, the files this block
+    created (and no other report uses) are removed, and a disk error becomes a 503."""
+    created = []
+
+    def write(photo):
+        for name, data in ((photo.display_name, photo.display), (photo.thumb_name, photo.thumb)):
+            if store.write(name, data):
+                created.append(name)
+
+    try:
+        with db.atomic():
+            yield write
+    except BaseException as error:
+        for name in created:
+            if not report_rows.photo_is_referenced(db, name):
+                store.remove(name)
+        if isinstance(error, OSError):
+            raise StorageUnavailable(
+                "We could not save this right now because of a problem on our side "
+                "(no space left for photos). Nothing was saved: please try again later."
+            ) from error
+        raise

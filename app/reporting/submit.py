@@ -5,13 +5,12 @@ channel gets the same rules and the same errors.
 """
 
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from app.errors import Name, NotCovered, StorageUnavailable, Text, ValidationError
+from app.errors import Name, NotCovered, Text, ValidationError
 from app.messaging.message_headers import EMAIL_MAX_LENGTH, is_safe_address
-from app.reporting.photos import prepare_photo
+from app.reporting.photos import prepare_photo, storing_photos
 from app.storage import catalog
 from app.storage import reports as report_rows
 from geo.coords import parse_lon_lat
@@ -171,28 +170,3 @@ def _store(db, store, report, photos):
         report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
     return report_id
 
-
-@contextmanager
-def storing_photos(db, store):
-    """One transaction in which photo files are written; on failure, the files this block
-    created (and no other report uses) are removed, and a disk error becomes a 503."""
-    created = []
-
-    def write(photo):
-        for name, data in ((photo.display_name, photo.display), (photo.thumb_name, photo.thumb)):
-            if store.write(name, data):
-                created.append(name)
-
-    try:
-        with db.atomic():
-            yield write
-    except BaseException as error:
-        for name in created:
-            if not report_rows.photo_is_referenced(db, name):
-                store.remove(name)
-        if isinstance(error, OSError):
-            raise StorageUnavailable(
-                "We could not save this right now because of a problem on our side "
-                "(no space left for photos). Nothing was saved: please try again later."
-            ) from error
-        raise

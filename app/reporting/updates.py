@@ -9,8 +9,7 @@ import hmac
 from app.dispatch import workflow
 from app.errors import NotFound, ValidationError
 from app.reporting import public
-from app.reporting.photos import prepare_photo
-from app.reporting.submit import storing_photos
+from app.reporting.photos import prepare_photo, storing_photos
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
 
