@@ -32,8 +32,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.errors import ValidationError
+from app.fields import is_safe_address
 from app.messaging import delivery
-from app.messaging.message_headers import is_safe_address
 from app.storage import outbox as outbox_storage
 from app.web.db import get_db
 from tests.factories import make_app, make_category, make_layer

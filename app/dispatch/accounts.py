@@ -12,7 +12,7 @@ from functools import cache
 from werkzeug.security import generate_password_hash
 
 from app.errors import NotFound, ValidationError
-from app.messaging.message_headers import is_safe_address
+from app.fields import is_safe_address
 from app.storage import catalog
 from app.storage import users as user_rows
 

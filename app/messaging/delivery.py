@@ -33,8 +33,8 @@ from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from app.errors import AppError, NotFound, ValidationError
-from app.messaging.message_headers import is_safe_address, one_line
-from app.reporting.submit import check_email
+from app.fields import check_email, is_http_url, is_safe_address
+from app.messaging.message_headers import one_line
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
 
@@ -297,16 +297,10 @@ def _embedded_ipv4(address):
 
 
 def _http_url(url):
-    try:
-        parts = urlsplit(url)
-        valid = (parts.scheme in ("http", "https") and bool(parts.hostname)
-                 and parts.port != 0)
-    except ValueError:  # brackets that do not close, a port that is not a number
-        valid = False
-    if not valid:
+    if not is_http_url(url):
         raise UnusableWebhook("The webhook must be an http or https address; got %(url)r.",
                               url=url)
-    return parts
+    return urlsplit(url)
 
 
 class _PinnedConnection(http.client.HTTPConnection):

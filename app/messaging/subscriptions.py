@@ -14,11 +14,11 @@ from dataclasses import replace
 from itertools import islice
 
 from app.errors import NotFound, ValidationError
+from app.fields import check_email
 from app.ids import row_id
 from app.messaging import confirmations, notify
 from app.messaging.message_headers import mailbox
 from app.reporting import public
-from app.reporting.submit import check_email
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
 from app.storage import public as public_rows

@@ -6,10 +6,9 @@ channel gets the same rules and the same errors.
 
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from app.errors import Name, NotCovered, Text, ValidationError
-from app.messaging.message_headers import EMAIL_MAX_LENGTH, is_safe_address
+from app.fields import check_email, is_http_url
 from app.reporting.photos import prepare_photo, storing_photos
 from app.storage import catalog
 from app.storage import reports as report_rows
@@ -130,21 +129,10 @@ def _contact(submission):
     return name, email
 
 
-def check_email(text):
-    """A plain e-mail address that is safe as a ``To:`` header (stripped), or None when
-    empty; else ValidationError. Every channel that stores an address goes through here."""
-    email = (text or "").strip() or None
-    if email and not is_safe_address(email):
-        raise ValidationError("%(email)r is not a valid e-mail address.",
-                              email=email[:EMAIL_MAX_LENGTH])
-    return email
-
-
 def _media_url(url):
     """A photo link sent by another system: kept as a link, never fetched."""
     url = (url or "").strip() or None
-    if url and (len(url) > URL_MAX_LENGTH or urlsplit(url).scheme not in ("http", "https")
-                or not urlsplit(url).netloc):
+    if url and (len(url) > URL_MAX_LENGTH or not is_http_url(url)):
         raise ValidationError("media_url must be an http or https address; got %(url)r.",
                               url=url[:100])
     return url

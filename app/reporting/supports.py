@@ -5,10 +5,10 @@ import secrets
 from dataclasses import dataclass
 
 from app.errors import NotFound, ValidationError
+from app.fields import check_email
 from app.messaging import confirmations, notify
 from app.messaging.confirmations import mailbox_key
 from app.reporting import public
-from app.reporting.submit import check_email
 from app.statuses import OPEN_STATUSES
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
