@@ -15,6 +15,7 @@ import base64
 import email
 import email.policy
 import os
+import re
 import signal
 import socket
 import ssl
@@ -122,8 +123,9 @@ def test_an_accepted_address_is_one_recipient_on_one_header_line(text):
     message.set_content("Hi")
     raw = message.as_bytes(policy=email.policy.SMTP)
     head = raw.split(b"\r\n\r\n", 1)[0]
-    to_lines = [line for line in head.split(b"\r\n") if line.lower().startswith(b"to:")]
-    assert to_lines == [b"To: " + text.encode()]
+    unfolded = re.sub(rb"\r\n(?=[ \t])", b"", head)  # a long address may fold; that is legal
+    to_lines = [line for line in unfolded.split(b"\r\n") if line.lower().startswith(b"to:")]
+    assert [line[3:].strip() for line in to_lines] == [text.encode()]
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert [a.addr_spec for a in parsed["To"].addresses] == [text]
     assert sorted(parsed.keys()) == sorted(message.keys())
