@@ -148,6 +148,8 @@ def test_reassign_needs_a_reason(client, auth):
     auth.login(ROADS)
     response = client.post(f"/dispatch/reports/{report_id}/reassign", data={"service": "lights"})
     assert response.status_code == 400 and "Say why" in response.get_data(as_text=True)
+    switch_back_to = re.search(r'name="next" value="([^"]+)"', response.get_data(as_text=True))
+    assert switch_back_to.group(1) == f"/dispatch/reports/{report_id}", "not the form's action"
 
 
 def test_moderation_hides_from_public_keeps_for_staff_and_is_logged(client, auth):

@@ -98,6 +98,7 @@ def report_page(found, status=200):
     db, report_id = get_db(), found["id"]
     return render_template(
         "dispatch/report.html", report=found, statuses=STATUSES,
+        page_path=url_for("dispatch.report", report_id=report_id),
         next_statuses=next_statuses(found["status"]),
         photos=staff_rows.all_photos(db, report_id),
         events=staff_rows.all_events(db, report_id),
