@@ -84,3 +84,14 @@ def test_an_admin_may_name_any_service_but_never_a_hidden_report(app, client, au
     with app.app_context():
         assert get_db().execute("SELECT duplicate_of FROM reports WHERE id = ?",
                                 [reports["mine"]]).fetchone()[0] == reports["lights"]
+
+
+def test_an_original_hidden_later_is_no_longer_linked(app, client, auth, reports):
+    auth.login(ROADS)
+    mark_duplicate(client, reports["mine"], reports["roads"])
+    assert f'href="/reports/{reports["roads"]}"' in client.get(
+        f"/reports/{reports['mine']}").get_data(as_text=True)
+    with app.app_context():
+        workflow.set_hidden(get_db(), reports["roads"], "moderator", True, "Personal data")
+    page = client.get(f"/reports/{reports['mine']}").get_data(as_text=True)
+    assert f'href="/reports/{reports["roads"]}"' not in page and "Duplicate of" not in page

@@ -60,11 +60,12 @@ def public_report(db, report_id):
     """A public report with its category, service and area names, or None (also if hidden).
 
     The reporter's e-mail is never selected, and the name only when they chose to show it;
-    a redacted description is replaced by its public text.
+    a redacted description is replaced by its public text; the original of a duplicate only
+    while that original is public itself.
     """
     rows = list(db.query("""
         SELECT r.id, r.lon, r.lat, coalesce(r.public_description, r.description) AS description,
-               r.status, r.created_at, r.updated_at, r.duplicate_of, r.supports,
+               r.status, r.created_at, r.updated_at, o.id AS duplicate_of, r.supports,
                CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
                c.code AS category_code, c.name AS category,
                s.code AS service_code, s.name AS service, a.name AS area,
@@ -73,6 +74,7 @@ def public_report(db, report_id):
         JOIN categories c ON c.id = r.category_id
         JOIN services s ON s.id = r.service_id
         JOIN service_areas a ON a.id = r.area_id
+        LEFT JOIN reports o ON o.id = r.duplicate_of AND NOT o.hidden
         WHERE r.id = ? AND NOT r.hidden
     """, [report_id]))
     return rows[0] if rows else None
