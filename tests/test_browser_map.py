@@ -47,6 +47,15 @@ def test_map_shows_reports_and_escaped_popup_links_to_report(desktop):
     popup.wait_for()
     assert XSS in popup.inner_text()
     assert popup.locator("img[src='x']").count() == 0
+
+    # The map loads each new view and redraws its pins: the open popup must survive that
+    # (a popup that pans the map to fit used to vanish a moment after it opened).
+    desktop.evaluate("document.querySelector('path.leaflet-interactive').dataset.before = 1")
+    desktop.evaluate(f"window['{name}'].panBy([3, 3], {{animate: false}})")
+    expect(desktop.locator("path.leaflet-interactive[data-before]")).to_have_count(0)
+    expect(desktop.locator("path.leaflet-interactive")).to_have_count(1)
+    expect(popup).to_be_visible()
+    assert XSS in popup.inner_text()
     popup.get_by_role("link").click()
     desktop.wait_for_url(re.compile(re.escape(report_url) + "$"))
     assert XSS in desktop.text_content(".description")

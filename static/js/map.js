@@ -20,6 +20,8 @@
   var areas = null;
   var timer = null;
   var generation = 0;
+  var openReportId = null;
+  var reloading = false;
   map.addLayer(pins);
   map.addLayer(cells);
 
@@ -74,8 +76,24 @@
       radius: 8, color: "#fff", weight: 2, fillOpacity: 0.95,
       fillColor: COLOURS[p.status] || "#566573"
     });
+    marker.reportId = p.id;
     marker.bindPopup(function () { return popup(p); });
+    marker.on("popupopen", function () { openReportId = p.id; });
+    marker.on("popupclose", function () {
+      if (openReportId === p.id && !reloading) { openReportId = null; }
+    });
     return marker;
+  }
+
+  // A popup that pans the map to fit makes the map load the new view; the popup of the same
+  // report opens again on the new pins instead of vanishing under the reader's finger.
+  function reopenPopup() {
+    var marker = pins.getLayers().filter(function (m) { return m.reportId === openReportId; })[0];
+    if (marker && map.hasLayer(marker)) {  // a pin of its own, not inside a cluster
+      marker.openPopup();
+    } else {
+      openReportId = null;
+    }
   }
 
   function cell(feature) {
@@ -94,13 +112,16 @@
   }
 
   function show(collection) {
+    reloading = true;
     pins.clearLayers();
     cells.clearLayers();
+    reloading = false;
     if (collection.clustered) {
       collection.features.forEach(function (f) { cells.addLayer(cell(f)); });
       statusLine.textContent = t("many_reports");
     } else {
       pins.addLayers(collection.features.map(pin));
+      if (openReportId !== null) { reopenPopup(); }
       var count = collection.features.length;
       statusLine.textContent = count === 1 ? t("one_report_in_view") :
         t("reports_in_view", { count: count });
