@@ -9,7 +9,16 @@ from app.storage import apikeys, row_counts, upgrade
 from app.web.db import get_db
 from tests.factories import OPEN311_KEY, make_app
 from tests.live import LiveServer
+from tests.loopback import guard
 from tests.receivers import SmtpSink, WebhookSink
+
+
+@pytest.fixture(scope="session", autouse=True)
+def only_loopback_traffic():
+    """Every test runs under the loopback guard (tests/loopback.py)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        guard(monkeypatch)
+        yield
 
 
 @pytest.fixture

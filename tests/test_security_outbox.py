@@ -7,8 +7,10 @@ the messages behind it, as does a receiver answering garbage or a message whose 
 the worker; a line break in a name never reaches a header.
 
 Point 15: webhooks go to public addresses only (unless WEBHOOK_ALLOW_PRIVATE) and redirects
-are not followed. Refusals of non-local addresses are tested where the URL is checked:
-nothing is ever sent to 169.254.169.254, 10.x or any address but 127.0.0.1.
+are not followed. Refusals of non-local addresses are tested where the URL is checked,
+without connecting: the suite's loopback guard (tests/loopback.py) would fail any connection
+or name lookup for a host other than this machine, so nothing is ever sent to the addresses
+named below.
 """
 
 import base64
