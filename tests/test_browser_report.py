@@ -90,17 +90,23 @@ def test_photo_position_is_proposed_when_no_pin(phone, tmp_path):
     assert "where your photo was taken" in phone.text_content("#location-status")
 
 
+def start_report_at(page, lat, lon, category):
+    """Open the form, type the position (as a resident without GPS would) and pick the
+    category: the form then lists open reports nearby."""
+    page.goto("/report/new")
+    page.click("#manual-position summary")
+    page.fill("#lat", lat)
+    page.fill("#lon", lon)
+    page.locator("#lon").dispatch_event("change")
+    expect(page.locator("#location-status")).to_contain_text("handled here")
+    page.select_option("#category", category)
+
+
 def test_already_reported_nearby_and_me_too(phone):
     existing = submit_report(phone, lon="-118.2500", lat="34.0500", category="sidewalk",
                              description="Broken slab by the bus stop")
     existing_id = existing.rsplit("/", 1)[1]
-    phone.goto("/report/new")
-    phone.click("#manual-position summary")
-    phone.fill("#lat", "34.0502")
-    phone.fill("#lon", "-118.2501")
-    phone.locator("#lon").dispatch_event("change")
-    expect(phone.locator("#location-status")).to_contain_text("handled here")
-    phone.select_option("#category", "sidewalk")
+    start_report_at(phone, "34.0502", "-118.2501", "sidewalk")
     nearby = phone.locator("#nearby")
     expect(nearby).to_be_visible()
     expect(nearby).to_have_attribute("aria-busy", "false")
@@ -118,13 +124,7 @@ def test_me_too_with_an_email_waits_for_the_mailbox(phone):
     existing = submit_report(phone, lon="-118.2450", lat="34.0450", category="sidewalk",
                              description="Lifted slab by the library")
     existing_id = existing.rsplit("/", 1)[1]
-    phone.goto("/report/new")
-    phone.click("#manual-position summary")
-    phone.fill("#lat", "34.0451")
-    phone.fill("#lon", "-118.2450")
-    phone.locator("#lon").dispatch_event("change")
-    expect(phone.locator("#location-status")).to_contain_text("handled here")
-    phone.select_option("#category", "sidewalk")
+    start_report_at(phone, "34.0451", "-118.2450", "sidewalk")
     phone.fill("#email", "resident@example.org")
     item = phone.locator("#nearby li", has_text=f"#{existing_id}")
     expect(item).to_contain_text("0 me too")
