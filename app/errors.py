@@ -60,6 +60,64 @@ class ValidationError(AppError):
     status = 400
 
 
+class FieldErrors(ValidationError):
+    """Every problem found in one pass over a form, each under the field it belongs to.
+
+    ``fields`` maps a field name to its :class:`Text`; ``str(error)`` is all of them in
+    English. The status is 422 when the only problems are where the report is (not covered),
+    400 otherwise.
+    """
+
+    def __init__(self, fields, status=400):
+        self.fields = dict(fields)
+        self.status = status
+        first = next(iter(self.fields.values()))
+        super().__init__(first.template, **first.params)
+        self.args = (" ".join(str(text) for text in self.fields.values()),)
+
+    def __str__(self):
+        return self.args[0]
+
+
+class FieldChecks:
+    """Collects the problems of a form's fields, so a resident hears of all of them at once.
+
+    >>> checks = FieldChecks()
+    >>> checks.add("category", Text("Choose what kind of problem this is."))
+    >>> checks.run("description", str.strip, "  a hole ")
+    'a hole'
+    >>> checks.has("category"), checks.has("description")
+    (True, False)
+    """
+
+    def __init__(self):
+        self.fields = {}
+        self.statuses = set()
+
+    def add(self, field, text, status=400):
+        """Record a problem with a field (the first one found for that field is kept)."""
+        self.fields.setdefault(field, text)
+        self.statuses.add(status)
+
+    def run(self, field, check, *args):
+        """``check(*args)``; an :class:`AppError` it raises is recorded under ``field``
+        instead (and None returned). Only validation and coverage errors are collected:
+        a busy or broken server still stops the submission."""
+        try:
+            return check(*args)
+        except (ValidationError, NotCovered) as error:
+            self.add(field, error.text, error.status)
+            return None
+
+    def has(self, *fields):
+        return any(field in self.fields for field in fields)
+
+    def raise_any(self):
+        """Raise :class:`FieldErrors` if any problem was recorded."""
+        if self.fields:
+            raise FieldErrors(self.fields, 422 if self.statuses == {422} else 400)
+
+
 class PhotoError(ValidationError):
     """An uploaded file is not a usable photo."""
 

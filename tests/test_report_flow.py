@@ -80,7 +80,7 @@ NOT_AN_IMAGE = b"<html><script>alert(1)</script></html>"
 
 
 @pytest.mark.parametrize(("fields", "photos", "status", "message"), [
-    ({"lon": None, "lat": None}, [], 400, "longitude is missing"),
+    ({"lon": None, "lat": None}, [], 400, "Place the pin on the map"),
     ({"lon": "abc"}, [], 400, "not a number"),
     ({"lat": "NaN"}, [], 400, "not a finite number"),
     ({"lon": "inf"}, [], 400, "not a finite number"),

@@ -7,7 +7,7 @@ channel gets the same rules and the same errors.
 import secrets
 from dataclasses import dataclass, field
 
-from app.errors import Name, NotCovered, Text, ValidationError
+from app.errors import FieldChecks, Name, NotCovered, Text, ValidationError
 from app.fields import check_email, is_http_url
 from app.reporting.photos import prepare_photo, storing_photos
 from app.storage import catalog
@@ -56,22 +56,22 @@ class Submission:
 def submit_report(db, router, store, submission, limits=Limits()):
     """Store a valid, routed report with its photos; return its id.
 
-    Raises :class:`ValidationError` or :class:`NotCovered` before anything is written. If
+    Every field is checked before anything is written, and every problem is raised at once
+    as :class:`FieldErrors` (each under its field), so a resident fixes them in one go. If
     writing fails half way, the transaction is rolled back and the photo files this call
     created are removed, so no report row and no orphan file is left.
     """
-    lon, lat = _coordinates(submission)
-    category = _category(db, submission.category)
-    description = _description(submission.description, limits)
-    name, email = _contact(submission)
-    media_url = _media_url(submission.media_url)
-    if len(submission.photos) > limits.max_photos:
-        raise ValidationError("You can attach at most %(count)s photos.", count=limits.max_photos)
-    match = _route(router, lon, lat, category)
-    photos = [
-        prepare_photo(data, limits.max_photo_pixels, Text("Photo %(number)s", number=number))
-        for number, data in enumerate(submission.photos, start=1)
-    ]
+    checks = FieldChecks()
+    point = checks.run("lon", _coordinates, submission)
+    category = checks.run("category", _category, db, submission.category)
+    description = checks.run("description", _description, submission.description, limits)
+    name = checks.run("name", _name, submission.reporter_name)
+    email = checks.run("email", _email, submission.reporter_email)
+    media_url = checks.run("media_url", _media_url, submission.media_url)
+    photos = checks.run("photos", _photos, submission.photos, limits)
+    match = _route(checks, router, point, category) if point and category else None
+    checks.raise_any()
+    lon, lat = point
     report = {
         "category_id": category["id"],
         "service_id": catalog.services_by_code(db)[match.service]["id"],
@@ -93,6 +93,8 @@ def submit_report(db, router, store, submission, limits=Limits()):
 
 
 def _coordinates(submission):
+    if not (submission.lon or "").strip() and not (submission.lat or "").strip():
+        raise ValidationError("Place the pin on the map to show where the problem is.")
     try:
         return parse_lon_lat(submission.lon, submission.lat)
     except InvalidCoordinates as error:
@@ -120,13 +122,26 @@ def _description(text, limits):
     return text
 
 
-def _contact(submission):
-    name = (submission.reporter_name or "").strip() or None
+def _name(value):
+    name = (value or "").strip() or None
     if name and len(name) > NAME_MAX_LENGTH:
         raise ValidationError("The name is longer than %(limit)s characters.",
                               limit=NAME_MAX_LENGTH)
-    email = check_email(submission.reporter_email) if submission.reporter_email else None
-    return name, email
+    return name
+
+
+def _email(value):
+    return check_email(value) if value else None
+
+
+def _photos(uploads, limits):
+    """Each photo prepared by the pipeline; too many is refused before decoding any."""
+    if len(uploads) > limits.max_photos:
+        raise ValidationError("You can attach at most %(count)s photos.", count=limits.max_photos)
+    return [
+        prepare_photo(data, limits.max_photo_pixels, Text("Photo %(number)s", number=number))
+        for number, data in enumerate(uploads, start=1)
+    ]
 
 
 def _media_url(url):
@@ -138,15 +153,20 @@ def _media_url(url):
     return url
 
 
-def _route(router, lon, lat, category):
+def _route(checks, router, point, category):
+    """The service area that takes the point, or a problem recorded on the field to change:
+    the category when another one is handled here, the pin when nothing is."""
     try:
-        return router.route(lon, lat, category["code"])
+        return router.route(*point, category["code"])
     except OutsideServiceArea:
-        if router.categories_at(lon, lat):
-            raise NotCovered(
+        if router.categories_at(*point):
+            checks.add("category", Text(
                 "%(category)s is not handled at this location: choose another category.",
-                category=Name("category", category["code"], category["name"])) from None
-        raise NotCovered("This location is outside the area we cover.") from None
+                category=Name("category", category["code"], category["name"])), NotCovered.status)
+        else:
+            checks.add("lon", Text("This location is outside the area we cover."),
+                       NotCovered.status)
+        return None
 
 
 def _store(db, store, report, photos):

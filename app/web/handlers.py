@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError
-from app.web.i18n import message_of
+from app.web.i18n import field_messages, message_of
 from app.web.open311_formats import error_response
 
 FRIENDLY = {
@@ -37,18 +37,19 @@ def wants_json():
     return request.path.startswith("/api/")
 
 
-def render_error(status, message):
+def render_error(status, message, fields=None):
     if is_open311():
         fmt = "xml" if request.path.endswith(".xml") else "json"
         return error_response(400 if status == 422 else status, message, fmt)
     if wants_json():
-        return jsonify({"error": {"status": status, "message": message}}), status
+        body = {"status": status, "message": message, **({"fields": fields} if fields else {})}
+        return jsonify({"error": body}), status
     return render_template("error.html", status=status, message=message), status
 
 
 def handle_app_error(error):
-    response = make_response(
-        render_error(error.status, str(error) if is_open311() else message_of(error)))
+    response = make_response(render_error(
+        error.status, str(error) if is_open311() else message_of(error), field_messages(error)))
     response.headers.update(error.headers)
     return response
 

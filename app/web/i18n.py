@@ -58,8 +58,17 @@ def _in_language(value):
 
 
 def message_of(error):
-    """What an :class:`AppError` says to the person reading this page."""
+    """What an :class:`AppError` says to the person reading this page (every problem of a
+    form, one after the other, when it found several)."""
+    fields = getattr(error, "fields", None)
+    if fields:
+        return " ".join(translated(text) for text in fields.values())
     return translated(error.text)
+
+
+def field_messages(error):
+    """Each field's problem in the reader's language ({} for an error about no one field)."""
+    return {name: translated(text) for name, text in getattr(error, "fields", {}).items()}
 
 
 def switch_language(code, back):
