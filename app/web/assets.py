@@ -9,6 +9,7 @@ import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import abort, send_from_directory, url_for
 
+from app.web.compression import in_memory
 from app.web.maps import MapAssets
 
 PACKAGES = {
@@ -26,7 +27,7 @@ def vendor_file(package, version, filename):
         abort(404)
     response = send_from_directory(module.BASE_DIR, filename, max_age=ONE_YEAR)
     response.cache_control.immutable = True
-    return response
+    return in_memory(response)
 
 
 def vendor_url(package, filename):

@@ -11,8 +11,10 @@ from app.web import (
     alerts,
     assets,
     auth,
+    compression,
     dispatch,
     handlers,
+    hashed_static,
     i18n,
     open311,
     open_data,
@@ -47,6 +49,8 @@ def init_rate_limits(app):
 
 def init_web(app):
     trust_proxies(app, app.config["PROXY_HOPS"])
+    compression.register(app)  # first registered, so it compresses the final answer
+    hashed_static.register(app)
     app.jinja_env.globals["csp_nonce"] = security.csp_nonce
     app.after_request(lambda response: security.add_security_headers(
         response, app.config["TILE_URL"], app.config["SESSION_COOKIE_SECURE"]))
