@@ -18,7 +18,7 @@ from app.demo import load_demo
 from app.dispatch.accounts import change_password, create_staff_user
 from app.errors import AppError
 from app.messaging import delivery, outbox
-from app.reporting import exports
+from app.reporting import address_load, exports, places
 from app.reporting.areas import load_boundary_file, reroute_reports
 from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
@@ -41,6 +41,7 @@ outbox_cli = AppGroup("outbox", help="E-mails and webhooks waiting to be sent.")
 services_cli = AppGroup("services", help="Services: where their reports are delivered.")
 names_cli = AppGroup("names", help="Names of categories and services in other languages.")
 exports_cli = AppGroup("exports", help="The full open-data export files.")
+addresses_cli = AppGroup("addresses", help="The gazetteer: address points for search.")
 
 
 @contextmanager
@@ -192,6 +193,35 @@ def reports_reroute(dry_run):
     click.echo("Dry run: nothing changed." if dry_run else "Changes applied as report events.")
 
 
+@reports_cli.command("geocode")
+@click.option("--all", "everything", is_flag=True,
+              help="Also reports that have an address (after loading a new address file).")
+def reports_geocode(everything):
+    """Give stored reports the nearest address (within 150 m) as their address."""
+    db = up_to_date_db()
+    checked, found = places.geocode_reports(db, everything=everything)
+    click.echo(f"Checked {checked} report(s): {found} given an address, "
+               f"{checked - found} with no address point within 150 m.")
+
+
+@addresses_cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--address-field", help="Field holding the one-line address (default: the "
+              "OpenAddresses NUMBER, STREET, UNIT, CITY, POSTCODE fields, or 'address').")
+@click.option("--lon-field", help="CSV column of the longitude (default: LON or longitude).")
+@click.option("--lat-field", help="CSV column of the latitude (default: LAT or latitude).")
+@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:2229.")
+def addresses_load(file, address_field, lon_field, lat_field, crs):
+    """Replace the address points with those of a CSV or GeoJSON file, in one transaction."""
+    db = up_to_date_db()
+    with as_click_errors():
+        load = address_load.load_address_file(
+            db, file, address_field=address_field, lon_field=lon_field, lat_field=lat_field,
+            crs=crs)
+    for line in load.lines():
+        click.echo(line)
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "dispatcher"]), required=True)
@@ -336,5 +366,5 @@ def exports_refresh(if_stale):
 def register(app):
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
                   privacy_cli, outbox_cli, services_cli, names_cli, exports_cli, backup_command,
-                  restore_command):
+                  restore_command, addresses_cli):
         app.cli.add_command(group)

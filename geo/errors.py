@@ -27,3 +27,7 @@ class OutsideServiceArea(GeoError, LookupError):
 
 class BoundaryFileError(GeoError, ValueError):
     """A boundary file cannot be read or would give wrong service areas."""
+
+
+class PointFileError(GeoError, ValueError):
+    """A point file (addresses) cannot be read, or its coordinates have no known meaning."""

@@ -281,6 +281,21 @@ class Router:
             result[selected[found]] = index.ids[positions[found]]
         return result
 
+    def covers_many(self, lons, lats):
+        """Whether each point is inside at least one area (any category), as a bool array.
+
+        >>> from shapely import box
+        >>> router = Router([Area(1, "roads", frozenset({"pothole"}), box(0, 0, 1, 1))], 1)
+        >>> router.covers_many([0.5, 2.0], [0.5, 0.5]).tolist()
+        [True, False]
+        """
+        lons, lats = _checked_arrays(lons, lats)
+        covered = np.zeros(lons.shape, dtype=bool)
+        if lons.size and self._listed:
+            hits, _ = self._tree.query(shapely.points(lons, lats), predicate="intersects")
+            covered[hits] = True
+        return covered
+
     def categories_at(self, lon, lat):
         """The categories handled at a point, sorted; empty outside every area."""
         lon, lat = parse_lon_lat(lon, lat)

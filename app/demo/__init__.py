@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from app.reporting.address_load import load_address_records
 from app.reporting.areas import build_router, load_boundary_file
+from app.reporting.places import geocode_reports
 from app.storage import areas as area_rows
 from app.storage import catalog
+from app.storage import places as place_rows
 from app.storage import reports as report_rows
 
 DATA = Path(__file__).parent / "data"
@@ -92,10 +95,30 @@ def load_demo(db):
     for (kind, code), name in FRENCH_NAMES.items():
         catalog.set_translated_name(db, kind, code, "fr", name)
     imported, skipped = import_requests(db)
+    points = load_addresses(db)
+    _, geocoded = geocode_reports(db)
     return (
         f"Demo city: {new_layers} new service-area layer(s), {imported} report(s) imported, "
-        f"{skipped} outside the districts skipped."
+        f"{skipped} outside the districts skipped, {points} new address point(s), "
+        f"{geocoded} report(s) given an address."
     )
+
+
+def load_addresses(db):
+    """Load the demo's address points unless addresses are loaded already; return how many.
+
+    They are derived from the requests' own address and position (the place of the problem,
+    never the reporter's), de-duplicated by the loader.
+    """
+    if place_rows.address_count(db):
+        return 0
+    records = [(r["address"], _coordinate(r["longitude"]), _coordinate(r["latitude"]))
+               for r in _read_requests()]
+    return load_address_records(db, f"demo: {REQUESTS.name}", records).loaded
+
+
+def _coordinate(text):
+    return float(text) if text.strip() else None
 
 
 def import_requests(db):

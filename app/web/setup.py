@@ -18,6 +18,7 @@ from app.web import (
     i18n,
     open311,
     open_data,
+    places,
     reports,
     security,
     serving_log,
@@ -28,7 +29,7 @@ from app.web.links import RowIdConverter
 from app.web.staff import login_manager
 
 #: The blueprints; alerts and open_data add their views to the reports blueprint.
-BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp)
+BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp)
 VIEWS_ON_REPORTS = (alerts, open_data)
 
 

@@ -1,0 +1,174 @@
+"""Finding places: address search as a resident types, and the nearest address to a point.
+
+Everything that needs a place goes through the small :class:`Gazetteer` interface, so a city
+can later point to its own geocoder; :class:`LocalGazetteer` (SQLite full-text index and
+R*Tree, no service to run) is the default.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.reporting.address_text import SPELLED_OUT, is_house_number, spelled_out, words
+from app.storage import distance_m
+from app.storage import places as place_rows
+from geo.coords import bbox_around
+
+REVERSE_MAX_M = 150.0
+QUERY_MAX_LENGTH = 200
+LIMIT_MAX = 50
+#: Streets read from the full-text index per search, before ranking by our own score.
+CANDIDATE_STREETS = 200
+#: Weights of a result's score (0..1): how much of the street name the words cover, whether
+#: they also named the locality, and whether the house number is the one asked for.
+NAME_WEIGHT, LOCALITY_WEIGHT, NUMBER_WEIGHT = 0.6, 0.1, 0.3
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point with its address; ``score`` for a search result, ``distance_m`` for nearest."""
+
+    address: str
+    lon: float
+    lat: float
+    score: float | None = None
+    distance_m: float | None = None
+
+
+class Gazetteer(Protocol):
+    """What the app asks of a geocoder."""
+
+    def search(self, text, limit=10, near=None):
+        """Places matching ``text`` best first; ``near`` (lon, lat) breaks ties by distance."""
+
+    def nearest(self, lon, lat, max_m=REVERSE_MAX_M):
+        """The nearest address point within ``max_m`` great-circle metres, or None."""
+
+
+def default_gazetteer(db):
+    """The gazetteer this installation uses: the local one."""
+    return LocalGazetteer(db)
+
+
+def address_at(db, lon, lat):
+    """The address a report at (lon, lat) gets: the nearest one within 150 m, or None."""
+    place = default_gazetteer(db).nearest(lon, lat)
+    return place.address if place else None
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search split into the house number and the terms that must match a street."""
+
+    number: str
+    terms: list
+    last_is_prefix: bool
+
+    @classmethod
+    def parse(cls, text):
+        """The number is the first number-like word when other words name the street.
+
+        >>> Query.parse("977 N Hill")
+        Query(number='977', terms=['north', 'hill'], last_is_prefix=True)
+        >>> Query.parse("Hill St ")
+        Query(number='', terms=['hill', 'street'], last_is_prefix=False)
+        """
+        found = words(text)
+        numbers = [w for w in found if is_house_number(w)]
+        number = numbers[0] if numbers and len(found) > 1 else ""
+        rest = list(found)
+        if number:
+            rest.remove(number)
+        prefix = bool(rest) and text.rstrip() == text and rest[-1] == found[-1]
+        return cls(number, [spelled_out(w) if not (prefix and i == len(rest) - 1) else w
+                            for i, w in enumerate(rest)], prefix)
+
+    def fts(self):
+        """The FTS5 expression: every term, the last one also as a prefix while typing.
+
+        >>> Query.parse("977 n hil").fts()
+        '"north" AND "hil"*'
+        >>> Query.parse("hill n").fts()
+        '"hill" AND ("n"* OR "north")'
+        """
+        parts = [f'"{term}"' for term in self.terms]
+        if self.last_is_prefix:
+            last = self.terms[-1]
+            parts[-1] = (f'("{last}"* OR "{SPELLED_OUT[last]}")' if last in SPELLED_OUT
+                         else f'"{last}"*')
+        return " AND ".join(parts)
+
+    def matches(self, token):
+        """Whether a stored word is one the query names."""
+        for position, term in enumerate(self.terms):
+            last = self.last_is_prefix and position == len(self.terms) - 1
+            if token == term or (last and (token.startswith(term)
+                                           or token == SPELLED_OUT.get(term))):
+                return True
+        return False
+
+
+class LocalGazetteer:
+    """The address points loaded with ``flask --app app addresses load``, searched in SQLite."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def search(self, text, limit=10, near=None):
+        query = Query.parse(text)
+        if not query.terms:
+            return []
+        streets = place_rows.matching_streets(self.db, query.fts(), CANDIDATE_STREETS)
+        ranked = {s["id"]: (s, _street_score(query, s)) for s in streets}
+        places = []
+        if query.number and ranked:
+            places = [
+                Place(row["address"], row["lon"], row["lat"],
+                      ranked[row["street_id"]][1] + NUMBER_WEIGHT)
+                for row in place_rows.numbered_addresses(self.db, list(ranked), query.number)
+            ]
+        places += [Place(_street_address(s), s["lon"], s["lat"], score)
+                   for s, score in ranked.values()]
+        return _best_first(places, near)[:limit]
+
+    def nearest(self, lon, lat, max_m=REVERSE_MAX_M):
+        for radius in sorted({min(25.0, max_m), max_m}):
+            rows = place_rows.addresses_in_box(self.db, bbox_around(lon, lat, radius))
+            found = [(distance_m(lon, lat, r["lon"], r["lat"]), r["id"], r) for r in rows]
+            found = [item for item in found if item[0] <= radius]
+            if found:
+                metres, _, row = min(found, key=lambda item: item[:2])
+                return Place(row["address"], row["lon"], row["lat"], distance_m=metres)
+        return None
+
+
+def _street_score(query, street):
+    name = street["name_tokens"].split()
+    covered = sum(1 for token in name if query.matches(token)) / max(1, len(name))
+    locality = any(query.matches(token) for token in street["locality_tokens"].split())
+    return NAME_WEIGHT * covered + LOCALITY_WEIGHT * locality
+
+
+def _street_address(street):
+    return ", ".join(part for part in (street["name"], street["locality"]) if part)
+
+
+def _best_first(places, near):
+    """By score; equal scores by distance to ``near`` when given (the sort is stable, so the
+    full-text order decides the rest)."""
+    if near is None:
+        return sorted(places, key=lambda p: -round(p.score, 6))
+    return sorted(places, key=lambda p: (-round(p.score, 6), distance_m(*near, p.lon, p.lat)))
+
+
+def geocode_reports(db, everything=False):
+    """Give each report without an address (or every report) its nearest address; return
+    (reports checked, reports given an address)."""
+    gazetteer = default_gazetteer(db)
+    rows = place_rows.reports_to_geocode(db, everything)
+    pairs = []
+    for report_id, lon, lat in rows:
+        place = gazetteer.nearest(lon, lat)
+        if place or everything:
+            pairs.append((place.address if place else None, report_id))
+    place_rows.set_report_addresses(db, pairs)
+    return len(rows), sum(1 for address, _ in pairs if address)

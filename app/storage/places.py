@@ -1,0 +1,83 @@
+"""The gazetteer's tables: streets with a full-text index, address points with an R*Tree.
+
+A load replaces the whole set in one transaction, so a search never sees half a file.
+"""
+
+from app.storage import now
+
+STREET_COLUMNS = "s.id, s.name, s.locality, s.name_tokens, s.locality_tokens, s.lon, s.lat"
+
+
+def replace_addresses(db, streets, points, summary):
+    """Store ``streets`` (dicts: id, name, locality, name_tokens, locality_tokens, lon, lat)
+    and ``points`` (tuples: street_id, number, address, lon, lat) instead of the current set.
+
+    ``summary`` (dict: source, points, skipped_no_position, skipped_outside) is kept as the
+    record of the load.
+    """
+    with db.atomic():
+        for table in ("addresses_rtree", "addresses", "address_streets"):
+            db.execute(f"DELETE FROM {table}")
+        db.conn.executemany(
+            "INSERT INTO address_streets (id, name, locality, name_tokens, locality_tokens, "
+            "lon, lat) VALUES (:id, :name, :locality, :name_tokens, :locality_tokens, :lon, "
+            ":lat)", streets)
+        db.execute("INSERT INTO address_streets_fts(address_streets_fts) VALUES ('rebuild')")
+        db.conn.executemany(
+            "INSERT INTO addresses (street_id, number, address, lon, lat) "
+            "VALUES (?, ?, ?, ?, ?)", points)
+        db.execute("INSERT INTO addresses_rtree SELECT id, lon, lon, lat, lat FROM addresses")
+        db["address_sources"].insert({**summary, "loaded_at": now()})
+
+
+def address_count(db):
+    return db.execute("SELECT count(*) FROM addresses").fetchone()[0]
+
+
+def last_source(db):
+    """The latest load's record (source, loaded_at, points, ...), or None."""
+    rows = list(db.query("SELECT * FROM address_sources ORDER BY id DESC LIMIT 1"))
+    return rows[0] if rows else None
+
+
+def matching_streets(db, match, limit):
+    """Streets whose words match the FTS5 expression ``match``, best (bm25) first."""
+    return list(db.query(
+        f"SELECT {STREET_COLUMNS} FROM address_streets_fts f "
+        "JOIN address_streets s ON s.id = f.rowid "
+        "WHERE address_streets_fts MATCH ? ORDER BY f.rank LIMIT ?", [match, limit]))
+
+
+def numbered_addresses(db, street_ids, number):
+    """The address points with house ``number`` on any of ``street_ids``."""
+    marks = ", ".join("?" * len(street_ids))
+    return list(db.query(
+        f"SELECT street_id, address, lon, lat FROM addresses "
+        f"WHERE number = ? AND street_id IN ({marks}) ORDER BY id", [number, *street_ids]))
+
+
+def addresses_in_box(db, box):
+    """Address points inside ``box`` (min_lon, min_lat, max_lon, max_lat), from the R*Tree.
+
+    The R*Tree keeps 32-bit bounds, so the box is widened a little; callers measure the
+    exact distance anyway.
+    """
+    min_lon, min_lat, max_lon, max_lat = box
+    pad = 1e-6
+    return list(db.query(
+        "SELECT a.id, a.address, a.lon, a.lat FROM addresses_rtree t "
+        "JOIN addresses a ON a.id = t.id "
+        "WHERE t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?",
+        [max_lon + pad, min_lon - pad, max_lat + pad, min_lat - pad]))
+
+
+def reports_to_geocode(db, everything=False):
+    """(id, lon, lat) of the reports without an address (or of every report)."""
+    where = "" if everything else "WHERE address IS NULL"
+    return [tuple(row) for row in db.execute(f"SELECT id, lon, lat FROM reports {where}")]
+
+
+def set_report_addresses(db, pairs):
+    """Store ``(address, report_id)`` pairs in one transaction."""
+    with db.atomic():
+        db.conn.executemany("UPDATE reports SET address = ? WHERE id = ?", pairs)
