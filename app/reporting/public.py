@@ -8,9 +8,12 @@ import csv
 import io
 import json
 import math
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
+from app import localtime
 from app.errors import NotFound, ValidationError
+from app.reporting import questions
 from app.statuses import STATUSES
 from app.storage import public as rows
 from app.storage import reports as report_rows
@@ -19,8 +22,8 @@ from app.storage.public import ReportQuery
 MAX_CELLS_FROM_AGGREGATES = 64 * 64
 CELLS_ACROSS = 32
 CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_name",
-               "created_at", "updated_at", "lon", "lat", "description", "reporter_name",
-               "supports", "url"]
+               "created_at", "updated_at", "lon", "lat", "address", "description",
+               "reporter_name", "supports", "url"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -32,14 +35,14 @@ def public_report(db, report_id):
     return report
 
 
-def parse_report_query(args, db, require_bbox=False):
-    """A :class:`ReportQuery` from request arguments, or :class:`ValidationError`."""
+def parse_report_query(args, db, require_bbox=False, zone=UTC):
+    """A :class:`ReportQuery` from request arguments, or :class:`ValidationError`; dates
+    given without a time are days in ``zone`` (the city's)."""
     bbox = parse_bbox(args.get("bbox")) if args.get("bbox") else None
     if bbox is None and require_bbox:
         bbox = (-180.0, -90.0, 180.0, 90.0)
-    since, until = _date_bound(args.get("since"), "since"), _date_bound(args.get("until"), "until")
-    if until is not None:
-        until = _next_day(until)
+    since = _date_bound(args.get("since"), "since", zone)
+    until = _date_bound(args.get("until"), "until", zone, whole_day=True)
     if since is not None and until is not None and since >= until:
         raise ValidationError("'since' must be on or before 'until'.")
     return ReportQuery(
@@ -94,13 +97,14 @@ def parse_codes(text, known, name):
     return codes
 
 
-def _date_bound(text, name):
-    """A date or date-time as an ISO string in UTC, or None."""
+def _date_bound(text, name, zone, whole_day=False):
+    """A date or date-time as an ISO string in UTC, or None. A date is the local midnight
+    that starts it, or with ``whole_day`` (an 'until') the one that ends it."""
     if not text:
         return None
     try:
         if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
+            return _local_midnight(date.fromisoformat(text), zone, whole_day)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValidationError("%(name)s %(text)r is not a date like 2024-05-31.",
@@ -111,26 +115,44 @@ def _date_bound(text, name):
     return moment.astimezone(UTC).isoformat()
 
 
-def _next_day(bound):
-    """An 'until' date includes the whole day: the bound becomes the next midnight."""
-    if len(bound) != 10:
-        return bound
+def _local_midnight(day, zone, next_one):
+    """The day's first (or, ``next_one``, the next day's first) moment in the city, in UTC;
+    past the calendar's ends, its first or last moment."""
     try:
-        return (date.fromisoformat(bound) + timedelta(days=1)).isoformat()
+        return localtime.next_day_start(day, zone) if next_one else localtime.day_start(day, zone)
     except OverflowError:
-        return "9999-12-31T23:59:59+00:00"
+        return "9999-12-31T23:59:59+00:00" if next_one else "0001-01-01T00:00:00+00:00"
 
 
-def viewport(db, query, links, limit):
-    """The GeoJSON for a map view: the reports, or clusters when more than ``limit`` match."""
-    if rows.more_than(db, query, limit):
-        return feature_collection([cluster_feature(c) for c in clusters(db, query)], True)
-    found = rows.reports_in_view(db, query, limit)
-    return feature_collection([report_feature(r, links) for r in found], clustered=False)
+@dataclass(frozen=True)
+class FeatureText:
+    """What the map's features say in words and links: names in ``locale`` (statuses from
+    ``status_names``), report and photo links as a prefix completed by the id or file name."""
+
+    locale: str
+    status_names: dict
+    report_prefix: str
+    photo_prefix: str
+
+    @classmethod
+    def for_reader(cls, locale, links):
+        return cls(locale, {code: str(name) for code, name in STATUSES.items()},
+                   links.report(""), links.photo(""))
+
+
+def viewport(db, query, text, limit):
+    """The GeoJSON text for a map view: the reports, or clusters when more than ``limit``
+    match. The database writes every feature; Python only wraps the array."""
+    clustered = rows.more_than(db, query, limit)
+    features = (clusters(db, query) if clustered
+                else rows.features_in_view(db, query, limit, text))
+    return f'{{"type":"FeatureCollection","clustered":{str(clustered).lower()},' \
+           f'"features":{features}}}'
 
 
 def clusters(db, query):
-    """Cell counts for a dense view: pre-aggregated when possible, else from the rows."""
+    """Cell counts for a dense view (JSON array text): pre-aggregated when possible, else
+    from the rows."""
     min_lon, min_lat, max_lon, max_lat = query.bbox
     if not query.has_dates:
         for level, size in reversed(rows.cell_levels(db)):
@@ -138,14 +160,10 @@ def clusters(db, query):
             high = (max_lat - min_lat) / size + 1
             if across * high <= MAX_CELLS_FROM_AGGREGATES:
                 if max(across, high) >= CELLS_ACROSS / 4:
-                    return rows.clusters_from_cells(db, query, level, size)
+                    return rows.cluster_features_from_cells(db, query, level, size)
                 break
     size = max(max_lon - min_lon, max_lat - min_lat, 1e-9) / CELLS_ACROSS
-    return rows.clusters_from_rows(db, query, size)
-
-
-def feature_collection(features, clustered):
-    return {"type": "FeatureCollection", "clustered": clustered, "features": features}
+    return rows.cluster_features_from_rows(db, query, size)
 
 
 def report_properties(row, links):
@@ -159,6 +177,7 @@ def report_properties(row, links):
         "service_name": row["service"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
+        "address": row["address"],
         "description": row["description"],
         "reporter_name": row["reporter_name"],
         "supports": row["supports"],
@@ -176,20 +195,14 @@ def report_feature(row, links):
     }
 
 
-def cluster_feature(cell):
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]},
-        "properties": {"cluster": True, "count": cell["count"]},
-    }
-
-
 def geojson_chunks(db, query, links):
     """A FeatureCollection of every match, as text chunks (streamed with flat memory)."""
     yield '{"type":"FeatureCollection","features":['
     separator = ""
-    for row in rows.iter_reports(db, query):
-        yield separator + json.dumps(report_feature(row, links), separators=(",", ":"))
+    for row, answers in questions.with_answers(db, rows.iter_reports(db, query)):
+        feature = report_feature(row, links)
+        feature["properties"].update(questions.answer_columns(answers))
+        yield separator + json.dumps(feature, separators=(",", ":"))
         separator = ","
     yield "]}"
 
@@ -198,11 +211,12 @@ def csv_chunks(db, query, links):
     """CSV of every match, one chunk per row; cells that a spreadsheet would run are defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows.iter_reports(db, query):
+    answer_columns = questions.answer_column_names(db)
+    writer.writerow(CSV_COLUMNS + answer_columns)
+    for row, answers in questions.with_answers(db, rows.iter_reports(db, query)):
         properties = report_properties(row, links)
-        properties.update(lon=row["lon"], lat=row["lat"])
-        writer.writerow([defused(properties[c]) for c in CSV_COLUMNS])
+        properties.update(lon=row["lon"], lat=row["lat"], **questions.answer_columns(answers))
+        writer.writerow([defused(properties.get(c)) for c in CSV_COLUMNS + answer_columns])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

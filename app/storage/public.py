@@ -15,7 +15,7 @@ PUBLIC_COLUMNS = """
      ORDER BY p.position LIMIT 1) AS thumb_name,
     (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
      ORDER BY p.position LIMIT 1) AS photo_name,
-    r.media_url, s.target_days, r.supports
+    r.media_url, s.target_days, r.supports, r.address
 """
 JOINS = """
     JOIN categories c ON c.id = r.category_id
@@ -88,12 +88,62 @@ def _where(query):
     return f"FROM {source} {JOINS} WHERE {where}", params
 
 
-def reports_in_view(db, query, limit):
-    """Up to ``limit`` public reports matching ``query`` (newest first)."""
-    sql, params = _where(query)
-    return list(db.query(
-        f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY r.created_at DESC LIMIT ?", [*params, limit]
-    ))
+def _status_name_sql(status_names, params):
+    """The status's name in the reader's language, as a CASE over the given names."""
+    params.extend(value for pair in status_names.items() for value in pair)
+    return f"CASE r.status {'WHEN ? THEN ? ' * len(status_names)}ELSE r.status END"
+
+
+def _feature_sql(text, params):
+    """One public report as GeoJSON Feature text, built by SQLite (``json_object``): the
+    fields of the exports' ``report_properties``, names in ``text.locale``, links completed
+    from ``text.report_prefix`` and ``text.photo_prefix``."""
+    params.append(text.locale)
+    status_name = _status_name_sql(text.status_names, params)
+    params.extend([text.locale, text.report_prefix, text.photo_prefix])
+    return f"""json_object(
+        'type', 'Feature', 'id', r.id,
+        'geometry', json_object('type', 'Point', 'coordinates', json_array(r.lon, r.lat)),
+        'properties', json_object(
+            'id', r.id, 'category', c.code,
+            'category_name', coalesce((SELECT t.name FROM name_translations t WHERE
+                t.kind = 'category' AND t.code = c.code AND t.locale = ?), c.name),
+            'status', r.status, 'status_name', {status_name},
+            'service', s.code,
+            'service_name', coalesce((SELECT t.name FROM name_translations t WHERE
+                t.kind = 'service' AND t.code = s.code AND t.locale = ?), s.name),
+            'created_at', r.created_at, 'updated_at', r.updated_at, 'address', r.address,
+            'description', coalesce(r.public_description, r.description),
+            'reporter_name', CASE WHEN r.show_name THEN r.reporter_name END,
+            'supports', r.supports, 'url', ? || r.id,
+            'thumbnail', (SELECT ? || p.thumb_name FROM photos p
+                          WHERE p.report_id = r.id AND NOT p.hidden
+                          ORDER BY p.position LIMIT 1)))"""
+
+
+def _json_array(db, features_sql, params):
+    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as one JSON array
+    text: SQLite joins them, so Python handles one string whatever the number of features."""
+    found = db.execute(f"SELECT '[' || coalesce(group_concat(f, ','), '') || ']' "
+                       f"FROM ({features_sql})", params)
+    return found.fetchone()[0]
+
+
+def features_in_view(db, query, limit, text):
+    """Up to ``limit`` public reports matching ``query`` (newest first), as the text of a
+    JSON array of GeoJSON Features (see :func:`_feature_sql` for ``text``)."""
+    params = []
+    feature = _feature_sql(text, params)
+    sql, where_params = _where(query)
+    return _json_array(db, f"SELECT {feature} AS f {sql} ORDER BY r.created_at DESC, r.id DESC "
+                       "LIMIT ?",
+                       [*params, *where_params, limit])
+
+
+CLUSTER_JSON = """json_object(
+    'type', 'Feature', 'geometry', json_object('type', 'Point', 'coordinates',
+                                               json_array(lon, lat)),
+    'properties', json_object('cluster', json('true'), 'count', count))"""
 
 
 def more_than(db, query, limit):
@@ -143,32 +193,37 @@ def cell_levels(db):
                                              "ORDER BY size DESC")]
 
 
-def clusters_from_cells(db, query, level, size):
-    """Counts and centroids per grid cell, read from the pre-aggregated table."""
+def cluster_features_from_cells(db, query, level, size):
+    """Counts and centroids per grid cell, read from the pre-aggregated table, as the text of
+    a JSON array of GeoJSON Features. The catalogue is joined only to filter by its codes."""
     min_lon, min_lat, max_lon, max_lat = query.bbox
     params = [level, int((min_lon + 180) // size), int((max_lon + 180) // size),
               int((min_lat + 90) // size), int((max_lat + 90) // size)]
     clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?",
                *_status_category_service(query, "k.status", params)]
-    return list(db.query(f"""
-        SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
-               sum(k.sum_lat) / sum(k.n) AS lat
-        FROM report_cells k
-        JOIN categories c ON c.id = k.category_id
-        JOIN services s ON s.id = k.service_id
-        WHERE {" AND ".join(clauses)}
-        GROUP BY k.cx, k.cy
-        HAVING sum(k.n) > 0
-    """, params))
+    joins = "".join(join for codes, join in (
+        (query.categories, "JOIN categories c ON c.id = k.category_id "),
+        (query.services, "JOIN services s ON s.id = k.service_id ")) if codes)
+    return _json_array(db, f"""
+        SELECT {CLUSTER_JSON} AS f FROM (
+            SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
+                   sum(k.sum_lat) / sum(k.n) AS lat
+            FROM report_cells k {joins}
+            WHERE {" AND ".join(clauses)}
+            GROUP BY k.cx, k.cy
+            HAVING sum(k.n) > 0)
+    """, params)
 
 
-def clusters_from_rows(db, query, size):
-    """Counts and centroids per grid cell of ``size`` degrees, aggregated from the rows."""
+def cluster_features_from_rows(db, query, size):
+    """Counts and centroids per grid cell of ``size`` degrees, aggregated from the rows, as
+    the text of a JSON array of GeoJSON Features."""
     sql, params = _where(query)
-    return list(db.query(f"""
-        SELECT count(*) AS count, avg(r.lon) AS lon, avg(r.lat) AS lat {sql}
-        GROUP BY CAST((r.lon + 180) / ? AS INTEGER), CAST((r.lat + 90) / ? AS INTEGER)
-    """, [*params, size, size]))
+    return _json_array(db, f"""
+        SELECT {CLUSTER_JSON} AS f FROM (
+            SELECT count(*) AS count, avg(r.lon) AS lon, avg(r.lat) AS lat {sql}
+            GROUP BY CAST((r.lon + 180) / ? AS INTEGER), CAST((r.lat + 90) / ? AS INTEGER))
+    """, [*params, size, size])
 
 
 def known_codes(db, table):
@@ -198,3 +253,8 @@ def withdrawn_since(db, moment):
     kinds = ",".join("?" * len(WITHDRAWING_EVENTS))
     return db.execute(f"SELECT 1 FROM report_events WHERE at >= ? AND kind IN ({kinds}) LIMIT 1",
                       [moment, *WITHDRAWING_EVENTS]).fetchone() is not None
+
+
+def map_data_version(db):
+    """A number that changes whenever anything a map feature shows may have changed."""
+    return db.execute("SELECT n FROM map_data_version").fetchone()[0]

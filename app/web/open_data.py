@@ -1,6 +1,6 @@
 """The public map, the list, the Atom feed and the open-data exports of reports."""
 
-import json
+import hashlib
 import threading
 from datetime import UTC, datetime
 
@@ -13,6 +13,7 @@ from flask import (
     send_file,
 )
 
+from app.fields import xml_safe
 from app.ids import page_number
 from app.messaging import subscriptions
 from app.reporting import exports, public
@@ -24,7 +25,9 @@ from app.storage import public as public_rows
 from app.web import assets, maps
 from app.web.db import get_db, streamed
 from app.web.extensions import export_limit
+from app.web.i18n import current_language
 from app.web.links import Links, SiteLinks, link_args
+from app.web.local_time import city_zone
 from app.web.reports import bp, tiles
 
 PAGE_SIZE = 50
@@ -32,7 +35,8 @@ FEED_SIZE = 50
 
 
 def report_query(require_bbox=False):
-    return public.parse_report_query(request.args, get_db(), require_bbox=require_bbox)
+    return public.parse_report_query(request.args, get_db(), require_bbox=require_bbox,
+                                     zone=city_zone())
 
 
 def filter_choices(db):
@@ -102,9 +106,32 @@ def filtered_export(fmt, query):
 def reports_geojson():
     if "download" in request.args:
         return export("geojson", report_query())
-    query = report_query(require_bbox=True)
-    collection = public.viewport(get_db(), query, Links(), current_app.config["MAP_POINT_LIMIT"])
-    return Response(json.dumps(collection, separators=(",", ":")), mimetype="application/geo+json")
+    return map_view(report_query(require_bbox=True))
+
+
+def map_view(query):
+    """A map view's GeoJSON, written by the database; a view asked again with the ETag it
+    was given is a 304 as long as nothing the map shows has changed (one row read)."""
+    db = get_db()
+    text = public.FeatureText.for_reader(current_language(), Links())
+    etag = map_etag(public_rows.map_data_version(db), text)
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        answer = public.viewport(db, query, text, current_app.config["MAP_POINT_LIMIT"])
+        response = Response(answer, mimetype="application/geo+json")
+    response.set_etag(etag)
+    response.cache_control.no_cache = True
+    response.vary.add("Cookie")
+    response.vary.add("Accept-Language")
+    return response
+
+
+def map_etag(version, text):
+    """The data version, and what else the same URL's answer depends on: the reader's
+    language and the host the links are built on."""
+    digest = hashlib.blake2b(f"{text.locale}|{text.report_prefix}".encode(), digest_size=6)
+    return f"{version}-{digest.hexdigest()}"
 
 
 @bp.get("/api/reports.csv")
@@ -146,4 +173,4 @@ def report_feed():
         updated=entries[0]["updated_at"] if entries else datetime.now(UTC).isoformat(),
         site_name=current_app.config["SITE_NAME"], args=link_args(request.args),
     )
-    return Response(body, mimetype="application/atom+xml")
+    return Response(xml_safe(body), mimetype="application/atom+xml")

@@ -1,0 +1,231 @@
+"""The map's answer written by the database equals the answer built row by row in Python.
+
+The map API's GeoJSON is produced as text by SQLite (``json_object``, ``group_concat``); the
+exports still shape each row in Python (``report_feature``). Both must say the same thing:
+this compares them, parsed, over boxes, filters, languages, points and clusters, with hidden
+reports and hidden photos in the data. Clusters are checked against counts and centroids
+computed here from the public reports, grouped by the same grid.
+"""
+
+import random
+from collections import defaultdict
+from dataclasses import replace
+from urllib.parse import parse_qsl
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from app.reporting import public
+from app.statuses import STATUSES
+from app.storage import catalog
+from app.storage import public as rows
+from app.storage import reports as report_rows
+from app.web.db import get_db
+from app.web.i18n import current_language
+from app.web.links import Links
+from tests.factories import jpeg_bytes
+from tests.test_open_data import add, geojson
+
+BOXES = ["-180,-90,180,90", "0,0,1,1", "0.2,0.1,1.7,0.6", "1.25,0.25,1.26,0.26"]
+FILTERS = ["", "&status=new,fixed", "&category=streetlight", "&service=roads",
+           "&since=2022-01-01", "&status=acknowledged&service=lights&category=pothole"]
+FRENCH = {("category", "pothole"): "Nid-de-poule", ("service", "lights"): "Éclairage public"}
+
+
+@pytest.fixture
+def city(app, client):
+    """Web reports (photos, names shown or not, one hidden, one hidden photo, one public
+    description) and 400 bulk reports with random places, statuses, categories and dates."""
+    photo = [("hole.jpg", jpeg_bytes())]
+    shown = add(client, show_name="yes", photos=photo)
+    add(client, lon="1.5", category="streetlight", photos=photo)
+    hidden = add(client, lon="0.25", lat="0.75")
+    hidden_photo = add(client, lon="0.3", photos=photo)
+    with app.app_context():
+        db = get_db()
+        db.execute("UPDATE reports SET hidden = 1 WHERE id = ?", [hidden])
+        db.execute("UPDATE photos SET hidden = 1 WHERE report_id = ?", [hidden_photo])
+        db.execute("UPDATE reports SET public_description = 'Edited for the public' "
+                   "WHERE id = ?", [shown])
+        for (kind, code), name in FRENCH.items():
+            catalog.set_translated_name(db, kind, code, "fr", name)
+        report_rows.insert_reports_bulk(db, bulk_reports(db, 400))
+    return app
+
+
+def bulk_reports(db, count):
+    chance = random.Random(23)
+    categories = {c["code"]: c["id"] for c in catalog.all_categories(db)}
+    areas = {row["code"]: row for row in db.query(
+        "SELECT s.code, a.id AS area_id, a.service_id, a.version_id FROM service_areas a "
+        "JOIN services s ON s.id = a.service_id")}
+    for number in range(count):
+        lon, lat = chance.uniform(0, 2), chance.uniform(0, 1)
+        category = "pothole" if lon < 1 else chance.choice(["pothole", "streetlight"])
+        area = areas["roads" if lon < 1 else "lights"]
+        stamp = f"{chance.randint(2019, 2025)}-0{chance.randint(1, 9)}-1{number % 10}T08:00:00Z"
+        yield {"category_id": categories[category], "service_id": area["service_id"],
+               "area_id": area["area_id"], "boundary_version_id": area["version_id"],
+               "lon": lon, "lat": lat, "description": f"Bulk report {number}",
+               "status": chance.choice(list(STATUSES)), "source": "test",
+               "hidden": number % 37 == 0, "created_at": stamp, "updated_at": stamp}
+
+
+def language(client, locale):
+    client.set_cookie("lang", locale)
+
+
+def expected_points(app, arguments, locale):
+    """The answer as the Python shaping of the exports builds it, names translated."""
+    with app.test_request_context(f"/api/reports.geojson?{arguments}",
+                                  headers={"Cookie": f"lang={locale}"}):
+        db = get_db()
+        query = public.parse_report_query(_args(arguments), db, require_bbox=True)
+        assert current_language() == locale
+        found = rows.reports_page(db, query, 0, app.config["MAP_POINT_LIMIT"])
+        features = [public.report_feature(row, Links()) for row in found]
+        names = catalog.translated_names(db, locale)
+        for feature in features:
+            properties = feature["properties"]
+            for kind in ("category", "service"):
+                properties[f"{kind}_name"] = names.get((kind, properties[kind]),
+                                                      properties[f"{kind}_name"])
+        return features
+
+
+def expected_clusters(app, arguments, size, from_cells):
+    """Counts and centroids of the matching public reports grouped on a ``size`` grid. The
+    pre-aggregated cells are whole: those the box touches count every report they hold."""
+    with app.test_request_context():
+        db = get_db()
+        query = public.parse_report_query(_args(arguments), db, require_bbox=True)
+        min_lon, min_lat, max_lon, max_lat = query.bbox
+        if from_cells:
+            query = replace(query, bbox=None)
+        cells = defaultdict(list)
+        for row in rows.iter_reports(db, query):
+            cells[int((row["lon"] + 180) // size), int((row["lat"] + 90) // size)].append(row)
+    if from_cells:
+        cells = {(x, y): found for (x, y), found in cells.items()
+                 if (min_lon + 180) // size <= x <= (max_lon + 180) // size
+                 and (min_lat + 90) // size <= y <= (max_lat + 90) // size}
+    return sorted((len(found), round(sum(r["lon"] for r in found) / len(found), 9),
+                   round(sum(r["lat"] for r in found) / len(found), 9))
+                  for found in cells.values())
+
+
+def _args(arguments):
+    return MultiDict(parse_qsl(arguments))
+
+
+def rounded(features):
+    for feature in features:
+        lon, lat = feature["geometry"]["coordinates"]
+        feature["geometry"]["coordinates"] = [round(lon, 9), round(lat, 9)]
+    return features
+
+
+def cluster_summary(collection):
+    return sorted((f["properties"]["count"], round(f["geometry"]["coordinates"][0], 9),
+                   round(f["geometry"]["coordinates"][1], 9)) for f in collection["features"])
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_points_equal_the_python_answer(city, client, locale):
+    city.config["MAP_POINT_LIMIT"] = 10_000
+    language(client, locale)
+    for box in BOXES:
+        for filters in FILTERS:
+            arguments = f"bbox={box}{filters}"
+            answer = geojson(client, arguments)
+            assert answer["clustered"] is False and answer["type"] == "FeatureCollection"
+            expected = expected_points(city, arguments, locale)
+            assert rounded(answer["features"]) == rounded(expected), arguments
+
+
+def test_points_cover_every_case_the_data_holds(city, client):
+    """The comparison above is not vacuous: names, photos, French names and hidden rows."""
+    city.config["MAP_POINT_LIMIT"] = 10_000
+    language(client, "fr")
+    features = geojson(client, f"bbox={BOXES[0]}")["features"]
+    properties = [f["properties"] for f in features]
+    assert len(features) == 404 - 1 - len(range(0, 400, 37))
+    assert "Bulk report 0" not in {p["description"] for p in properties}
+    assert {"Nid-de-poule", "Éclairage public"} <= {n for p in properties
+                                                    for n in (p["category_name"],
+                                                              p["service_name"])}
+    assert "Nouveau" in {p["status_name"] for p in properties}
+    assert sum(p["thumbnail"] is not None for p in properties) == 2
+    assert "Ada Resident" in {p["reporter_name"] for p in properties}
+    assert "Edited for the public" in {p["description"] for p in properties}
+
+
+def test_clusters_equal_the_public_reports_grouped(city, client):
+    """Small limit: the views cluster, from the cells (no dates) or from the rows."""
+    city.config["MAP_POINT_LIMIT"] = 3
+    with city.app_context():
+        levels = rows.cell_levels(get_db())
+    grids = set()
+    for box in BOXES[:3]:
+        for filters in FILTERS:
+            arguments = f"bbox={box}{filters}"
+            answer = geojson(client, arguments)
+            if not answer["clustered"]:
+                assert len(answer["features"]) <= 3, arguments
+                continue
+            bbox = tuple(map(float, box.split(",")))
+            size, from_cells = cluster_grid(levels, bbox, "since" in filters)
+            grids.add(from_cells)
+            expected = expected_clusters(city, arguments, size, from_cells)
+            assert cluster_summary(answer) == expected, arguments
+    assert grids == {True, False}
+
+
+def cluster_grid(levels, bbox, has_dates):
+    """The grid the answer must use: the finest cell level that fits (True: from the cells),
+    else the rows' own grid (False)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if not has_dates:
+        for _, size in reversed(levels):
+            across, high = (max_lon - min_lon) / size + 1, (max_lat - min_lat) / size + 1
+            if across * high <= public.MAX_CELLS_FROM_AGGREGATES:
+                if max(across, high) >= public.CELLS_ACROSS / 4:
+                    return size, True
+                break
+    return max(max_lon - min_lon, max_lat - min_lat, 1e-9) / public.CELLS_ACROSS, False
+
+
+def test_an_empty_view_is_an_empty_collection(city, client):
+    answer = geojson(client, "bbox=10,10,11,11")
+    assert answer == {"type": "FeatureCollection", "clustered": False, "features": []}
+
+
+def test_a_view_seen_before_is_a_304_until_the_map_data_changes(city, client):
+    first = client.get(f"/api/reports.geojson?bbox={BOXES[1]}")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get(f"/api/reports.geojson?bbox={BOXES[1]}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    language(client, "fr")
+    french = client.get(f"/api/reports.geojson?bbox={BOXES[1]}", headers={"If-None-Match": etag})
+    assert french.status_code == 200 and french.headers["ETag"] != etag
+    language(client, "en")
+    add(client, lon="0.9", lat="0.9")
+    changed = client.get(f"/api/reports.geojson?bbox={BOXES[1]}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE reports SET supports = supports + 1 WHERE id = (SELECT min(id) FROM reports)",
+    "UPDATE photos SET hidden = 1",
+    "UPDATE categories SET name = 'Hole in the road' WHERE code = 'pothole'",
+    "UPDATE services SET name = 'Roads' WHERE code = 'roads'",
+    "DELETE FROM name_translations",
+])
+def test_every_write_that_reaches_a_feature_changes_the_etag(city, client, change):
+    etag = client.get(f"/api/reports.geojson?bbox={BOXES[0]}").headers["ETag"]
+    with city.app_context():
+        get_db().execute(change)
+    response = client.get(f"/api/reports.geojson?bbox={BOXES[0]}",
+                          headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
