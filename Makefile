@@ -32,6 +32,8 @@ setup: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 
+# The demo city is Los Angeles: its times read in its own zone unless you set another.
+run setup: export CIVIC_TIME_ZONE ?= America/Los_Angeles
 run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -97,6 +97,9 @@ SETTINGS = [
             "none, starttls (upgrade the connection) or tls (TLS from the start)."),
     Setting("MAIL_USERNAME", "", "SMTP login, if the server needs one."),
     Setting("MAIL_PASSWORD", "", "SMTP password, if the server needs one."),
+    Setting("TIME_ZONE", "UTC",
+            "The city's IANA time zone (e.g. America/Los_Angeles): every time people read is "
+            "shown in it, and dates in filters are its days; an unknown name stops start-up."),
     Setting("MAIL_SENDER", "Fix My City <no-reply@city.example>",
             "From address of every e-mail."),
     Setting("MAIL_TIMEOUT_SECONDS", 20, "How long to wait for the SMTP server."),

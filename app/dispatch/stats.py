@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from app import localtime
 from app.statuses import OPEN_STATUSES
 
 WEEKS = 12
@@ -43,10 +44,10 @@ class Summary:
         return max((count for _, count in self.weeks), default=0)
 
 
-def summarise(rows, today=None):
+def summarise(rows, today=None, zone=UTC):
     """Fold report rows (service and category codes and names, status, created_at,
-    acknowledged_at, fixed_at)."""
-    today = today or datetime.now(UTC).date()
+    acknowledged_at, fixed_at); weeks are the city's (``zone``), Monday to Sunday."""
+    today = today or localtime.today(zone)
     first_monday = today - timedelta(days=today.weekday(), weeks=WEEKS - 1)
     lines = defaultdict(lambda: None)
     weekly = Counter()
@@ -55,8 +56,8 @@ def summarise(rows, today=None):
         line = lines[key] or Line(*key)
         lines[key] = line
         _count(line, row)
-        created = datetime.fromisoformat(row["created_at"])
-        week = created.date() - timedelta(days=created.weekday())
+        created = localtime.local_date(row["created_at"], zone)
+        week = created - timedelta(days=created.weekday())
         if week >= first_monday:
             weekly[week] += 1
     weeks = [(first_monday + timedelta(weeks=n), weekly[first_monday + timedelta(weeks=n)])

@@ -31,6 +31,7 @@ from app.web import assets, maps
 from app.web.db import get_db, get_photo_store, streamed
 from app.web.i18n import message_of
 from app.web.links import link_args
+from app.web.local_time import city_zone
 from app.web.staff import staff_required
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
@@ -213,7 +214,8 @@ def export_csv():
 @bp.get("/stats")
 @staff_required
 def statistics():
-    summary = stats.summarise(staff_rows.first_transitions(get_db(), current_user.visible_services))
+    summary = stats.summarise(staff_rows.first_transitions(get_db(), current_user.visible_services),
+                              zone=city_zone())
     return render_template("dispatch/stats.html", summary=summary)
 
 

@@ -16,6 +16,7 @@ from app.web import (
     handlers,
     hashed_static,
     i18n,
+    local_time,
     open311,
     open_data,
     places,
@@ -61,6 +62,7 @@ def init_web(app):
     app.add_url_rule(
         "/vendor/<package>/<version>/<path:filename>", view_func=assets.vendor_file
     )
+    local_time.register(app)
     i18n.babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
     csrf.init_app(app)

@@ -52,7 +52,7 @@
     var root = document.createElement("div");
     root.className = "report-popup";
     root.appendChild(text("strong", p.category_name));
-    root.appendChild(text("div", p.status_name + " · " + p.created_at.slice(0, 10) +
+    root.appendChild(text("div", p.status_name + " · " + localDay(p.created_at) +
       " · " + p.supports + " me too"));
     if (p.thumbnail) {
       var img = document.createElement("img");

@@ -58,7 +58,7 @@
       item.appendChild(img);
     }
     var info = document.createElement("p");
-    info.textContent = "#" + report.id + " · " + report.created_at.slice(0, 10) + " · " +
+    info.textContent = "#" + report.id + " · " + localDay(report.created_at) + " · " +
       t("metres_away", { distance: report.distance_m }) + " · ";
     var count = document.createElement("span");
     count.className = "support-count";
