@@ -4,6 +4,7 @@ Every command is documented in the README (a test checks it); errors become
 ``click.ClickException`` with the same message a web user would get.
 """
 
+import json
 import secrets
 import sys
 from contextlib import contextmanager
@@ -18,11 +19,12 @@ from app.demo import load_demo
 from app.dispatch.accounts import change_password, create_staff_user
 from app.errors import AppError
 from app.messaging import delivery, outbox
-from app.reporting import address_load, exports, places
+from app.reporting import address_load, exports, places, questions
 from app.reporting.areas import load_boundary_file, reroute_reports
 from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
+from app.storage import questions as question_rows
 from app.web.db import database_path, get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.i18n import LANGUAGES
@@ -41,6 +43,7 @@ outbox_cli = AppGroup("outbox", help="E-mails and webhooks waiting to be sent.")
 services_cli = AppGroup("services", help="Services: where their reports are delivered.")
 names_cli = AppGroup("names", help="Names of categories and services in other languages.")
 exports_cli = AppGroup("exports", help="The full open-data export files.")
+questions_cli = AppGroup("questions", help="Per-category questions (Open311 attributes).")
 addresses_cli = AppGroup("addresses", help="The gazetteer: address points for search.")
 
 
@@ -363,8 +366,153 @@ def exports_refresh(if_stale):
         click.echo(f"Wrote {path} ({path.stat().st_size:,} bytes).")
 
 
+@questions_cli.command("list")
+@click.option("--category", help="Only this category's questions.")
+def questions_list(category):
+    """Show each category's questions in the order they are asked."""
+    db = up_to_date_db()
+    found = [q for q in question_rows.all_questions(db) if category in (None, q["category"])]
+    for q in found:
+        flags = [q["datatype"], "required" if q["required"] else "optional",
+                 "public" if q["public"] else "staff only"] + ([] if q["variable"] else ["info"])
+        keys = ", ".join(v["key"] + (" (blocking)" if v["blocking"] else "") for v in q["values"])
+        click.echo(f"{q['category']} {q['position']}. {q['code']} ({'; '.join(flags)}): "
+                   f"{q['description']}" + (f" [{keys}]" if keys else ""))
+    if not found:
+        click.echo("No questions yet.")
+
+
+@questions_cli.command("add")
+@click.argument("category")
+@click.argument("code")
+@click.argument("datatype", type=click.Choice(questions.DATATYPES))
+@click.argument("description")
+@click.option("--required", is_flag=True, help="An answer is required.")
+@click.option("--info", is_flag=True, help="An information line, not a question.")
+@click.option("--staff-only", is_flag=True, help="Answers are not shown publicly.")
+@click.option("--help-text", default="", help="Help shown under the question.")
+@click.option("--value", "values", multiple=True,
+              help='A list answer "key|name" or "key|name|blocking message" (repeatable).')
+def questions_add(category, code, datatype, description, required, info, staff_only,
+                  help_text, values):
+    """Add (or replace) the question CODE of CATEGORY; a new one is asked last."""
+    db = up_to_date_db()
+    with as_click_errors():
+        is_new = questions.save(db, category, {
+            "code": code, "datatype": datatype, "description": description,
+            "required": required, "variable": not info, "public": not staff_only,
+            "datatype_description": help_text,
+            "values": questions.values_from_lines("\n".join(values))})
+    click.echo(f"{'Added' if is_new else 'Replaced'} question {code} of {category}.")
+
+
+@questions_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def questions_import(file):
+    """Add or replace the questions of a JSON file (as written by 'questions export')."""
+    db = up_to_date_db()
+    try:
+        document = json.load(file)
+    except ValueError as error:
+        raise click.ClickException(f"{file.name} is not JSON: {error}") from None
+    with as_click_errors():
+        new, replaced = questions.import_definitions(db, document)
+    click.echo(f"Imported {new} new question(s), replaced {replaced}.")
+
+
+@questions_cli.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+def questions_export(file):
+    """Write every question as JSON to FILE (default: standard output)."""
+    file.write(questions.to_json(questions.export_definitions(up_to_date_db())) + "\n")
+
+
+templates_cli = AppGroup("templates", help="Response templates: canned public notes.")
+targets_cli = AppGroup("targets", help="Hours to acknowledge and fix each category's reports.")
+digests_cli = AppGroup("digests", help="The daily overdue digest of each service.")
+
+
+@templates_cli.command("add")
+@click.argument("service")
+@click.option("--category", help="Only for this category's reports (code).")
+@click.option("--status", help="Only for this status (its code, e.g. fixed).")
+@click.option("--language", default="en", show_default=True, help="Interface language.")
+@click.option("--title", required=True, help="What staff pick it by.")
+@click.argument("text")
+def templates_add(service, category, status, language, title, text):
+    """Add a response template of SERVICE; TEXT may hold {number}, {category}, {address},
+    {due}."""
+    db = up_to_date_db()
+    with as_click_errors(), db.atomic():
+        template_id = response_templates.save_template(db, LANGUAGES, service, category,
+                                                       status, language, title, text)
+    click.echo(f"Template {template_id} added.")
+
+
+@templates_cli.command("list")
+def templates_list():
+    """Show every response template."""
+    db = up_to_date_db()
+    rows = template_rows.templates_of(db, None)
+    for row in rows:
+        scope = " ".join(filter(None, (row["category_code"], row["status"])))
+        click.echo(f"{row['id']}: {row['service_code']} [{row['locale']}] "
+                   f"{scope + ' ' if scope else ''}{row['title']!r}: {row['text']}")
+    if not rows:
+        click.echo("No response templates.")
+
+
+@templates_cli.command("remove")
+@click.argument("template_id", type=int)
+def templates_remove(template_id):
+    """Delete a response template by its number."""
+    db = up_to_date_db()
+    with as_click_errors(), db.atomic():
+        response_templates.remove_template(db, template_id)
+    click.echo(f"Template {template_id} removed.")
+
+
+@targets_cli.command("set")
+@click.argument("category")
+@click.option("--service", help="Only for this service's reports (code).")
+@click.option("--acknowledge-hours", type=float, help="Hours a new report may wait to be "
+              "acknowledged.")
+@click.option("--fix-hours", type=float, help="Hours from the report to the fix.")
+def targets_set(category, service, acknowledge_hours, fix_hours):
+    """Set the target of CATEGORY (for every service, or one with --service)."""
+    db = up_to_date_db()
+    with as_click_errors():
+        targets.set_target(db, category, service, acknowledge_hours, fix_hours)
+    click.echo(f"Target of {category}{' for ' + service if service else ''} set.")
+
+
+@targets_cli.command("list")
+def targets_list():
+    """Show every target."""
+    db = up_to_date_db()
+    rows = target_rows.all_targets(db)
+    for row in rows:
+        click.echo(f"{row['category_code']} ({row['service_code'] or 'every service'}): "
+                   f"acknowledge {row['acknowledge_hours'] or '-'} h, "
+                   f"fix {row['fix_hours'] or '-'} h")
+    if not rows:
+        click.echo("No targets.")
+
+
+@digests_cli.command("send")
+def digests_send():
+    """Queue today's overdue digest of each service (once per day: the city's day)."""
+    db = up_to_date_db()
+    app = current_app._get_current_object()
+    sent = digests.send_digests(db, EmailWriter(app), city_zone())
+    for digest in sent:
+        click.echo(f"{digest.service}: {digest.overdue} overdue ({digest.newly_overdue} new) "
+                   f"to {', '.join(digest.recipients)}.")
+    click.echo(f"Queued {len(sent)} digest(s); 'flask --app app outbox send' delivers them.")
+
+
 def register(app):
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
                   privacy_cli, outbox_cli, services_cli, names_cli, exports_cli, backup_command,
-                  restore_command, addresses_cli):
+                  restore_command, addresses_cli, questions_cli):
         app.cli.add_command(group)

@@ -124,6 +124,11 @@ SETTINGS = [
             "same but send nothing."),
     Setting("ALERT_MAX_RADIUS_M", 2000, "Largest radius of an area alert, in metres."),
     Setting("SITE_NAME", "Fix My City", "Name shown in page titles and the header."),
+    Setting("DATA_LICENSE", "https://creativecommons.org/licenses/by/4.0/",
+            "URL of the licence of the open data (reports, areas, statistics), shown on /data "
+            "and in /data.jsonld."),
+    Setting("DATA_ATTRIBUTION", "",
+            "How reusers credit the open data; empty: the site's name (SITE_NAME)."),
 ]
 
 

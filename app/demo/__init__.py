@@ -6,6 +6,7 @@ already present are kept and requests already imported are skipped.
 """
 
 import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ import numpy as np
 from app.reporting.address_load import load_address_records
 from app.reporting.areas import build_router, load_boundary_file
 from app.reporting.places import geocode_reports
+from app.reporting.questions import import_definitions
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import places as place_rows
@@ -23,6 +25,8 @@ from app.storage import reports as report_rows
 DATA = Path(__file__).parent / "data"
 DISTRICTS = DATA / "la_council_districts_2012.geojson"
 REQUESTS = DATA / "la311_2020_sample.csv"
+#: Questions of four categories, one required and one blocking (an import is an upsert).
+QUESTIONS = DATA / "questions.json"
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 SOURCE = "demo"
 
@@ -94,6 +98,7 @@ def load_demo(db):
             new_layers += 1
     for (kind, code), name in FRENCH_NAMES.items():
         catalog.set_translated_name(db, kind, code, "fr", name)
+    import_definitions(db, json.loads(QUESTIONS.read_text(encoding="utf-8")))
     imported, skipped = import_requests(db)
     points = load_addresses(db)
     _, geocoded = geocode_reports(db)

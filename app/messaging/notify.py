@@ -20,6 +20,7 @@ from functools import cached_property
 
 from app.messaging.message_headers import one_line
 from app.storage import outbox as outbox_rows
+from app.storage import questions as question_rows
 from app.storage import queue as staff_rows
 from app.storage import reports as report_rows
 from app.storage import subscriptions as subscription_rows
@@ -193,6 +194,8 @@ def _report_for_staff(db, report_id, links):
         "reporter_name": row["reporter_name"], "reporter_email": row["reporter_email"],
         "url": links.report(report_id), "staff_url": links.staff_report(report_id),
         "photos": [links.staff_photo(report_id, p["display_name"]) for p in photos],
+        "answers": [{key: a[key] for key in ("code", "question", "value", "shown", "public")}
+                    for a in question_rows.report_answers(db, report_id, public_only=False)],
     }
 
 

@@ -143,19 +143,20 @@ def _near(query, args):
     return replace(query, bbox=bbox_around(lon, lat, radius), near=(lon, lat, radius))
 
 
-def service_record(category, group):
+def service_record(category, group, asks_questions=False):
+    """One service; ``metadata`` is true when it has a definition worth reading (questions)."""
     return {
         "service_code": category["code"],
         "service_name": category["name"],
         "description": category.get("description") or category["name"],
-        "metadata": False,
+        "metadata": asks_questions,
         "type": "realtime",
         "keywords": category["code"].replace("-", ","),
         "group": group,
     }
 
 
-def request_record(row, links, notes, history=None):
+def request_record(row, links, notes, history=None, answers=()):
     """One report as an Open311 request (ids as strings, W3C times with an offset)."""
     detailed = str(STATUSES.get(row["status"], row["status"]))
     note = notes.get(row["id"])
@@ -177,7 +178,8 @@ def request_record(row, links, notes, history=None):
         "media_url": links.photo(row["photo_name"]) if row["photo_name"] else row["media_url"],
     }
     if history is not None:
-        record["extended_attributes"] = {"detailed_status": row["status"], "history": history}
+        record["extended_attributes"] = {"detailed_status": row["status"], "history": history,
+                                         "attributes": list(answers)}
     return record
 
 

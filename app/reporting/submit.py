@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from app.errors import FieldChecks, Name, NotCovered, Text, ValidationError
 from app.fields import check_email, is_http_url
+from app.reporting import questions
 from app.reporting.photos import prepare_photo, storing_photos
 from app.storage import catalog
+from app.storage import questions as question_rows
 from app.storage import reports as report_rows
 from geo.coords import parse_lon_lat
 from geo.errors import InvalidCoordinates, OutsideServiceArea
@@ -51,6 +53,8 @@ class Submission:
     locale: str | None = None
     #: What an Open311 client gets back to look the request up: never the manage token.
     request_token: str | None = None
+    #: Answers to the category's questions: {code: [values]} (several for a multi-value list).
+    answers: dict = field(default_factory=dict)
 
 
 def submit_report(db, router, store, submission, limits=Limits()):
@@ -69,6 +73,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
     email = checks.run("email", _email, submission.reporter_email)
     media_url = checks.run("media_url", _media_url, submission.media_url)
     photos = checks.run("photos", _photos, submission.photos, limits)
+    answers = _answers(checks, db, category, submission) if category else []
     match = _route(checks, router, point, category) if point and category else None
     checks.raise_any()
     lon, lat = point
@@ -89,7 +94,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
         "request_token": submission.request_token,
         "locale": submission.locale,
     }
-    return _store(db, store, report, photos)
+    return _store(db, store, report, photos, answers)
 
 
 def _coordinates(submission):
@@ -169,12 +174,25 @@ def _route(checks, router, point, category):
         return None
 
 
-def _store(db, store, report, photos):
+def _answers(checks, db, category, submission):
+    """The checked answers; each wrong one recorded under its field (``attribute[code]``).
+    A blocking answer is raised at once: the report cannot go through this channel."""
+    try:
+        return questions.checked_answers(db, category["code"], submission.answers,
+                                         submission.locale)
+    except questions.AnswerErrors as error:
+        for name, text in error.problems.items():
+            checks.add(name, text)
+        return []
+
+
+def _store(db, store, report, photos, answers=()):
     with storing_photos(db, store) as write:
         report_id = report_rows.insert_report(db, report)
         for position, photo in enumerate(photos):
             write(photo)
             report_rows.insert_photo(db, report_id, position, photo)
+        question_rows.insert_answers(db, report_id, answers)
         report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
     return report_id
 

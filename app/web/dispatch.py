@@ -21,10 +21,12 @@ from flask_login import current_user
 from app.dispatch import stats, workflow
 from app.errors import AppError, ValidationError
 from app.ids import page_number, row_id
+from app.reporting import questions
 from app.reporting.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES, next_statuses
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
+from app.storage import questions as question_rows
 from app.storage import queue as staff_rows
 from app.storage import updates as update_rows
 from app.web import assets, maps
@@ -107,6 +109,7 @@ def report_page(found, status=200):
         updates=update_rows.all_updates(db, report_id),
         services=catalog.all_services(db),
         deliveries=outbox_rows.report_deliveries(db, report_id),
+        answers=question_rows.report_answers(db, report_id, public_only=False),
     ), status
 
 
@@ -200,9 +203,11 @@ def export_csv():
     def rows(db):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(staff_rows.EXPORT_COLUMNS)
-        for row in staff_rows.queue_export(db, selection):
-            writer.writerow(defused(row[c]) for c in staff_rows.EXPORT_COLUMNS)
+        writer.writerow([*staff_rows.EXPORT_COLUMNS, "answers"])
+        exported = staff_rows.queue_export(db, selection)
+        for row, answers in questions.with_answers(db, exported, public_only=False):
+            writer.writerow([*(defused(row[c]) for c in staff_rows.EXPORT_COLUMNS),
+                             defused(questions.answers_line(answers))])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

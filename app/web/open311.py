@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from app.errors import Forbidden, NotFound, ValidationError
-from app.reporting import georeport
+from app.reporting import georeport, questions
 from app.reporting.submit import Limits, Submission, submit_report
 from app.storage import apikeys, catalog
 from app.storage import open311 as open311_rows
 from app.storage import public as public_rows
+from app.storage import questions as question_rows
 from app.storage import reports as report_rows
+from app.web import question_fields
 from app.web.db import get_db, get_photo_store, get_router
 from app.web.extensions import csrf, open311_updates_limit, report_creation_limit
 from app.web.links import Links
@@ -56,8 +58,9 @@ def discovery(fmt):
 
 def service_records(db):
     groups = catalog.category_groups(db)
-    return [georeport.service_record(c, groups.get(c["code"], "")) for c in
-            catalog.all_categories(db)]
+    asking = question_rows.categories_with_questions(db)
+    return [georeport.service_record(c, groups.get(c["code"], ""), c["code"] in asking)
+            for c in catalog.all_categories(db)]
 
 
 @bp.get(f"/services.{FORMAT}")
@@ -69,15 +72,18 @@ def services(fmt):
 def service_definition(service_code, fmt):
     if catalog.category_by_code(get_db(), service_code) is None:
         raise NotFound(f"There is no service_code {service_code!r}.")
-    return render({"service_code": service_code, "attributes": []}, fmt, "service_definition")
+    return render(questions.service_definition(get_db(), service_code), fmt,
+                  "service_definition")
 
 
 def request_records(db, found, extensions):
     notes = public_rows.latest_public_notes(db, [r["id"] for r in found])
+    answers = question_rows.answers_of(db, [r["id"] for r in found]) if extensions else {}
     links = Links()
     return [georeport.request_record(
         row, links, notes,
         history=[dict(e) for e in report_rows.public_events(db, row["id"])] if extensions else None,
+        answers=questions.open311_answers(answers.get(row["id"], [])),
     ) for row in found]
 
 
@@ -119,6 +125,7 @@ def create_request(fmt):
         reporter_email=form.get("email"), photos=[f.read() for f in request.files.getlist("media")],
         media_url=form.get("media_url"), source="open311",
         request_token=georeport.new_request_token(),
+        answers=question_fields.answers_in(form),
     )
     limits = Limits.from_settings(current_app.config)
     report_id = submit_report(db, get_router(), get_photo_store(), submission, limits)

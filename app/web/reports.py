@@ -23,9 +23,10 @@ from app.reporting.photos import photo_position
 from app.reporting.submit import Limits, Submission, submit_report
 from app.storage import areas as area_rows
 from app.storage import catalog
+from app.storage import questions as question_rows
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
-from app.web import assets, maps
+from app.web import assets, maps, question_fields
 from app.web.db import get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.extensions import photo_position_limit, report_creation_limit, support_limit
@@ -57,6 +58,8 @@ def new_report():
 @report_creation_limit
 def create_report():
     form = request.form
+    if form.get("show_questions"):
+        return render_form(form)  # without JavaScript: the chosen category's questions
     submission = Submission(
         lon=form.get("lon"),
         lat=form.get("lat"),
@@ -67,6 +70,7 @@ def create_report():
         show_name=form.get("show_name") == "yes",
         photos=uploaded_photos(),
         locale=current_language(),
+        answers=question_fields.answers_in(form),
     )
     try:
         report_id = submit_report(get_db(), get_router(), get_photo_store(), submission,
@@ -97,6 +101,7 @@ def render_form(values, error=None):
         picker=picker,
         bounds=bounds,
         max_photos=current_app.config["MAX_PHOTOS"],
+        **question_fields.form_context(values, error),
     )
 
 
@@ -114,6 +119,7 @@ def show_report(report_id):
         events=report_rows.public_events(db, report_id),
         duplicates=report_rows.public_duplicates(db, report_id),
         updates=update_rows.public_updates(db, report_id),
+        answers=question_rows.report_answers(db, report_id, public_only=True),
         location=location,
     )
 

@@ -20,6 +20,7 @@ from app.web import (
     open311,
     open_data,
     places,
+    questions,
     reports,
     security,
     serving_log,
@@ -30,7 +31,7 @@ from app.web.links import RowIdConverter
 from app.web.staff import login_manager
 
 #: The blueprints; alerts and open_data add their views to the reports blueprint.
-BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp)
+BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp)
 VIEWS_ON_REPORTS = (alerts, open_data)
 
 
