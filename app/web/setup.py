@@ -12,6 +12,7 @@ from app.web import (
     assets,
     auth,
     compression,
+    data_catalogue,
     dispatch,
     handlers,
     hashed_static,
@@ -24,6 +25,7 @@ from app.web import (
     reports,
     security,
     serving_log,
+    stats,
 )
 from app.web.db import close_db
 from app.web.extensions import csrf, limiter
@@ -31,7 +33,8 @@ from app.web.links import RowIdConverter
 from app.web.staff import login_manager
 
 #: The blueprints; alerts and open_data add their views to the reports blueprint.
-BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp)
+BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp, stats.bp,
+              data_catalogue.bp)
 VIEWS_ON_REPORTS = (alerts, open_data)
 
 
