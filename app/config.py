@@ -32,6 +32,14 @@ SETTINGS = [
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
             "Largest request body in bytes; larger uploads get 413."),
     Setting("MAX_PHOTOS", 3, "Most photos attached to one report."),
+    Setting("STAGED_PHOTO_HOURS", 24,
+            "Photos uploaded by the form before its report is sent are kept this long; "
+            "'photos gc' then removes them."),
+    Setting("STAGED_PHOTOS_PER_BROWSER", 12,
+            "Most photos one browser may have waiting (uploaded, its report not yet sent)."),
+    Setting("PHOTO_STAGING_RATE_LIMIT", "60 per hour",
+            "Most photos uploaded ahead of their report (the form's POST /api/photos) per "
+            "client address."),
     Setting("MAX_PHOTO_PIXELS", 25_000_000,
             "Largest photo in pixels (width x height): every phone's usual mode, up to 24 MP; "
             "bigger files are refused before decoding."),

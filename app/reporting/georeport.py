@@ -172,7 +172,7 @@ def request_record(row, links, notes, history=None, answers=()):
         "requested_datetime": row["created_at"],
         "updated_datetime": row["updated_at"],
         "expected_datetime": _expected(row),
-        "address": "",
+        "address": row["address"] or "",
         "lat": row["lat"],
         "long": row["lon"],
         "media_url": links.photo(row["photo_name"]) if row["photo_name"] else row["media_url"],

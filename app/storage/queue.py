@@ -123,7 +123,8 @@ def queue(db, selection, offset, limit):
     order = QUEUE_ORDERS.get(selection.order, QUEUE_ORDERS["newest"])
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
-               r.hidden, r.supports, r.reporter_name, r.reporter_email, c.name AS category,
+               r.hidden, r.supports, r.reporter_name, r.reporter_email, r.address,
+               c.name AS category,
                s.name AS service, s.code AS service_code, a.name AS area
         {QUEUE_FROM} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
     """, [*params, limit, offset]))

@@ -35,6 +35,11 @@ photo_position_limit = limiter.limit(
     lambda: current_app.config["PHOTO_POSITION_RATE_LIMIT"], exempt_when=limits_off,
 )
 
+#: Photos uploaded ahead of their report: each one is decoded and stored, so each counts.
+photo_staging_limit = limiter.limit(
+    lambda: current_app.config["PHOTO_STAGING_RATE_LIMIT"], exempt_when=limits_off,
+)
+
 #: Open311 servicerequestupdates: each call reads up to a thousand events.
 open311_updates_limit = limiter.limit(
     lambda: current_app.config["OPEN311_UPDATES_RATE_LIMIT"], exempt_when=limits_off,

@@ -52,6 +52,7 @@
     var root = document.createElement("div");
     root.className = "report-popup";
     root.appendChild(text("strong", p.category_name));
+    if (p.address) { root.appendChild(text("div", p.address, "popup-address")); }
     root.appendChild(text("div", p.status_name + " · " + localDay(p.created_at) +
       " · " + p.supports + " me too"));
     if (p.thumbnail) {
