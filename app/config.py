@@ -86,6 +86,9 @@ SETTINGS = [
             "Contact shown in the Open311 discovery document."),
     Setting("OPEN311_KEY_SERVICE", "Ask the 311 team for an API key.",
             "How to get an Open311 API key, shown in the discovery document."),
+    Setting("OPEN311_KEY_RATE_LIMIT", "6000 per hour",
+            "Default budget of each Open311 API key (its organisation's requests, counted "
+            "across workers); 'apikeys create --rate' sets one per key."),
     Setting("OPEN311_UPDATES_RATE_LIMIT", "60 per minute",
             "Most Open311 servicerequestupdates calls per client address."),
     Setting("CONTACT_RETENTION_MONTHS", 24,

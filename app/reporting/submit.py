@@ -10,8 +10,9 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from app.errors import FieldChecks, Name, NotCovered, Text, ValidationError
-from app.fields import check_email, is_http_url
+from app.fields import check_email, check_xml_safe, is_http_url
 from app.reporting import questions, staging
+from app.reporting.client_fields import ClientFields
 from app.reporting.photos import PreparedPhoto, prepare_photo, storing_photos
 from app.reporting.places import address_at
 from app.storage import catalog
@@ -62,6 +63,8 @@ class Submission:
     request_token: str | None = None
     #: Answers to the category's questions: {code: [values]} (several for a multi-value list).
     answers: dict = field(default_factory=dict)
+    #: What an Open311 client sends beyond the form (app.reporting.client_fields).
+    client: ClientFields = field(default_factory=ClientFields)
     #: The form's random key: a second POST with it answers the first report (one per tap).
     submission_key: str | None = None
     #: Photos this browser uploaded ahead (app.reporting.staging), by id, and its token.
@@ -88,6 +91,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
     email = checks.run("email", _email, submission.reporter_email)
     media_url = checks.run("media_url", _media_url, submission.media_url)
     photos = checks.run("photos", _photos, db, submission, limits)
+    client = checks.run("client", submission.client.columns, limits.max_photos)
     answers = _answers(checks, db, category, submission) if category else []
     match = _route(checks, router, point, category) if point and category else None
     checks.raise_any()
@@ -110,6 +114,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
         "request_token": submission.request_token,
         "locale": submission.locale,
         "submission_key": key,
+        **client,
     }
     try:
         return _store(db, store, report, photos, answers, submission)
@@ -147,7 +152,7 @@ def _description(text, limits):
         raise ValidationError(
             "The description is %(length)s characters long; the limit is %(limit)s.",
             length=len(text), limit=limits.description_max_length)
-    return text
+    return check_xml_safe(text, "The description")
 
 
 def _name(value):
@@ -155,7 +160,7 @@ def _name(value):
     if name and len(name) > NAME_MAX_LENGTH:
         raise ValidationError("The name is longer than %(limit)s characters.",
                               limit=NAME_MAX_LENGTH)
-    return name
+    return check_xml_safe(name, "The name")
 
 
 def _email(value):
