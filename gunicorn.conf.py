@@ -4,11 +4,12 @@ HOST, PORT: where to listen (default 127.0.0.1:8000; put a TLS proxy such as ngi
 WORKERS: processes (default: 2 per core plus one, at most 8). THREADS: threads per process.
 TIMEOUT: seconds before a stuck worker is restarted. SOCKET_TIMEOUT: seconds a client may
 stall a read or write (default 30). WORKER_CONNECTIONS: connections per worker (200).
-FORWARDED_ALLOW_IPS: proxies trusted to say the scheme (X-Forwarded-Proto). gunicorn does
-not take the client's address from X-Forwarded-For: the app does, when CIVIC_PROXY_HOPS says
-how many proxies are in front (1 behind the README's TLS proxy; 0, the default, trusts
-none). Set both to the same proxies, and keep gunicorn reachable only through them (HOST
-127.0.0.1), or the header can be forged.
+FORWARDED_ALLOW_IPS: proxies trusted to say the scheme (X-Forwarded-Proto).
+LIMIT_REQUEST_LINE: longest request line in bytes (0, the default: no limit; see below).
+gunicorn does not take the client's address from X-Forwarded-For: the app does, when
+CIVIC_PROXY_HOPS says how many proxies are in front (1 behind the README's TLS proxy; 0, the
+default, trusts none). Set both to the same proxies, and keep gunicorn reachable only
+through them (HOST 127.0.0.1), or the header can be forged.
 """
 
 import multiprocessing
@@ -47,6 +48,13 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" %(M)sms
 # The app's bound on exports being sent (EXPORT_CONCURRENCY) is what keeps threads free.
 # A client that reads a byte now and then is still served, slowly: the real defence is a
 # buffering proxy (nginx's proxy_buffering, on by default) that takes the answer at once.
+# Long request lines. FixMyStreet polls open reports with GET requests.xml and up to 1,000
+# ids in service_request_id, commas encoded as %2C: about 10 KB with 7-digit ids, more than
+# gunicorn's default 4,094 bytes (which answered an HTML 414) and its largest bounded value,
+# 8,190. So the line is unbounded by default (LIMIT_REQUEST_LINE=0): bound it in the proxy
+# in front (nginx: large_client_header_buffers 4 16k), or set LIMIT_REQUEST_LINE to at most
+# 8190 where clients send fewer ids.
+limit_request_line = int(os.environ.get("LIMIT_REQUEST_LINE", "0"))
 keepalive = 2
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "200"))
 sendfile = False

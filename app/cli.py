@@ -13,11 +13,14 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from limits import parse_many
 
 from app import maintenance
 from app.demo import load_demo
+from app.dispatch import digests, response_templates, targets
 from app.dispatch.accounts import change_password, create_staff_user
 from app.errors import AppError
+from app.fields import check_xml_safe
 from app.messaging import delivery, outbox
 from app.reporting import address_load, exports, places, questions
 from app.reporting.areas import load_boundary_file, reroute_reports
@@ -25,10 +28,13 @@ from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
 from app.storage import outbox as outbox_rows
 from app.storage import questions as question_rows
+from app.storage import response_templates as template_rows
+from app.storage import targets as target_rows
 from app.web.db import database_path, get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.i18n import LANGUAGES
 from app.web.links import SiteLinks
+from app.web.local_time import city_zone
 from geo.errors import GeoError
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -178,6 +184,8 @@ def services_list():
 def names_translate(kind, code, language, name):
     """Name a category or service in another language, e.g. category pothole fr "Nid-de-poule"."""
     db = up_to_date_db()
+    with as_click_errors():
+        check_xml_safe(name, "The name")
     with db.atomic():
         known = catalog.set_translated_name(db, kind, code, language, name.strip())
     if not known:
@@ -259,14 +267,29 @@ def users_set_password(email, password_stdin):
 
 @apikeys_cli.command("create")
 @click.argument("name")
-def apikeys_create(name):
-    """Create an Open311 API key for NAME and print it (it is shown only once)."""
+@click.option("--rate", help='The key\'s own limit, e.g. "600 per hour" (default: '
+                             "OPEN311_KEY_RATE_LIMIT).")
+def apikeys_create(name, rate):
+    """Create an Open311 API key for the organisation NAME and print it (shown only once)."""
     db = up_to_date_db()
+    with as_click_errors():
+        check_xml_safe(name, "The name")
     if apikeys.key_named(db, name):
         raise click.ClickException(f"There is already a key named {name!r}.")
+    if rate is not None:
+        rate = checked_rate(rate)
     key = secrets.token_urlsafe(24)
-    apikeys.create_key(db, name, key)
+    apikeys.create_key(db, name, key, rate)
     click.echo(key)
+
+
+def checked_rate(text):
+    """A limit Flask-Limiter understands, such as "600 per hour"."""
+    try:
+        parse_many(text)
+    except ValueError:
+        raise click.ClickException(f"{text!r} is not a rate such as '600 per hour'.") from None
+    return text.strip()
 
 
 @apikeys_cli.command("revoke")
@@ -514,5 +537,6 @@ def digests_send():
 def register(app):
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
                   privacy_cli, outbox_cli, services_cli, names_cli, exports_cli, backup_command,
-                  restore_command, addresses_cli, questions_cli):
+                  restore_command, addresses_cli, questions_cli, templates_cli, targets_cli,
+                  digests_cli):
         app.cli.add_command(group)

@@ -32,6 +32,14 @@ SETTINGS = [
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
             "Largest request body in bytes; larger uploads get 413."),
     Setting("MAX_PHOTOS", 3, "Most photos attached to one report."),
+    Setting("STAGED_PHOTO_HOURS", 24,
+            "Photos uploaded by the form before its report is sent are kept this long; "
+            "'photos gc' then removes them."),
+    Setting("STAGED_PHOTOS_PER_BROWSER", 12,
+            "Most photos one browser may have waiting (uploaded, its report not yet sent)."),
+    Setting("PHOTO_STAGING_RATE_LIMIT", "60 per hour",
+            "Most photos uploaded ahead of their report (the form's POST /api/photos) per "
+            "client address."),
     Setting("MAX_PHOTO_PIXELS", 25_000_000,
             "Largest photo in pixels (width x height): every phone's usual mode, up to 24 MP; "
             "bigger files are refused before decoding."),
@@ -78,6 +86,9 @@ SETTINGS = [
             "Contact shown in the Open311 discovery document."),
     Setting("OPEN311_KEY_SERVICE", "Ask the 311 team for an API key.",
             "How to get an Open311 API key, shown in the discovery document."),
+    Setting("OPEN311_KEY_RATE_LIMIT", "6000 per hour",
+            "Default budget of each Open311 API key (its organisation's requests, counted "
+            "across workers); 'apikeys create --rate' sets one per key."),
     Setting("OPEN311_UPDATES_RATE_LIMIT", "60 per minute",
             "Most Open311 servicerequestupdates calls per client address."),
     Setting("CONTACT_RETENTION_MONTHS", 24,

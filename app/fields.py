@@ -85,3 +85,39 @@ def is_http_url(text):
         return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:  # brackets that do not close, a port that is not a number
         return False
+
+
+#: What XML 1.0 cannot carry even escaped: C0 controls but tab, newline and carriage return,
+#: lone surrogates, and U+FFFE/U+FFFF. One such character made every feed ill-formed.
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_unsafe_character(text):
+    """The first character of ``text`` that XML 1.0 cannot carry, as ``U+000B``, or None.
+
+    >>> xml_unsafe_character("a\\x0bb"), xml_unsafe_character("tab\\tnewline\\n")
+    ('U+000B', None)
+    """
+    found = XML_UNSAFE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def check_xml_safe(text, field):
+    """``text`` unchanged when every character can go into our XML and Atom feeds; else
+    ValidationError naming the field and the character (nothing may be stored)."""
+    bad = xml_unsafe_character(text) if text else None
+    if bad:
+        raise ValidationError(
+            "%(field)s contains a control character (%(character)s) that cannot be stored: "
+            "remove it and send again.", field=field, character=bad)
+    return text
+
+
+def xml_safe(text):
+    """``text`` without the characters XML 1.0 cannot carry: output's second line of
+    defence, for data stored before input was checked.
+
+    >>> xml_safe("pothole\\x0c\\x1b here")
+    'pothole here'
+    """
+    return XML_UNSAFE.sub("", text)

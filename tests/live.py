@@ -85,7 +85,7 @@ class Gunicorn:
             try:
                 requests.get(self.url + "/", timeout=2)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or busy starting
                 time.sleep(0.2)
         self.__exit__()
         raise RuntimeError("gunicorn did not start within 30 s")

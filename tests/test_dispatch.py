@@ -25,8 +25,10 @@ def dispatch_rules(app):
     """Every /dispatch URL rule with a sample URL and its method."""
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/dispatch"):
-            values = {"report_id": 1, "position": 0, "name": "x.jpg", "update_id": 1}
-            url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), rule.rule)
+            values = {"report_id": 1, "position": 0, "name": "x.jpg", "update_id": 1,
+                      "template_id": 1}
+            url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m, v=values: str(v.get(m.group(1), 1)),
+                         rule.rule)
             method = "POST" if "POST" in rule.methods else "GET"
             yield pytest.param(url, method, id=f"{method} {rule.rule}")
 
@@ -172,7 +174,7 @@ def test_moderation_hides_from_public_keeps_for_staff_and_is_logged(client, auth
     assert client.get("/api/reports.geojson?bbox=0,0,1,1").get_json()["features"] == []
     staff = client.get(f"/dispatch/reports/{report_id}").get_data(as_text=True)
     assert "Call 555 0100" in staff and "hidden from the public" in staff
-    assert "redacted" in staff and "photo hidden" in staff
+    assert "Public text redacted" in staff and "Photo 1 hidden" in staff
     staff_photo = re.search(r'src="(/dispatch/reports/[^"]+)"', staff).group(1)
     served = client.get(staff_photo)
     served.close()

@@ -142,7 +142,8 @@ def public_get_urls(app):
     """Every public GET route with sample values (staff and login routes excluded)."""
     samples = {"report_id": "1", "name": "x.jpg", "service_code": "pothole",
                "service_request_id": "1", "token": "x", "fmt": "json", "package": "leaflet",
-               "version": "1.9.3", "filename": "leaflet.css", "code": "fr"}
+               "version": "1.9.3", "filename": "leaflet.css", "code": "fr", "photo_id": "x",
+               "area_id": "1"}
     for rule in app.url_map.iter_rules():
         private = ("/manage/" in rule.rule
                    or rule.rule.startswith(("/dispatch", "/login", "/static", "/alerts/<",

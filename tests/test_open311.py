@@ -135,7 +135,7 @@ def test_multipart_post_with_photos_uses_the_photo_pipeline(client, key):
     ({"lat": "nan"}, 400, "not a finite number"),
     ({"long": "200"}, 400, "out of range"),
     ({"lat": "10", "long": "10"}, 400, "outside the area we cover"),
-    ({"service_code": "unicorns"}, 400, "not a category we know"),
+    ({"service_code": "unicorns"}, 404, "no service_code 'unicorns'"),
     ({"service_code": "streetlight"}, 400, "not handled at this location"),
     ({"description": ""}, 400, "Describe the problem"),
     ({"description": "x" * 5001}, 400, "the limit is 5000"),

@@ -6,7 +6,8 @@ public note, internal note) in the same transaction as the change itself.
 
 from dataclasses import dataclass
 
-from app.errors import NotFound, Text, ValidationError
+from app.dispatch import assignment
+from app.errors import AppError, NotFound, Text, ValidationError
 from app.ids import row_id
 from app.statuses import STATUSES, TRANSITIONS
 from app.storage import catalog
@@ -34,6 +35,10 @@ class StatusChange:
 def change_status(db, report_id, actor, change, actor_services=None):
     """Make the :class:`StatusChange` by the workflow's rules; return the new status.
 
+    No status (empty) adds the notes alone: a public note is an update the public and the
+    followers read (a ``status`` event that keeps the status), an internal one only a
+    ``note`` for staff.
+
     closed needs a reason; duplicate needs the original report, a public one of
     ``actor_services`` (the service ids the actor handles; None for all, as for admins);
     rejected ("not our responsibility") needs a reason or another service, in which case the
@@ -41,8 +46,10 @@ def change_status(db, report_id, actor, change, actor_services=None):
     """
     report = _report(db, report_id)
     to_status = change.to_status
-    _check_transition(report["status"], to_status)
     public_note, internal_note = _note(change.public_note), _note(change.internal_note)
+    if not to_status:
+        return _add_notes(db, report, actor, public_note, internal_note)
+    _check_transition(report["status"], to_status)
     reason = (change.reason or "").strip()
     details = {}
     with db.atomic():
@@ -65,6 +72,15 @@ def change_status(db, report_id, actor, change, actor_services=None):
         _add_event(db, report, "status", actor, to_status, public_note=public_note,
                    internal_note=internal_note, details=details)
     return to_status
+
+
+def _add_notes(db, report, actor, public_note, internal_note):
+    if not (public_note or internal_note):
+        raise ValidationError("Choose a new status, or write a note.")
+    with db.atomic():
+        _add_event(db, report, "status" if public_note else "note", actor,
+                   public_note=public_note, internal_note=internal_note)
+    return report["status"]
 
 
 def reassign(db, report_id, actor, service_code, reason):
@@ -156,20 +172,70 @@ def redact(db, report_id, actor, public_text):
         _add_event(db, report, "redacted", actor)
 
 
-def bulk_change(db, report_ids, actor, to_status=None, service_code=None, note=""):
-    """Apply one status or service change to several reports, one event each, all or none."""
+@dataclass(frozen=True)
+class BulkChange:
+    """What the console's bulk bar asks of every selected report; empty fields keep."""
+
+    status: str | None = None
+    note: str | None = ""
+    #: The original report's number when the status is duplicate.
+    duplicate_of: str | int | None = None
+    service: str | None = None
+    #: A staff e-mail, or :data:`NOBODY` to clear the assignee.
+    assignee: str | None = None
+    priority: str | None = None
+
+
+NOBODY = "-"
+
+
+def bulk_change(db, report_ids, actor, change, actor_services=None, writer=None):
+    """Apply one :class:`BulkChange` to several reports, one event per change, all or none.
+
+    Every report is tried, so a refusal names each report that failed and why
+    (:class:`BulkFailed`); then nothing is kept.
+    """
     if not report_ids:
         raise ValidationError("Select at least one report.")
-    if not to_status and not service_code:
-        raise ValidationError("Choose a status or a service to apply.")
+    if not any((change.status, change.service, change.assignee, change.priority)):
+        raise ValidationError("Choose a status, a service, an assignee or a priority to "
+                              "apply.")
+    failures = []
     with db.atomic():
         for report_id in report_ids:
-            if to_status:
-                change_status(db, report_id, actor,
-                              StatusChange(to_status, public_note=note, reason=note))
-            if service_code:
-                reassign(db, report_id, actor, service_code, note or "Bulk reassignment.")
+            try:
+                with db.atomic():
+                    _bulk_one(db, report_id, actor, change, actor_services, writer)
+            except AppError as error:
+                failures.append((report_id, error.text))
+        if failures:
+            raise BulkFailed(failures)
     return len(report_ids)
+
+
+def _bulk_one(db, report_id, actor, change, actor_services, writer):
+    note = (change.note or "").strip()
+    if change.priority:
+        assignment.set_priority(db, report_id, actor, change.priority)
+    if change.assignee:
+        assignment.assign(db, report_id, actor,
+                          "" if change.assignee == NOBODY else change.assignee, writer)
+    if change.status:
+        change_status(db, report_id, actor, StatusChange(
+            change.status, public_note=note, reason=note, duplicate_of=change.duplicate_of),
+            actor_services=actor_services)
+    if change.service:
+        reassign(db, report_id, actor, change.service, note or "Bulk reassignment.")
+
+
+class BulkFailed(ValidationError):
+    """Some selected reports refused the change: ``failures`` holds (report id, Text)."""
+
+    def __init__(self, failures):
+        self.failures = list(failures)
+        super().__init__("%(count)s of the selected reports could not be changed, so none "
+                         "was: %(details)s", count=len(self.failures),
+                         details="; ".join(f"#{i}: {text}" for i, text in self.failures))
 
 
 def _report(db, report_id):

@@ -10,6 +10,7 @@ import shapely
 import shapely.geometry
 
 from app.errors import ValidationError
+from app.fields import check_xml_safe
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import reports as report_rows
@@ -60,13 +61,13 @@ def _service_code(properties, field, number):
     value = properties.get(field)
     if value is None or not str(value).strip():
         raise ValidationError(f"Feature {number} has no value for {field!r}.")
-    return str(value).strip()
+    return check_xml_safe(str(value).strip(), f"The service code of feature {number}")
 
 
 def _area_name(properties, name_field, number):
     for key in (name_field, "name", "NAME", "Name", "l_aroff"):
         if key and properties.get(key) not in (None, ""):
-            return str(properties[key])
+            return check_xml_safe(str(properties[key]), f"The name of feature {number}")
     return f"Area {number}"
 
 

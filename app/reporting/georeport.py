@@ -4,6 +4,7 @@ No Flask here: the blueprint in ``app.open311`` parses the URL, calls these and 
 the result as JSON or XML.
 """
 
+import json
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -77,21 +78,32 @@ def _window(start_text, end_text, now):
 
 def search(args, db):
     """(ReportQuery, page, page_size) from the GET requests parameters."""
-    page = _positive_int(args.get("page"), "page", 1, MAX_PAGE)
-    page_size = _positive_int(args.get("page_size"), "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    page, page_size = page_of(args)
     ids = args.get("service_request_id")
     if ids:
         return ReportQuery(ids=_ids(ids)), page, page_size
     start, end = date_window(args.get("start_date"), args.get("end_date"))
     query = ReportQuery(
-        statuses=_statuses(args.get("status")),
-        categories=parse_codes(args.get("service_code"),
+        statuses=_statuses(_all_values(args, "status")),
+        categories=parse_codes(_all_values(args, "service_code"),
                                lambda: rows.known_codes(db, "categories"), "service_code"),
         since=start.isoformat(timespec="seconds"),
         until=end.isoformat(timespec="seconds"),
         bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
     )
     return _near(query, args), page, page_size
+
+
+def _all_values(args, name):
+    """A parameter given several times (``status=open&status=closed``) or comma-separated,
+    as one comma-separated text."""
+    return ",".join(args.getlist(name)) if hasattr(args, "getlist") else args.get(name)
+
+
+def page_of(args):
+    """(page, page_size) of a paged list, 1 and 1,000 by default."""
+    return (_positive_int(args.get("page"), "page", 1, MAX_PAGE),
+            _positive_int(args.get("page_size"), "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE))
 
 
 def _positive_int(text, name, default, maximum):
@@ -172,19 +184,27 @@ def request_record(row, links, notes, history=None, answers=()):
         "requested_datetime": row["created_at"],
         "updated_datetime": row["updated_at"],
         "expected_datetime": _expected(row),
-        "address": row["address"] or "",
+        "address": row["address_string"] or row["address"] or "",
+        "address_id": row["address_id"] or "",
         "lat": row["lat"],
         "long": row["lon"],
         "media_url": links.photo(row["photo_name"]) if row["photo_name"] else row["media_url"],
     }
     if history is not None:
         record["extended_attributes"] = {"detailed_status": row["status"], "history": history,
-                                         "attributes": list(answers)}
+                                         "attributes": list(answers),
+                                         "media_urls": json.loads(row["media_urls"] or "[]")}
     return record
 
 
 def _expected(row):
-    if not row["target_days"] or row["status"] not in OPEN_STATUSES:
+    """When an open request should be fixed: the category's fix target (the console's due
+    time), else the service's target in days."""
+    if row["status"] not in OPEN_STATUSES:
+        return None
+    if row["fix_due_at"]:
+        return row["fix_due_at"]
+    if not row["target_days"]:
         return None
     created = datetime.fromisoformat(row["created_at"])
     return (created + timedelta(days=row["target_days"])).isoformat(timespec="seconds")

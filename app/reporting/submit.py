@@ -4,13 +4,16 @@ The web form calls :func:`submit_report`; so will every other way in (Open311), 
 channel gets the same rules and the same errors.
 """
 
+import re
 import secrets
+import sqlite3
 from dataclasses import dataclass, field
 
 from app.errors import FieldChecks, Name, NotCovered, Text, ValidationError
-from app.fields import check_email, is_http_url
-from app.reporting import questions
-from app.reporting.photos import prepare_photo, storing_photos
+from app.fields import check_email, check_xml_safe, is_http_url
+from app.reporting import questions, staging
+from app.reporting.client_fields import ClientFields
+from app.reporting.photos import PreparedPhoto, prepare_photo, storing_photos
 from app.reporting.places import address_at
 from app.storage import catalog
 from app.storage import questions as question_rows
@@ -20,6 +23,8 @@ from geo.errors import InvalidCoordinates, OutsideServiceArea
 
 NAME_MAX_LENGTH = 100
 URL_MAX_LENGTH = 2000
+#: A form's submission key: random, URL-safe, long enough that nobody guesses another's.
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,14 @@ class Limits:
     max_photos: int = 3
     max_photo_pixels: int = 40_000_000
     description_max_length: int = 5000
+    staged_photo_hours: int = 24
 
     @classmethod
     def from_settings(cls, config):
-        """The limits that MAX_PHOTOS, MAX_PHOTO_PIXELS and DESCRIPTION_MAX_LENGTH set."""
+        """The limits that MAX_PHOTOS, MAX_PHOTO_PIXELS, DESCRIPTION_MAX_LENGTH and
+        STAGED_PHOTO_HOURS set."""
         return cls(config["MAX_PHOTOS"], config["MAX_PHOTO_PIXELS"],
-                   config["DESCRIPTION_MAX_LENGTH"])
+                   config["DESCRIPTION_MAX_LENGTH"], config["STAGED_PHOTO_HOURS"])
 
 
 @dataclass
@@ -56,6 +63,13 @@ class Submission:
     request_token: str | None = None
     #: Answers to the category's questions: {code: [values]} (several for a multi-value list).
     answers: dict = field(default_factory=dict)
+    #: What an Open311 client sends beyond the form (app.reporting.client_fields).
+    client: ClientFields = field(default_factory=ClientFields)
+    #: The form's random key: a second POST with it answers the first report (one per tap).
+    submission_key: str | None = None
+    #: Photos this browser uploaded ahead (app.reporting.staging), by id, and its token.
+    staged_photo_ids: list = field(default_factory=list)
+    photo_owner: str | None = None
 
 
 def submit_report(db, router, store, submission, limits=Limits()):
@@ -67,13 +81,17 @@ def submit_report(db, router, store, submission, limits=Limits()):
     created are removed, so no report row and no orphan file is left.
     """
     checks = FieldChecks()
+    key = checks.run("submission_key", _submission_key, submission.submission_key)
+    if key and (first := report_rows.report_with_submission_key(db, key)):
+        return first
     point = checks.run("lon", _coordinates, submission)
     category = checks.run("category", _category, db, submission.category)
     description = checks.run("description", _description, submission.description, limits)
     name = checks.run("name", _name, submission.reporter_name)
     email = checks.run("email", _email, submission.reporter_email)
     media_url = checks.run("media_url", _media_url, submission.media_url)
-    photos = checks.run("photos", _photos, submission.photos, limits)
+    photos = checks.run("photos", _photos, db, submission, limits)
+    client = checks.run("client", submission.client.columns, limits.max_photos)
     answers = _answers(checks, db, category, submission) if category else []
     match = _route(checks, router, point, category) if point and category else None
     checks.raise_any()
@@ -95,8 +113,16 @@ def submit_report(db, router, store, submission, limits=Limits()):
         "token": secrets.token_urlsafe(18),
         "request_token": submission.request_token,
         "locale": submission.locale,
+        "submission_key": key,
+        **client,
     }
-    return _store(db, store, report, photos, answers)
+    try:
+        return _store(db, store, report, photos, answers, submission)
+    except sqlite3.IntegrityError:
+        first = key and report_rows.report_with_submission_key(db, key)
+        if first:  # the same form arrived twice at once: the other one was stored first
+            return first
+        raise
 
 
 def _coordinates(submission):
@@ -126,7 +152,7 @@ def _description(text, limits):
         raise ValidationError(
             "The description is %(length)s characters long; the limit is %(limit)s.",
             length=len(text), limit=limits.description_max_length)
-    return text
+    return check_xml_safe(text, "The description")
 
 
 def _name(value):
@@ -134,20 +160,31 @@ def _name(value):
     if name and len(name) > NAME_MAX_LENGTH:
         raise ValidationError("The name is longer than %(limit)s characters.",
                               limit=NAME_MAX_LENGTH)
-    return name
+    return check_xml_safe(name, "The name")
 
 
 def _email(value):
     return check_email(value) if value else None
 
 
-def _photos(uploads, limits):
-    """Each photo prepared by the pipeline; too many is refused before decoding any."""
-    if len(uploads) > limits.max_photos:
+def _submission_key(value):
+    value = (value or "").strip() or None
+    if value and not SUBMISSION_KEY.match(value):
+        raise ValidationError("This form's key is not valid: reload the page and try again.")
+    return value
+
+
+def _photos(db, submission, limits):
+    """The staged photos named, then each uploaded one prepared by the pipeline; too many
+    is refused before decoding any."""
+    staged_ids, uploads = submission.staged_photo_ids, submission.photos
+    if len(staged_ids) + len(uploads) > limits.max_photos:
         raise ValidationError("You can attach at most %(count)s photos.", count=limits.max_photos)
-    return [
+    staged = staging.photos_to_attach(db, submission.photo_owner, staged_ids,
+                                      limits.staged_photo_hours)
+    return staged + [
         prepare_photo(data, limits.max_photo_pixels, Text("Photo %(number)s", number=number))
-        for number, data in enumerate(uploads, start=1)
+        for number, data in enumerate(uploads, start=len(staged) + 1)
     ]
 
 
@@ -188,12 +225,15 @@ def _answers(checks, db, category, submission):
         return []
 
 
-def _store(db, store, report, photos, answers=()):
+def _store(db, store, report, photos, answers=(), submission=None):
     with storing_photos(db, store) as write:
         report_id = report_rows.insert_report(db, report)
         for position, photo in enumerate(photos):
-            write(photo)
+            if isinstance(photo, PreparedPhoto):  # a staged photo's files are already stored
+                write(photo)
             report_rows.insert_photo(db, report_id, position, photo)
+        if submission and submission.staged_photo_ids:
+            staging.attached(db, submission.photo_owner, submission.staged_photo_ids)
         question_rows.insert_answers(db, report_id, answers)
         report_rows.add_event(db, report_id, "created", report["source"], to_status="new")
     return report_id

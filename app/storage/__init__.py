@@ -91,6 +91,7 @@ def now():
 
 
 def row_counts(db, tables=("reports", "photos", "report_events", "report_updates", "supports",
-                           "subscriptions", "outbox", "report_answers")):
+                           "subscriptions", "outbox", "report_answers",
+                           "staged_photos")):
     """Rows per table; tests compare these before and after a rejected request."""
     return {table: db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0] for table in tables}

@@ -1,4 +1,7 @@
-"""Open311 reads of their own: the report behind a request token, the status updates."""
+"""Open311 rows: the report behind a request token, the status updates, the city's ids of
+reports sent to its system, and the updates taken in from outside (each once)."""
+
+from app.storage import now
 
 
 def report_for_request_token(db, token):
@@ -22,6 +25,53 @@ STATUS_UPDATES_SQL = """
 """
 
 
-def status_updates(db, since, until, limit):
-    """Public status events between two times, oldest first, for servicerequestupdates."""
-    return list(db.query(STATUS_UPDATES_SQL, [since, until, limit]))
+def status_updates_page(db, since, until, offset, limit):
+    """Public status events between two times, oldest first, ``offset`` skipped, for
+    servicerequestupdates' pages."""
+    return list(db.query(STATUS_UPDATES_SQL + " OFFSET ?", [since, until, limit, offset]))
+
+
+def was_received(db, source, update_id):
+    """Whether the update ``update_id`` from ``source`` was already taken in."""
+    return db.execute("SELECT 1 FROM open311_received WHERE source = ? AND update_id = ?",
+                      [source, update_id]).fetchone() is not None
+
+
+def mark_received(db, source, update_id, report_id):
+    db["open311_received"].insert({"source": source, "update_id": update_id,
+                                   "report_id": report_id, "received_at": now()})
+
+
+def report_status(db, report_id):
+    """(status, hidden) of a report, or None when there is no such report."""
+    return db.execute("SELECT status, hidden FROM reports WHERE id = ?", [report_id]).fetchone()
+
+
+def set_remote_id(db, report_id, service_id, remote_id):
+    """Remember the city's service_request_id of a report sent to one of its services."""
+    db["open311_requests"].upsert({"report_id": report_id, "service_id": service_id,
+                                   "remote_id": remote_id, "created_at": now()},
+                                  pk=("report_id", "service_id"))
+
+
+def remote_ids(db, report_id):
+    """The city's ids of a report, with the service each was sent to, for staff."""
+    return list(db.query(
+        "SELECT s.code AS service_code, s.name AS service, o.remote_id, o.created_at "
+        "FROM open311_requests o JOIN services s ON s.id = o.service_id "
+        "WHERE o.report_id = ? ORDER BY o.created_at", [report_id]))
+
+
+def sent_requests(db, service_id):
+    """{remote_id: report_id} of every report sent to this service's city system."""
+    return {row["remote_id"]: row["report_id"] for row in db.query(
+        "SELECT remote_id, report_id FROM open311_requests WHERE service_id = ?",
+        [service_id])}
+
+
+def open_sent_requests(db, service_id):
+    """The city's ids of this service's reports still open here, oldest first."""
+    return [row[0] for row in db.execute(
+        "SELECT o.remote_id FROM open311_requests o JOIN reports r ON r.id = o.report_id "
+        "WHERE o.service_id = ? AND r.status IN ('new', 'acknowledged', 'in_progress') "
+        "ORDER BY o.report_id", [service_id])]

@@ -12,26 +12,27 @@ def reports_with_email(db, email):
 def reports_with_contact_before(db, age):
     """Reports older than ``age`` (an SQLite modifier such as '-24 months') with contact data."""
     return [r[0] for r in db.execute(
-        "SELECT id FROM reports WHERE (reporter_email IS NOT NULL OR reporter_name IS NOT NULL) "
+        "SELECT id FROM reports WHERE (reporter_email IS NOT NULL OR reporter_name IS NOT NULL "
+        "OR reporter_phone IS NOT NULL) "
         "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?) ORDER BY id", [age])]
 
 
 def anonymise(db, report_ids, actor, reason):
-    """Clear e-mail and name of these reports, each with an event saying why."""
+    """Clear e-mail, name and phone of these reports, each with an event saying why."""
     stamp = now()
     for report_id in report_ids:
         db.execute("UPDATE reports SET reporter_email = NULL, reporter_name = NULL, "
-                   "show_name = 0 WHERE id = ?", [report_id])
+                   "reporter_phone = NULL, show_name = 0 WHERE id = ?", [report_id])
         add_event(db, report_id, "contact_erased", actor, at=stamp,
                   details={"reason": reason})
 
 
 def contacts_of(db, report_ids):
-    """The e-mails and names these reports hold, to scrub from messages about them."""
+    """The e-mails, names and phones these reports hold, to scrub from messages about them."""
     found = set()
     for report_id in report_ids:
-        row = db.execute("SELECT reporter_email, reporter_name FROM reports WHERE id = ?",
-                         [report_id]).fetchone()
+        row = db.execute("SELECT reporter_email, reporter_name, reporter_phone FROM reports "
+                         "WHERE id = ?", [report_id]).fetchone()
         found.update(value for value in row if value)
     return found
 

@@ -4,9 +4,12 @@ Only public fields are ever selected: never the e-mail, and the name only when t
 chose to show it.
 """
 
+import math
 from dataclasses import dataclass
 
-PUBLIC_COLUMNS = """
+from app.storage.targets import FIX_DUE_COLUMN
+
+PUBLIC_COLUMNS = f"""
     r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at,
     coalesce(r.public_description, r.description) AS description,
     CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
@@ -15,7 +18,8 @@ PUBLIC_COLUMNS = """
      ORDER BY p.position LIMIT 1) AS thumb_name,
     (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
      ORDER BY p.position LIMIT 1) AS photo_name,
-    r.media_url, s.target_days, r.supports, r.address
+    r.media_url, s.target_days, r.supports, r.address,
+    r.address_string, r.address_id, r.media_urls, {FIX_DUE_COLUMN}
 """
 JOINS = """
     JOIN categories c ON c.id = r.category_id
@@ -60,8 +64,9 @@ def _status_category_service(query, status_column, params):
     return clauses
 
 
-def _where(query):
-    """The FROM and WHERE clauses of a query, and their parameters."""
+def _where(query, catalogue=True):
+    """The FROM and WHERE clauses of a query, and their parameters. Without ``catalogue``
+    the categories (c) and services (s) are joined only when filtering by their codes."""
     params, clauses = [], ["NOT r.hidden"]
     source = "reports r"
     if query.bbox is not None:
@@ -85,39 +90,44 @@ def _where(query):
         clauses.append("r.created_at < ?")
         params.append(query.until)
     where = " AND ".join(clauses)
-    return f"FROM {source} {JOINS} WHERE {where}", params
+    joins = JOINS if catalogue or query.categories or query.services else ""
+    return f"FROM {source} {joins} WHERE {where}", params
 
 
 def _status_name_sql(status_names, params):
     """The status's name in the reader's language, as a CASE over the given names."""
     params.extend(value for pair in status_names.items() for value in pair)
-    return f"CASE r.status {'WHEN ? THEN ? ' * len(status_names)}ELSE r.status END"
+    return f"CASE o.status {'WHEN ? THEN ? ' * len(status_names)}ELSE o.status END"
+
+
+#: What a map feature shows of a report's own row, read once (and sorted) before the
+#: feature's text is written.
+FEATURE_COLUMNS = """
+    r.id, r.lon, r.lat, r.status, r.category_id, r.service_id, r.created_at, r.updated_at,
+    r.address, coalesce(r.public_description, r.description) AS description,
+    CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name, r.supports
+"""
 
 
 def _feature_sql(text, params):
-    """One public report as GeoJSON Feature text, built by SQLite (``json_object``): the
-    fields of the exports' ``report_properties``, names in ``text.locale``, links completed
-    from ``text.report_prefix`` and ``text.photo_prefix``."""
-    params.append(text.locale)
+    """One public report (a row ``o`` of FEATURE_COLUMNS) as GeoJSON Feature text, built by
+    SQLite (``json_object``): the fields of the exports' ``report_properties``, names in
+    ``text.locale`` (joined as ``tc``/``ts``), links completed from ``text.report_prefix``
+    and ``text.photo_prefix``."""
     status_name = _status_name_sql(text.status_names, params)
-    params.extend([text.locale, text.report_prefix, text.photo_prefix])
+    params.extend([text.report_prefix, text.photo_prefix])
     return f"""json_object(
-        'type', 'Feature', 'id', r.id,
-        'geometry', json_object('type', 'Point', 'coordinates', json_array(r.lon, r.lat)),
+        'type', 'Feature', 'id', o.id,
+        'geometry', json_object('type', 'Point', 'coordinates', json_array(o.lon, o.lat)),
         'properties', json_object(
-            'id', r.id, 'category', c.code,
-            'category_name', coalesce((SELECT t.name FROM name_translations t WHERE
-                t.kind = 'category' AND t.code = c.code AND t.locale = ?), c.name),
-            'status', r.status, 'status_name', {status_name},
-            'service', s.code,
-            'service_name', coalesce((SELECT t.name FROM name_translations t WHERE
-                t.kind = 'service' AND t.code = s.code AND t.locale = ?), s.name),
-            'created_at', r.created_at, 'updated_at', r.updated_at, 'address', r.address,
-            'description', coalesce(r.public_description, r.description),
-            'reporter_name', CASE WHEN r.show_name THEN r.reporter_name END,
-            'supports', r.supports, 'url', ? || r.id,
+            'id', o.id, 'category', c.code, 'category_name', coalesce(tc.name, c.name),
+            'status', o.status, 'status_name', {status_name},
+            'service', s.code, 'service_name', coalesce(ts.name, s.name),
+            'created_at', o.created_at, 'updated_at', o.updated_at, 'address', o.address,
+            'description', o.description, 'reporter_name', o.reporter_name,
+            'supports', o.supports, 'url', ? || o.id,
             'thumbnail', (SELECT ? || p.thumb_name FROM photos p
-                          WHERE p.report_id = r.id AND NOT p.hidden
+                          WHERE p.report_id = o.id AND NOT p.hidden
                           ORDER BY p.position LIMIT 1)))"""
 
 
@@ -131,13 +141,53 @@ def _json_array(db, features_sql, params):
 
 def features_in_view(db, query, limit, text):
     """Up to ``limit`` public reports matching ``query`` (newest first), as the text of a
-    JSON array of GeoJSON Features (see :func:`_feature_sql` for ``text``)."""
+    JSON array of GeoJSON Features (see :func:`_feature_sql` for ``text``).
+
+    The rows are chosen and sorted first, carrying only their own columns; the names and
+    the text are added after, in that order (CROSS JOIN keeps the sorted rows outermost)."""
     params = []
     feature = _feature_sql(text, params)
-    sql, where_params = _where(query)
-    return _json_array(db, f"SELECT {feature} AS f {sql} ORDER BY r.created_at DESC, r.id DESC "
-                       "LIMIT ?",
-                       [*params, *where_params, limit])
+    sql, where_params = _where(query, catalogue=False)
+    return _json_array(db, f"""
+        SELECT {feature} AS f
+        FROM (SELECT {FEATURE_COLUMNS} {sql}
+              ORDER BY r.created_at DESC, r.id DESC LIMIT ?) AS o
+        CROSS JOIN categories c ON c.id = o.category_id
+        CROSS JOIN services s ON s.id = o.service_id
+        LEFT JOIN name_translations tc
+            ON tc.kind = 'category' AND tc.code = c.code AND tc.locale = ?
+        LEFT JOIN name_translations ts
+            ON ts.kind = 'service' AND ts.code = s.code AND ts.locale = ?
+    """, [*params, *where_params, limit, text.locale, text.locale])
+
+
+def rtree_count(db, bbox, cap):
+    """How many reports the R*Tree holds in ``bbox``, counting no further than ``cap``: a
+    superset of the public matches (hidden ones, filters and 32-bit rounding aside)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return db.execute("SELECT count(*) FROM (SELECT 1 FROM reports_rtree WHERE max_lon >= ? "
+                      "AND min_lon <= ? AND max_lat >= ? AND min_lat <= ? LIMIT ?)",
+                      [min_lon, max_lon, min_lat, max_lat, cap]).fetchone()[0]
+
+
+def count_in_whole_cells(db, query, level, size):
+    """The public reports matching ``query``'s codes in the pre-aggregated cells of
+    ``level`` that lie wholly inside its bbox: a subset of the matches, read from cells."""
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    params = [level, math.ceil((min_lon + 180) / size + 1e-9),
+              math.floor((max_lon + 180) / size - 1e-9) - 1,
+              math.ceil((min_lat + 90) / size + 1e-9), math.floor((max_lat + 90) / size - 1e-9) - 1]
+    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?",
+               *_status_category_service(query, "k.status", params)]
+    return db.execute(f"SELECT coalesce(sum(k.n), 0) FROM report_cells k {_cell_joins(query)} "
+                      f"WHERE {' AND '.join(clauses)}", params).fetchone()[0]
+
+
+def _cell_joins(query):
+    """The catalogue joins a cell query needs: only those its code filters name."""
+    return "".join(join for codes, join in (
+        (query.categories, "JOIN categories c ON c.id = k.category_id "),
+        (query.services, "JOIN services s ON s.id = k.service_id ")) if codes)
 
 
 CLUSTER_JSON = """json_object(
@@ -148,7 +198,7 @@ CLUSTER_JSON = """json_object(
 
 def more_than(db, query, limit):
     """Whether more than ``limit`` reports match; stops reading at ``limit + 1``."""
-    sql, params = _where(query)
+    sql, params = _where(query, catalogue=False)
     found = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?)", [*params, limit + 1])
     return found.fetchone()[0] > limit
 
@@ -201,14 +251,11 @@ def cluster_features_from_cells(db, query, level, size):
               int((min_lat + 90) // size), int((max_lat + 90) // size)]
     clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?",
                *_status_category_service(query, "k.status", params)]
-    joins = "".join(join for codes, join in (
-        (query.categories, "JOIN categories c ON c.id = k.category_id "),
-        (query.services, "JOIN services s ON s.id = k.service_id ")) if codes)
     return _json_array(db, f"""
         SELECT {CLUSTER_JSON} AS f FROM (
             SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
                    sum(k.sum_lat) / sum(k.n) AS lat
-            FROM report_cells k {joins}
+            FROM report_cells k {_cell_joins(query)}
             WHERE {" AND ".join(clauses)}
             GROUP BY k.cx, k.cy
             HAVING sum(k.n) > 0)

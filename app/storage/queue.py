@@ -1,20 +1,26 @@
 """What staff read and change: the dispatch queue, a report's full record and its
 handling, the statistics."""
 
+import math
 from dataclasses import dataclass, replace
 
 from app.storage import now
+from app.storage.targets import ACKNOWLEDGE_DUE, DUE_AT, DUE_KIND, FIX_DUE, TARGET_JOIN
 
 
 def report(db, report_id):
     """Every field of a report, with its category, service and area, for staff."""
-    rows = list(db.query("""
+    rows = list(db.query(f"""
         SELECT r.*, c.code AS category_code, c.name AS category, s.code AS service_code,
-               s.name AS service, a.name AS area
+               s.name AS service, a.name AS area, u.email AS assignee,
+               {ACKNOWLEDGE_DUE} AS acknowledge_due_at, {FIX_DUE} AS fix_due_at,
+               {DUE_AT} AS due_at, {DUE_KIND} AS due_kind
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN services s ON s.id = r.service_id
         JOIN service_areas a ON a.id = r.area_id
+        LEFT JOIN users u ON u.id = r.assignee_id
+        {TARGET_JOIN}
         WHERE r.id = ?
     """, [report_id]))
     return rows[0] if rows else None
@@ -41,8 +47,60 @@ def set_status(db, report_id, status):
 
 
 def set_service(db, report_id, service_id):
-    db.execute("UPDATE reports SET service_id = ?, updated_at = ? WHERE id = ?",
-               [service_id, now(), report_id])
+    """Send the report to another service; its assignee, one of the old service's staff,
+    is cleared."""
+    db.execute("UPDATE reports SET service_id = ?, assignee_id = NULL, updated_at = ? "
+               "WHERE id = ?", [service_id, now(), report_id])
+
+
+def set_assignee(db, report_id, user_id):
+    db.execute("UPDATE reports SET assignee_id = ?, updated_at = ? WHERE id = ?",
+               [user_id, now(), report_id])
+
+
+def set_priority(db, report_id, priority):
+    db.execute("UPDATE reports SET priority = ?, updated_at = ? WHERE id = ?",
+               [priority, now(), report_id])
+
+
+def staff_of(db, service_ids):
+    """Active staff who work on any of these services (id, email), by e-mail."""
+    ids = list(service_ids)
+    return list(db.query(f"""
+        SELECT DISTINCT u.id, u.email FROM users u
+        JOIN user_services us ON us.user_id = u.id
+        WHERE u.active AND us.service_id IN ({','.join('?' * len(ids)) or 'NULL'})
+        ORDER BY u.email
+    """, ids))
+
+
+def nearby_open(db, report, radius_m):
+    """The other open reports within ``radius_m`` metres of ``report``, nearest first, with
+    their distance and whether they share its category (hidden ones included: staff see
+    them)."""
+    lat_margin = radius_m / 111_000
+    lon_margin = lat_margin / max(0.05, _cos_deg(report["lat"]))
+    return list(db.query("""
+        SELECT * FROM (
+            SELECT r.id, r.lon, r.lat, r.status, r.address, r.created_at, r.description,
+                   c.code AS category_code, c.name AS category, s.code AS service_code,
+                   s.name AS service, r.service_id,
+                   distance_m(?, ?, r.lon, r.lat) AS distance
+            FROM reports_rtree b
+            JOIN reports r ON r.id = b.id
+            JOIN categories c ON c.id = r.category_id
+            JOIN services s ON s.id = r.service_id
+            WHERE b.min_lon BETWEEN ? AND ? AND b.min_lat BETWEEN ? AND ?
+              AND r.id != ? AND r.status IN ('new', 'acknowledged', 'in_progress')
+              AND r.duplicate_of IS NULL
+        ) WHERE distance <= ? ORDER BY distance, id
+    """, [report["lon"], report["lat"], report["lon"] - lon_margin,
+          report["lon"] + lon_margin, report["lat"] - lat_margin, report["lat"] + lat_margin,
+          report["id"], radius_m]))
+
+
+def _cos_deg(degrees):
+    return math.cos(math.radians(degrees))
 
 
 def set_duplicate_of(db, report_id, original_id):
@@ -67,7 +125,11 @@ def set_public_description(db, report_id, text):
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """The dispatcher's selection; ``service_ids`` None means every service (admins)."""
+    """The dispatcher's selection; ``service_ids`` None means every service (admins).
+
+    ``due_from``/``due_before`` bound the next due time (UTC ISO strings): "overdue" is
+    ``due_before=now``, "due today" the city's day. ``sort`` is a key of :data:`QUEUE_SORTS`.
+    """
 
     service_ids: tuple | None = None
     statuses: tuple = ()
@@ -75,7 +137,15 @@ class QueueFilter:
     area: str | None = None
     older_than_days: int | None = None
     text: str | None = None
-    order: str = "newest"
+    assignee_id: int | None = None
+    unassigned: bool = False
+    priority: str | None = None
+    due_from: str | None = None
+    due_before: str | None = None
+    sort: str = "age"
+    descending: bool = False
+    #: (lon, lat): nearest first from there, overriding ``sort`` (an inspector's position).
+    near: tuple | None = None
 
 
 def _queue_where(selection):
@@ -87,47 +157,80 @@ def _queue_where(selection):
     if selection.statuses:
         clauses.append(f"r.status IN ({','.join('?' * len(selection.statuses))})")
         params += list(selection.statuses)
-    if selection.category:
-        clauses.append("c.code = ?")
-        params.append(selection.category)
-    if selection.area:
-        clauses.append("a.name = ?")
-        params.append(selection.area)
+    for clause, value in (("c.code = ?", selection.category), ("a.name = ?", selection.area),
+                          ("r.assignee_id = ?", selection.assignee_id),
+                          ("r.priority = ?", selection.priority),
+                          (f"({DUE_AT}) >= ?", selection.due_from),
+                          (f"({DUE_AT}) < ?", selection.due_before)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    if selection.unassigned:
+        clauses.append("r.assignee_id IS NULL")
     if selection.older_than_days is not None:
         clauses.append("r.created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)")
         params.append(f"-{selection.older_than_days} days")
     if selection.text:
-        clauses.append("(r.description LIKE ? ESCAPE '\\' OR CAST(r.id AS TEXT) = ?)")
+        clauses.append("(r.description LIKE ? ESCAPE '\\' OR coalesce(r.address, '') LIKE ? "
+                       "ESCAPE '\\' OR CAST(r.id AS TEXT) = ?)")
         escaped = selection.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params += [f"%{escaped}%", selection.text]
+        params += [f"%{escaped}%", f"%{escaped}%", selection.text]
     return " AND ".join(clauses) or "1", params
 
 
-QUEUE_FROM = """
+QUEUE_FROM = f"""
     FROM reports r
     JOIN categories c ON c.id = r.category_id
     JOIN services s ON s.id = r.service_id
     JOIN service_areas a ON a.id = r.area_id
+    LEFT JOIN users u ON u.id = r.assignee_id
+    {TARGET_JOIN}
 """
 
-
-QUEUE_ORDERS = {
-    "newest": "r.created_at DESC, r.id DESC",
-    "oldest": "r.created_at ASC, r.id ASC",
-    "supported": "r.supports DESC, r.created_at ASC, r.id ASC",
+PRIORITY_RANK = ("CASE r.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 "
+                 "WHEN 'normal' THEN 1 ELSE 0 END")
+STATUS_RANK = ("CASE r.status WHEN 'new' THEN 0 WHEN 'acknowledged' THEN 1 "
+               "WHEN 'in_progress' THEN 2 WHEN 'fixed' THEN 3 WHEN 'closed' THEN 4 "
+               "WHEN 'duplicate' THEN 5 ELSE 6 END")
+#: Sortable columns: the SQL to order by, and whether "ascending" reads it backwards (the
+#: youngest report has the smallest age; the most urgent comes first). Empty values go last
+#: either way.
+QUEUE_SORTS = {
+    "number": ("r.id", False),
+    "category": ("c.name", False),
+    "address": ("nullif(r.address, '')", False),
+    "area": ("a.name", False),
+    "status": (STATUS_RANK, False),
+    "age": ("r.created_at", True),
+    "supports": ("r.supports", True),
+    "priority": (PRIORITY_RANK, True),
+    "assignee": ("u.email", False),
+    "due": (DUE_AT, False),
 }
 
 
+def _order_by(selection):
+    if selection.near:
+        return "distance ASC, r.id ASC"
+    expression, backwards = QUEUE_SORTS.get(selection.sort, QUEUE_SORTS["age"])
+    direction = "DESC" if selection.descending != backwards else "ASC"
+    return f"({expression}) {direction} NULLS LAST, r.id {direction}"
+
+
 def queue(db, selection, offset, limit):
+    """A page of the selection, with each report's next due time and, when the selection
+    is ``near`` a position, its distance in metres from there."""
     where, params = _queue_where(selection)
-    order = QUEUE_ORDERS.get(selection.order, QUEUE_ORDERS["newest"])
+    near = list(selection.near or (None, None))
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
                r.hidden, r.supports, r.reporter_name, r.reporter_email, r.address,
-               c.name AS category,
-               s.name AS service, s.code AS service_code, a.name AS area
-        {QUEUE_FROM} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
-    """, [*params, limit, offset]))
+               r.priority, r.assignee_id, u.email AS assignee, c.code AS category_code,
+               c.name AS category, s.name AS service, s.code AS service_code,
+               a.name AS area, {DUE_AT} AS due_at, {DUE_KIND} AS due_kind,
+               CASE WHEN ? IS NOT NULL THEN distance_m(?, ?, r.lon, r.lat) END AS distance
+        {QUEUE_FROM} WHERE {where} ORDER BY {_order_by(selection)} LIMIT ? OFFSET ?
+    """, [near[0], *near, *params, limit, offset]))
 
 
 def queue_count(db, selection):
@@ -145,7 +248,8 @@ def queue_status_counts(db, selection):
 
 EXPORT_COLUMNS = ["id", "created_at", "updated_at", "status", "category", "service", "area",
                   "lon", "lat", "description", "public_description", "reporter_name",
-                  "reporter_email", "show_name", "hidden", "duplicate_of", "source"]
+                  "reporter_email", "show_name", "hidden", "duplicate_of", "source", "address",
+                  "priority", "assignee", "due_at"]
 
 
 def queue_export(db, selection):
@@ -155,7 +259,8 @@ def queue_export(db, selection):
         SELECT r.id, r.created_at, r.updated_at, r.status, c.code AS category,
                s.code AS service, a.name AS area, r.lon, r.lat, r.description,
                r.public_description, r.reporter_name, r.reporter_email, r.show_name, r.hidden,
-               r.duplicate_of, r.source
+               r.duplicate_of, r.source, r.address, r.priority, u.email AS assignee,
+               {DUE_AT} AS due_at
         {QUEUE_FROM} WHERE {where} ORDER BY r.created_at, r.id
     """, params)
     names = [d[0] for d in cursor.description]

@@ -24,6 +24,12 @@ def insert_reports_bulk(db, reports):
         db.conn.executemany(sql, ([r[c] for c in columns] for r in reports))
 
 
+def report_with_submission_key(db, key):
+    """The id of the report sent with this form's submission key, or None."""
+    row = db.execute("SELECT id FROM reports WHERE submission_key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
 def insert_photo(db, report_id, position, stored):
     db["photos"].insert({
         "report_id": report_id,
@@ -108,20 +114,22 @@ def public_events(db, report_id):
 
 
 def stored_photo_names(db):
-    """Every photo file name a report or an update refers to."""
+    """Every photo file name a report, an update or a staged photo refers to."""
     names = set()
     for row in db.query("SELECT display_name, thumb_name FROM photos UNION ALL "
                         "SELECT display_name, thumb_name FROM report_updates "
-                        "WHERE display_name IS NOT NULL"):
+                        "WHERE display_name IS NOT NULL UNION ALL "
+                        "SELECT display_name, thumb_name FROM staged_photos"):
         names.update((row["display_name"], row["thumb_name"]))
     return names
 
 
 def photo_is_referenced(db, name):
-    """Whether any report or update, public or not, uses this photo file."""
+    """Whether any report, update or staged photo, public or not, uses this photo file."""
     return db.execute(
         "SELECT 1 FROM photos WHERE display_name = ?1 OR thumb_name = ?1 UNION ALL "
-        "SELECT 1 FROM report_updates WHERE display_name = ?1 OR thumb_name = ?1 LIMIT 1",
+        "SELECT 1 FROM report_updates WHERE display_name = ?1 OR thumb_name = ?1 UNION ALL "
+        "SELECT 1 FROM staged_photos WHERE display_name = ?1 OR thumb_name = ?1 LIMIT 1",
         [name],
     ).fetchone() is not None
 

@@ -4,6 +4,7 @@ their Atom feeds."""
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app.fields import xml_safe
 from app.messaging import subscriptions
 from app.reporting import public
 from app.storage import areas as area_rows
@@ -88,4 +89,4 @@ def report_history_feed(report_id):
     events = report_rows.public_events(db, report_id)
     body = render_template("reports/history.atom.xml", report=report, events=events,
                            site_name=current_app.config["SITE_NAME"])
-    return Response(body, mimetype="application/atom+xml")
+    return Response(xml_safe(body), mimetype="application/atom+xml")

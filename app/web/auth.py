@@ -10,7 +10,7 @@ cookie) has a budget of its own, so nobody can lock the staff out of their usual
 import secrets
 from functools import cache
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -18,7 +18,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.storage import users as user_rows
 from app.web.db import get_db
-from app.web.extensions import count_login_failure, limiter, limits_off, login_allowed
+from app.web.extensions import (
+    count_login_failure,
+    limiter,
+    limits_off,
+    login_allowed,
+    login_retry_after,
+)
 from app.web.security import local_path
 from app.web.staff import load_staff
 
@@ -89,8 +95,10 @@ def login():
     email = (request.form.get("email") or "").strip()
     budget = failure_budget(email)
     if not login_allowed(budget):
-        return login_page(_("Too many failed logins for this account: wait a while and try "
-                            "again."), 429)
+        refused = make_response(login_page(_("Too many failed logins for this account: wait a "
+                                             "while and try again."), 429))
+        refused.headers["Retry-After"] = str(login_retry_after(budget))
+        return refused
     user = verified_user(email, request.form.get("password") or "")
     if user is None:
         count_login_failure(budget)

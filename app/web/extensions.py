@@ -1,12 +1,16 @@
 """Flask extensions created once and bound to the app in ``create_app``."""
 
 import logging
+import math
+import time
 
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from limits import parse
+
+from app.web import api_limits
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address)
@@ -20,10 +24,17 @@ support_limit = limiter.shared_limit(
     lambda: current_app.config["SUPPORT_RATE_LIMIT"], scope="supports", exempt_when=limits_off,
 )
 
-#: One budget of new reports per client address, shared by the web form and Open311.
+#: One budget of new reports per client address, shared by the web form and Open311;
+#: an organisation's keyed Open311 requests count against its key instead.
 report_creation_limit = limiter.shared_limit(
     lambda: current_app.config["REPORT_RATE_LIMIT"], scope="report-creation",
-    exempt_when=limits_off,
+    exempt_when=lambda: limits_off() or api_limits.is_keyed(),
+)
+
+#: Each API key's own budget (app.web.api_limits), counted across workers.
+open311_key_limit = limiter.shared_limit(
+    api_limits.key_budget, scope="open311-key", key_func=api_limits.key_identity,
+    exempt_when=lambda: limits_off() or not api_limits.is_keyed(),
 )
 
 subscription_limit = limiter.shared_limit(
@@ -33,6 +44,11 @@ subscription_limit = limiter.shared_limit(
 
 photo_position_limit = limiter.limit(
     lambda: current_app.config["PHOTO_POSITION_RATE_LIMIT"], exempt_when=limits_off,
+)
+
+#: Photos uploaded ahead of their report: each one is decoded and stored, so each counts.
+photo_staging_limit = limiter.limit(
+    lambda: current_app.config["PHOTO_STAGING_RATE_LIMIT"], exempt_when=limits_off,
 )
 
 #: Open311 servicerequestupdates: each call reads up to a thousand events.
@@ -63,6 +79,13 @@ def login_allowed(budget):
         return True
     return _failing_open(lambda limit: limiter.limiter.test(limit, "login-failures", budget),
                          True)
+
+
+def login_retry_after(budget):
+    """Seconds until the failed-login window of ``budget`` ends, for Retry-After."""
+    return _failing_open(lambda limit: max(1, math.ceil(
+        limiter.limiter.get_window_stats(limit, "login-failures", budget).reset_time
+        - time.time())), api_limits.DEFAULT_RETRY_AFTER)
 
 
 def count_login_failure(budget):

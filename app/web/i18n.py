@@ -123,4 +123,31 @@ def ui_text():
         "location_unavailable": gettext("Your location is not available: tap the map "
                                         "instead."),
         "pin_at_photo": gettext("Pin placed where your photo was taken. Drag it if needed."),
+        "pin_label": gettext("Report #{id}: {category}, {status}"),
+        "show_on_map": gettext("Show on the map"),
+        "show_on_map_n": gettext("Show report #{id} on the map"),
+        "list_zoom_in": gettext("Too many reports in this view to list: zoom in, or see all "
+                                "reports page by page."),
+        "list_newest": gettext("The {shown} newest of the {count} reports in this view."),
+        "list_empty": gettext("No report in this view."),
+        "tap_again": gettext("Zoomed in where you tapped: tap again to place the pin "
+                             "exactly."),
+        "pin_at_place": gettext("Pin placed at {address}. Drag it if needed."),
+        "places_found": gettext("{count} places found: use the up and down arrows to "
+                                "choose."),
+        "one_place_found": gettext("1 place found: use the down arrow to choose it."),
+        "no_place_found": gettext("No address matches “{text}”. Try the street name alone, "
+                                  "or tap the map."),
+        "places_unavailable": gettext("The address search is not available: tap the map "
+                                      "instead."),
+        "photo_n": gettext("Photo {number}"),
+        "remove_photo": gettext("Remove photo {number}"),
+        "uploading_photo": gettext("Uploading the photo…"),
+        "photo_added": gettext("Photo added."),
+        "photo_removed": gettext("Photo removed."),
+        "photo_not_sent": gettext("The photo could not be uploaded: check your connection "
+                                  "and try again."),
+        "too_many_photos": gettext("You can attach at most {count} photos."),
+        "waiting_for_photos": gettext("Waiting for the photos to finish uploading…"),
+        "sending": gettext("Sending your report…"),
     }

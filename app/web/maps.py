@@ -144,3 +144,32 @@ def selection_map(points, tiles, assets):
     if points:
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=16)
     return _parts(fmap, assets)
+
+
+@dataclass(frozen=True)
+class NearbyPoint:
+    """Another report on the staff map: position, label, link, and whether it shares the
+    report's category (drawn stronger)."""
+
+    lon: float
+    lat: float
+    label: str
+    href: str
+    same_category: bool
+
+
+def nearby_map(lon, lat, label, points, radius_m, tiles, assets):
+    """Staff's map of one report (a pin), the circle of ``radius_m`` around it and the
+    :class:`NearbyPoint` reports in it: the same category red and larger, others grey."""
+    fmap = _base_map(lon, lat, 17, tiles, assets)
+    folium.Circle([lat, lon], radius=radius_m, color="#0b5cad", weight=1,
+                  fill=False).add_to(fmap)
+    marker = folium.Marker([lat, lon]).add_to(fmap)
+    TextLabel(label).add_to(marker)
+    for point in points:
+        color = "#a4161a" if point.same_category else "#4a4a4a"
+        circle = folium.CircleMarker([point.lat, point.lon], radius=10 if point.same_category
+                                     else 7, color="#fff", weight=2, fill=True,
+                                     fill_color=color, fill_opacity=0.9).add_to(fmap)
+        TextLabel(point.label, popup=True, href=point.href).add_to(circle)
+    return _parts(fmap, assets)

@@ -10,15 +10,20 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from app.errors import Forbidden, NotFound, ValidationError
 from app.reporting import georeport, questions
-from app.reporting.submit import Limits, Submission, submit_report
-from app.storage import apikeys, catalog
+from app.reporting.submit import Limits, submit_report
+from app.storage import catalog
 from app.storage import open311 as open311_rows
 from app.storage import public as public_rows
 from app.storage import questions as question_rows
 from app.storage import reports as report_rows
-from app.web import question_fields
+from app.web import api_limits, open311_intake, question_fields
 from app.web.db import get_db, get_photo_store, get_router
-from app.web.extensions import csrf, open311_updates_limit, report_creation_limit
+from app.web.extensions import (
+    csrf,
+    open311_key_limit,
+    open311_updates_limit,
+    report_creation_limit,
+)
 from app.web.links import Links
 from app.web.open311_formats import render
 from app.web.openapi import openapi_document
@@ -38,6 +43,14 @@ def check_jurisdiction():
     jurisdiction = request.values.get("jurisdiction_id")
     if jurisdiction and jurisdiction != current_app.config["OPEN311_JURISDICTION"]:
         raise NotFound(f"Unknown jurisdiction_id {jurisdiction!r}.")
+
+
+@bp.after_request
+def open_to_every_origin(response):
+    """Public reads may be used from any web page (CORS); writes may not."""
+    if request.method in ("GET", "HEAD"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get(f"/discovery.{FORMAT}")
@@ -110,23 +123,15 @@ def get_request(service_request_id, fmt):
 
 @bp.post(f"/requests.{FORMAT}")
 @report_creation_limit
+@open311_key_limit
 def create_request(fmt):
     db = get_db()
     if "api_key" in request.args:
         raise ValidationError(KEY_IN_URL)
-    key = request.form.get("api_key")
-    if not key or not apikeys.key_is_valid(db, key):
+    if not api_limits.is_keyed():
         raise Forbidden("A valid api_key is required to create a service request.")
-    form = request.form
-    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p)
-    submission = Submission(
-        lon=form.get("long"), lat=form.get("lat"), category=form.get("service_code"),
-        description=form.get("description"), reporter_name=name or None,
-        reporter_email=form.get("email"), photos=[f.read() for f in request.files.getlist("media")],
-        media_url=form.get("media_url"), source="open311",
-        request_token=georeport.new_request_token(),
-        answers=question_fields.answers_in(form),
-    )
+    submission = open311_intake.submission_from_form(db)
+    submission.answers = question_fields.answers_in(request.form)
     limits = Limits.from_settings(current_app.config)
     report_id = submit_report(db, get_router(), get_photo_store(), submission, limits)
     return render([{"service_request_id": str(report_id), "token": submission.request_token,
@@ -147,8 +152,9 @@ def token_lookup(token, fmt):
 def request_updates(fmt):
     start, end = georeport.date_window(request.args.get("start_date"),
                                        request.args.get("end_date"))
-    events = open311_rows.status_updates(get_db(), start.isoformat(), end.isoformat(),
-                                         georeport.MAX_PAGE_SIZE)
+    page, page_size = georeport.page_of(request.args)
+    events = open311_rows.status_updates_page(get_db(), start.isoformat(), end.isoformat(),
+                                              (page - 1) * page_size, page_size)
     return render([georeport.update_record(e) for e in events], fmt,
                   "service_request_updates")
 

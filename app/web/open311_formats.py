@@ -2,6 +2,8 @@
 
 XML follows the GeoReport v2 examples: a root element, one child per item, booleans as
 true/false, missing values as empty elements, lists inside an element named by their items.
+Text XML cannot carry (controls stored before input was checked) is dropped, so a document
+is always well-formed.
 """
 
 import json
@@ -9,13 +11,17 @@ from xml.etree import ElementTree
 
 from flask import Response
 
+from app.fields import xml_safe
+
 #: The element name of the items of a list, by the name of the list.
 ITEM_NAMES = {
     "services": "service", "service_requests": "request", "errors": "error",
     "attributes": "attribute", "values": "value", "endpoints": "endpoint",
     "formats": "format", "history": "event", "service_request_updates": "request_update",
+    "media_urls": "media_url",
 }
-MIMETYPES = {"json": "application/json", "xml": "text/xml"}
+#: With the charset, as the spec's clients (and RFC 8259 readers that guess) expect.
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
 def render(value, fmt, root, status=200):
@@ -26,7 +32,7 @@ def render(value, fmt, root, status=200):
         body = ElementTree.tostring(element, encoding="unicode", xml_declaration=True)
     else:
         body = json.dumps(value)
-    return Response(body, status=status, mimetype=MIMETYPES[fmt])
+    return Response(body, status=status, content_type=CONTENT_TYPES[fmt])
 
 
 def _fill(element, value, name):
@@ -39,7 +45,7 @@ def _fill(element, value, name):
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = xml_safe(str(value))
 
 
 def error_response(status, message, fmt):

@@ -26,7 +26,7 @@ from app.storage import catalog
 from app.storage import questions as question_rows
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
-from app.web import assets, maps, question_fields
+from app.web import assets, maps, phone_form, question_fields
 from app.web.db import get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.extensions import photo_position_limit, report_creation_limit, support_limit
@@ -71,6 +71,9 @@ def create_report():
         photos=uploaded_photos(),
         locale=current_language(),
         answers=question_fields.answers_in(form),
+        submission_key=form.get("submission_key"),
+        staged_photo_ids=phone_form.staged_ids(form),
+        photo_owner=phone_form.owner_token(),
     )
     try:
         report_id = submit_report(get_db(), get_router(), get_photo_store(), submission,
@@ -102,6 +105,7 @@ def render_form(values, error=None):
         bounds=bounds,
         max_photos=current_app.config["MAX_PHOTOS"],
         **question_fields.form_context(values, error),
+        **phone_form.form_context(values, error),
     )
 
 

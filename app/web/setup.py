@@ -9,6 +9,7 @@ from app.reporting.areas import RouterCache
 from app.storage.rate_limits import SqliteCounters
 from app.web import (
     alerts,
+    api_limits,
     assets,
     auth,
     compression,
@@ -19,6 +20,7 @@ from app.web import (
     i18n,
     local_time,
     open311,
+    open311_partners,
     open_data,
     places,
     questions,
@@ -26,6 +28,7 @@ from app.web import (
     security,
     serving_log,
     stats,
+    text_guard,
 )
 from app.web.db import close_db
 from app.web.extensions import csrf, limiter
@@ -36,6 +39,8 @@ from app.web.staff import login_manager
 BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp, stats.bp,
               data_catalogue.bp)
 VIEWS_ON_REPORTS = (alerts, open_data)
+#: Views added to the Open311 blueprint by a module of their own.
+VIEWS_ON_OPEN311 = (open311_partners,)
 
 
 def trust_proxies(app, hops):
@@ -73,6 +78,8 @@ def init_web(app):
     init_rate_limits(app)
     login_manager.init_app(app)
     handlers.register(app)
+    app.before_request(text_guard.refuse_unsafe_text)
+    app.after_request(lambda response: api_limits.add_retry_after(response, limiter))
     serving_log.mask_development_log()
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -197,22 +197,16 @@
     });
   });
 
-  function proposePhotoPosition(event) {
-    var files = event.target.files;
-    if (lonInput.value || !files.length) { return; }
-    var body = new FormData();
-    body.append("photos", files[0]);
-    fetch(form.dataset.positionUrl, { method: "POST", body: body,
-      headers: { "X-CSRFToken": csrfToken() } })
-      .then(function (response) { return response.ok ? response.json() : { position: null }; })
-      .then(function (result) {
-        if (result.position && !lonInput.value) {
-          if (map) { map.setView([result.position.lat, result.position.lon], 17); }
-          placePin(result.position.lon, result.position.lat,
-            t("pin_at_photo"));
-        }
-      });
-  }
-  document.getElementById("photos").addEventListener("change", proposePhotoPosition);
-  document.getElementById("camera").addEventListener("change", proposePhotoPosition);
+  // A photo's GPS position (read on the phone by photo_upload.js) proposes the pin.
+  window.reportForm = {
+    choosePlace: function (lon, lat, message) {
+      if (map) { map.setView([lat, lon], STREET_ZOOM); }
+      placePin(lon, lat, message);
+    },
+    proposePosition: function (lon, lat) {
+      if (lonInput.value) { return; }
+      if (map) { map.setView([lat, lon], 17); }
+      placePin(lon, lat, t("pin_at_photo"));
+    }
+  };
 }());
