@@ -175,3 +175,21 @@ def test_the_demo_reports_have_their_addresses(demo_server):
     # the demo's description quotes the MyLA311 address: the stored one is the same place
     same = sum(address.casefold() in description.casefold() for description, address in sample)
     assert same >= 45
+
+
+def test_an_open311_address_string_is_kept_and_shown_first(tmp_path, key, app, client):
+    load_addresses(app, tmp_path)
+    given = "Outside the library, 977 N Hill"
+    answer = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "pothole", "lat": "0.5", "long": "0.5",
+        "address_string": given, "description": "Pothole by the library"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    with app.app_context():
+        report_id = get_db().execute("SELECT max(id) FROM reports").fetchone()[0]
+    assert stored_address(app, report_id) == ADDRESS  # the gazetteer's, kept beside it
+    assert given in text_of(client, f"/reports/{report_id}")
+    assert given in text_of(client, "/reports")
+    assert _map_feature(client, report_id)["properties"]["address"] == given
+    assert _csv_row(text_of(client, "/api/reports.csv?status=new"))["address"] == given
+    [request] = json.loads(text_of(client, f"/open311/v2/requests/{report_id}.json"))
+    assert request["address"] == given

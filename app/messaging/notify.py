@@ -190,7 +190,7 @@ def _report_for_staff(db, report_id, links):
         "id": row["id"], "category": row["category"], "category_code": row["category_code"],
         "service": row["service"], "service_code": row["service_code"], "area": row["area"],
         "status": row["status"], "description": row["description"],
-        "lon": row["lon"], "lat": row["lat"], "address": row["address"],
+        "lon": row["lon"], "lat": row["lat"], "address": row["address_string"] or row["address"],
         "created_at": row["created_at"],
         "reporter_name": row["reporter_name"], "reporter_email": row["reporter_email"],
         "url": links.report(report_id), "staff_url": links.staff_report(report_id),

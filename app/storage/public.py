@@ -18,7 +18,7 @@ PUBLIC_COLUMNS = f"""
      ORDER BY p.position LIMIT 1) AS thumb_name,
     (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
      ORDER BY p.position LIMIT 1) AS photo_name,
-    r.media_url, s.target_days, r.supports, r.address,
+    r.media_url, s.target_days, r.supports, coalesce(r.address_string, r.address) AS address,
     r.address_string, r.address_id, r.media_urls, {FIX_DUE_COLUMN}
 """
 JOINS = """
@@ -104,7 +104,8 @@ def _status_name_sql(status_names, params):
 #: feature's text is written.
 FEATURE_COLUMNS = """
     r.id, r.lon, r.lat, r.status, r.category_id, r.service_id, r.created_at, r.updated_at,
-    r.address, coalesce(r.public_description, r.description) AS description,
+    coalesce(r.address_string, r.address) AS address,
+    coalesce(r.public_description, r.description) AS description,
     CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name, r.supports
 """
 

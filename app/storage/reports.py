@@ -75,7 +75,7 @@ def public_report(db, report_id):
                CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
                c.code AS category_code, c.name AS category,
                s.code AS service_code, s.name AS service, a.name AS area,
-               r.boundary_version_id, r.address
+               r.boundary_version_id, coalesce(r.address_string, r.address) AS address
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN services s ON s.id = r.service_id
