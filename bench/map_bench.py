@@ -1,17 +1,20 @@
-"""Map API benchmark: 1,000,000 reports over the demo city, R*Tree + cell counts vs a B-tree.
+"""Map API benchmark: 1,000,000 reports over the demo city, the answer written by SQLite vs
+the previous implementation (rows fetched into Python, GeoJSON built by ``json``).
 
-Run: .venv/bin/python bench/map_bench.py [--reports N] [--runs N]
+Run: .venv/bin/python bench/map_bench.py [--reports N] [--runs N] [--spatial-order]
 
-Prints p50/p99 of the viewport answer (query + GeoJSON text) for neighbourhood-sized views
-(~2,000 reports) and for the whole city (clustered), the same questions answered in the same
-run on a copy of the database that has only a plain B-tree index on (lon, lat), and the
-whole HTTP request through the Flask test client. Then streams the CSV and GeoJSON exports
-of every report and prints the peak memory (VmHWM growth of a fresh process) and time.
+Prints p50/p99 of the whole HTTP request (Flask test client) for neighbourhood-sized views
+(~2,000 reports, points) and for the whole city (clustered), for today's answer and for the
+previous implementation, served by the same app in the same run; among them exactly the lines
+``neighbourhood http p50 <ms> ms`` and ``whole-city http p50 <ms> ms``. A view asked again
+with its ETag (a 304) is timed too. ``--spatial-order`` seeds the reports sorted by a
+Z-order key of their position (ids follow space), to measure what storing reports in spatial
+order would save. Then streams the CSV and GeoJSON exports of every report and prints the
+peak memory (VmHWM growth of a fresh process) and time.
 """
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from flask import Response, request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,10 +35,11 @@ from app.demo import load_demo  # noqa: E402
 from app.reporting import public  # noqa: E402
 from app.reporting.areas import build_router  # noqa: E402
 from app.storage import areas as area_rows  # noqa: E402
-from app.storage import catalog, open_database, upgrade  # noqa: E402
+from app.storage import catalog, upgrade  # noqa: E402
 from app.storage import reports as report_rows  # noqa: E402
 from app.storage.public import PUBLIC_COLUMNS  # noqa: E402
 from app.web.db import get_db  # noqa: E402
+from app.web.links import Links  # noqa: E402
 
 STATUSES = ["new", "acknowledged", "in_progress", "fixed", "closed"]
 LIMIT = 2000
@@ -46,8 +51,9 @@ def make_app(folder):
                        "PHOTO_DIR": str(folder / "photos"), "SERVER_NAME": "bench.local"})
 
 
-def seed(db, count, rng):
-    """``count`` reports at random points inside the city, routed like real ones."""
+def seed(db, count, rng, spatial_order=False):
+    """``count`` reports at random points inside the city, routed like real ones; with
+    ``spatial_order`` they are inserted in Z-order of position (ids follow space)."""
     load_demo(db)
     router = build_router(db)
     categories = {c["code"]: c["id"] for c in catalog.all_categories(db)}
@@ -55,12 +61,15 @@ def seed(db, count, rng):
     codes = np.array(sorted(categories), dtype=object)
     min_lon, min_lat, max_lon, max_lat = area_rows.coverage_bounds(db)
     stored = 0
+    batch = max(BATCH, 2 * count) if spatial_order else BATCH
     while stored < count:
-        lons = rng.uniform(min_lon, max_lon, BATCH)
-        lats = rng.uniform(min_lat, max_lat, BATCH)
-        chosen = codes[rng.integers(0, codes.size, BATCH)]
+        lons = rng.uniform(min_lon, max_lon, batch)
+        lats = rng.uniform(min_lat, max_lat, batch)
+        chosen = codes[rng.integers(0, codes.size, batch)]
         areas = router.route_many(lons, lats, chosen)
         keep = np.flatnonzero(areas >= 0)[: count - stored]
+        if spatial_order:
+            keep = keep[np.argsort(z_order(lons[keep], lats[keep]), kind="stable")]
         days = rng.integers(0, 1500, keep.size)
         rows = [{
             "category_id": categories[chosen[i]],
@@ -76,44 +85,66 @@ def seed(db, count, rng):
     return stored
 
 
-def btree_copy(path, folder):
-    """The same reports with a plain B-tree on (lon, lat) instead of the map indexes."""
-    copy = folder / "btree.sqlite3"
-    shutil.copy(path, copy)
-    db = open_database(copy)
-    db.execute("CREATE INDEX reports_lonlat ON reports(lon, lat)")
-    db.execute("ANALYZE")
-    return db
+def previous_viewport(db, query, links, limit):
+    """The map answer as it was before the database wrote it: rows into Python, a dict per
+    feature, ``json.dumps``; clusters from the cells joined with the catalogue."""
+    sql, params = previous_where(query)
+    over = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?)",
+                      [*params, limit + 1]).fetchone()[0] > limit
+    if not over:
+        found = db.query(f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY r.created_at DESC LIMIT ?",
+                         [*params, limit])
+        features = [public.report_feature(r, links) for r in found]
+    else:
+        features = [{"type": "Feature",
+                     "geometry": {"type": "Point", "coordinates": [c["lon"], c["lat"]]},
+                     "properties": {"cluster": True, "count": c["count"]}}
+                    for c in previous_clusters(db, query)]
+    return json.dumps({"type": "FeatureCollection", "clustered": over, "features": features},
+                      separators=(",", ":"))
 
 
-def btree_view(db, bbox, links, shape=True):
-    """The viewport answered with the B-tree: points, or clusters grouped from the rows."""
-    min_lon, min_lat, max_lon, max_lat = bbox
-    where = ("FROM reports r JOIN categories c ON c.id = r.category_id "
-             "JOIN services s ON s.id = r.service_id "
-             "WHERE r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?")
-    params = [min_lon, max_lon, min_lat, max_lat]
-    count = db.execute(f"SELECT count(*) FROM (SELECT 1 {where} LIMIT ?)",
-                       [*params, LIMIT + 1]).fetchone()[0]
-    if count <= LIMIT:
-        found = db.query(f"SELECT {PUBLIC_COLUMNS} {where} ORDER BY r.created_at DESC LIMIT ?",
-                         [*params, LIMIT])
-        return [public.report_feature(r, links) for r in found] if shape else list(found)
-    size = max(max_lon - min_lon, max_lat - min_lat) / public.CELLS_ACROSS
-    return list(db.query(
-        f"SELECT count(*) AS n, avg(r.lon), avg(r.lat) {where} "
-        "GROUP BY CAST((r.lon + 180) / ? AS INTEGER), CAST((r.lat + 90) / ? AS INTEGER)",
-        [*params, size, size]))
+def previous_where(query):
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    return ("FROM reports_rtree t JOIN reports r ON r.id = t.id "
+            "JOIN categories c ON c.id = r.category_id JOIN services s ON s.id = r.service_id "
+            "WHERE NOT r.hidden AND t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? "
+            "AND t.min_lat <= ? AND r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?",
+            [min_lon, max_lon, min_lat, max_lat, min_lon, max_lon, min_lat, max_lat])
 
 
-class Links:
-    @staticmethod
-    def report(report_id):
-        return f"http://bench.local/reports/{report_id}"
+def previous_clusters(db, query):
+    level, size = public.cell_level(db, query)
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    return list(db.query("""
+        SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
+               sum(k.sum_lat) / sum(k.n) AS lat
+        FROM report_cells k
+        JOIN categories c ON c.id = k.category_id JOIN services s ON s.id = k.service_id
+        WHERE k.level = ? AND k.cx BETWEEN ? AND ? AND k.cy BETWEEN ? AND ?
+        GROUP BY k.cx, k.cy HAVING sum(k.n) > 0
+    """, [level, int((min_lon + 180) // size), int((max_lon + 180) // size),
+          int((min_lat + 90) // size), int((max_lat + 90) // size)]))
 
-    @staticmethod
-    def photo(name):
-        return f"http://bench.local/photos/{name}"
+
+def add_previous_route(app):
+    """The previous implementation behind the same app, for the HTTP figures."""
+    def previous():
+        query = public.parse_report_query(request.args, get_db(), require_bbox=True)
+        return Response(previous_viewport(get_db(), query, Links(), LIMIT),
+                        mimetype="application/geo+json")
+    app.add_url_rule("/bench/previous.geojson", "bench_previous", previous)
+
+
+def z_order(lons, lats):
+    """A Z-order (Morton) key of 16 bits per axis: nearby points get nearby keys."""
+    x = ((lons + 180) / 360 * 65535).astype(np.uint64)
+    y = ((lats + 90) / 180 * 65535).astype(np.uint64)
+    key = np.zeros_like(x)
+    for bit in range(16):
+        key |= ((x >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
+        key |= ((y >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
+    return key
 
 
 def timed(function, cases):
@@ -159,6 +190,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--spatial-order", action="store_true")
     parser.add_argument("--export-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
@@ -168,57 +200,49 @@ def main():
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         app = make_app(folder)
+        add_previous_route(app)
         with app.app_context():
             db = get_db()
             upgrade(db)
             start = time.perf_counter()
-            total = seed(db, args.reports, rng)
+            total = seed(db, args.reports, rng, args.spatial_order)
             print(f"seeded {total:,} reports in {time.perf_counter() - start:.0f} s "
-                  "(R*Tree and cell counts kept by triggers)")
+                  f"({'ids in Z-order of position, ' if args.spatial_order else ''}"
+                  "R*Tree, cell counts and map data version kept by triggers)")
             boxes = neighbourhood_boxes(db, args.runs, rng, total)
             counts = [public.rows.count_reports(db, public.ReportQuery(bbox=b)) for b in boxes]
             city = area_rows.coverage_bounds(db)
-        baseline = btree_copy(folder / "bench.sqlite3", folder)
-        indexed = open_database(folder / "bench.sqlite3")
         client = app.test_client()
 
-        def http(bbox):
-            response = client.get(f"/api/reports.geojson?bbox={bbox_arg(bbox)}")
-            assert response.status_code == 200
-            return response.data
+        def http(path):
+            def get(bbox):
+                response = client.get(f"{path}?bbox={bbox_arg(bbox)}")
+                assert response.status_code == 200
+                return response.data
+            return get
 
-        def ours(bbox):
-            query = public.ReportQuery(bbox=bbox)
-            return json.dumps(public.viewport(indexed, query, Links, LIMIT))
-
-        def plain(bbox):
-            return json.dumps(btree_view(baseline, bbox, Links))
-
-        def ours_query(bbox):
-            query = public.ReportQuery(bbox=bbox)
-            if not public.rows.more_than(indexed, query, LIMIT):
-                return public.rows.reports_in_view(indexed, query, LIMIT)
-            return public.clusters(indexed, query)
-
-        def plain_query(bbox):
-            return btree_view(baseline, bbox, Links, shape=False)
+        def revalidated(bbox):
+            url = f"/api/reports.geojson?bbox={bbox_arg(bbox)}"
+            etag = client.get(url).headers["ETag"]
+            start = time.perf_counter()
+            response = client.get(url, headers={"If-None-Match": etag})
+            assert response.status_code == 304
+            return (time.perf_counter() - start) * 1000
 
         print(f"neighbourhood views: {len(boxes)} boxes, reports per box median "
               f"{statistics.median(counts):.0f} (min {min(counts)}, max {max(counts)})")
-        for label, cases in (("neighbourhood", boxes), ("whole city", [city] * 30)):
-            p50, p99 = timed(ours, cases)
-            b50, b99 = timed(plain, cases)
-            h50, h99 = timed(http, cases)
-            q50, q99 = timed(ours_query, cases)
-            c50, c99 = timed(plain_query, cases)
-            print(f"{label:13}  answer (query + GeoJSON): R*Tree + cells p50 {p50:6.1f} ms "
-                  f"p99 {p99:6.1f} ms | B-tree p50 {b50:6.1f} ms p99 {b99:6.1f} ms | "
-                  f"{b50 / p50:5.1f}x")
-            print(f"{'':13}  query only:               R*Tree + cells p50 {q50:6.1f} ms "
-                  f"p99 {q99:6.1f} ms | B-tree p50 {c50:6.1f} ms p99 {c99:6.1f} ms | "
-                  f"{c50 / q50:5.1f}x")
-            print(f"{'':13}  whole HTTP request (test client): p50 {h50:6.1f} ms "
-                  f"p99 {h99:6.1f} ms")
+        for label, cases in (("neighbourhood", boxes), ("whole-city", [city] * 30)):
+            now = http("/api/reports.geojson")
+            before = http("/bench/previous.geojson")
+            n50, n99 = timed(now, cases)
+            b50, b99 = timed(before, cases)
+            print(f"{label} http p50 {n50:.1f} ms")
+            print(f"previous {label} http p50 {b50:.1f} ms")
+            print(f"{label:13}  p99 {n99:.1f} ms (previous {b99:.1f} ms); p50 {b50 / n50:.1f}x "
+                  "faster than the previous implementation")
+            revalidations = sorted(revalidated(case) for case in cases[:30])
+            print(f"{label:13}  asked again with its ETag (304): p50 "
+                  f"{statistics.median(revalidations):.2f} ms")
         for kind in ("csv", "geojson"):
             peak, seconds, size = subprocess.run(
                 [sys.executable, __file__, "--export-child", str(folder), kind],

@@ -143,27 +143,43 @@ class FeatureText:
 def viewport(db, query, text, limit):
     """The GeoJSON text for a map view: the reports, or clusters when more than ``limit``
     match. The database writes every feature; Python only wraps the array."""
-    clustered = rows.more_than(db, query, limit)
-    features = (clusters(db, query) if clustered
-                else rows.features_in_view(db, query, limit, text))
+    level = cell_level(db, query)
+    clustered = over_limit(db, query, limit, level)
+    if not clustered:
+        features = rows.features_in_view(db, query, limit, text)
+    elif level is not None:
+        features = rows.cluster_features_from_cells(db, query, *level)
+    else:
+        size = max(query.bbox[2] - query.bbox[0], query.bbox[3] - query.bbox[1], 1e-9)
+        features = rows.cluster_features_from_rows(db, query, size / CELLS_ACROSS)
     return f'{{"type":"FeatureCollection","clustered":{str(clustered).lower()},' \
            f'"features":{features}}}'
 
 
-def clusters(db, query):
-    """Cell counts for a dense view (JSON array text): pre-aggregated when possible, else
-    from the rows."""
+def cell_level(db, query):
+    """The finest level of pre-aggregated cells (level, size) that draws the view in at
+    least a few and at most MAX_CELLS_FROM_AGGREGATES cells, or None: too small a view, or
+    a filter the cells do not keep (dates, ids, distance)."""
+    if query.has_dates or query.ids or query.near is not None:
+        return None
     min_lon, min_lat, max_lon, max_lat = query.bbox
-    if not query.has_dates:
-        for level, size in reversed(rows.cell_levels(db)):
-            across = (max_lon - min_lon) / size + 1
-            high = (max_lat - min_lat) / size + 1
-            if across * high <= MAX_CELLS_FROM_AGGREGATES:
-                if max(across, high) >= CELLS_ACROSS / 4:
-                    return rows.cluster_features_from_cells(db, query, level, size)
-                break
-    size = max(max_lon - min_lon, max_lat - min_lat, 1e-9) / CELLS_ACROSS
-    return rows.cluster_features_from_rows(db, query, size)
+    for level, size in reversed(rows.cell_levels(db)):
+        across = (max_lon - min_lon) / size + 1
+        high = (max_lat - min_lat) / size + 1
+        if across * high <= MAX_CELLS_FROM_AGGREGATES:
+            return (level, size) if max(across, high) >= CELLS_ACROSS / 4 else None
+    return None
+
+
+def over_limit(db, query, limit, level):
+    """Whether more than ``limit`` reports match, from the cheapest count that settles it:
+    the R*Tree's (a superset: not more means not over), the cells wholly inside the view (a
+    subset: more means over), else the rows themselves, read up to ``limit + 1``."""
+    if rows.rtree_count(db, query.bbox, limit + 1) <= limit:
+        return False
+    if level is not None and rows.count_in_whole_cells(db, query, *level) > limit:
+        return True
+    return rows.more_than(db, query, limit)
 
 
 def report_properties(row, links):

@@ -1,9 +1,11 @@
-"""The one module that owns the connection: one sqlite-utils Database per request.
+"""The one module that owns the connection: each thread keeps one sqlite-utils Database.
 
 It also hands out the other instance resources (the router, the photo store) and runs
 streamed responses on a connection of their own.
 """
 
+import os
+import threading
 from pathlib import Path
 
 from flask import Response, current_app, g, stream_with_context
@@ -12,17 +14,64 @@ from app.reporting.photos import PhotoStore
 from app.storage import database_path, open_database
 
 
+class HeldConnection:
+    """A connection kept open for one thread, and the file it was opened on."""
+
+    def __init__(self, path):
+        self.path, self.identity, self.pid = path, file_identity(path), os.getpid()
+        self.db = open_database(path)
+        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+
+    def still_valid(self, path):
+        """Same file in the same process: not another database, not a file replaced under
+        it (a restore), not a connection inherited across a fork (gunicorn's workers)."""
+        return (self.path == path and self.pid == os.getpid()
+                and self.identity == file_identity(path))
+
+
+#: Each thread's connection maps up to this much of the file: reads come straight from the
+#: operating system's page cache, shared by every connection of every worker.
+MMAP_BYTES = 1 << 30
+
+
+def file_identity(path):
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+class ConnectionPool:
+    """One open connection per thread, kept from request to request: a fresh connection per
+    request re-reads the schema, starts with an empty page cache and checkpoints the WAL
+    when it closes, which cost more than a map view's whole answer."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def connection(self, path):
+        held = getattr(self._local, "held", None)
+        if held is None or not held.still_valid(path):
+            if held is not None and held.pid == os.getpid():
+                held.db.close()
+            held = self._local.held = HeldConnection(path)
+        return held.db
+
+
 def get_db():
-    """The request's database, opened on first use and closed on teardown."""
+    """The request's database: this thread's kept connection (see ConnectionPool)."""
     if "db" not in g:
-        g.db = open_database(database_path(current_app))
+        pool = current_app.extensions.setdefault("db_pool", ConnectionPool())
+        g.db = pool.connection(database_path(current_app))
     return g.db
 
 
 def close_db(_exception=None):
+    """End of request: whatever it left uncommitted is rolled back, as closing would."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def get_router():
