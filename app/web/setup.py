@@ -22,6 +22,7 @@ from app.web import (
     open311,
     open311_partners,
     open_data,
+    photo_staging,
     places,
     questions,
     reports,
@@ -35,10 +36,10 @@ from app.web.extensions import csrf, limiter
 from app.web.links import RowIdConverter
 from app.web.staff import login_manager
 
-#: The blueprints; alerts and open_data add their views to the reports blueprint.
+#: The blueprints; alerts, open_data and photo_staging add their views to the reports one.
 BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp, stats.bp,
               data_catalogue.bp)
-VIEWS_ON_REPORTS = (alerts, open_data)
+VIEWS_ON_REPORTS = (alerts, open_data, photo_staging)
 #: Views added to the Open311 blueprint by a module of their own.
 VIEWS_ON_OPEN311 = (open311_partners,)
 
