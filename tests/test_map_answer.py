@@ -250,3 +250,24 @@ def test_clustered_exactly_when_more_reports_match_than_the_limit(city, client, 
                 matches = rows.count_reports(db, public.parse_report_query(
                     _args(arguments), db, require_bbox=True))
             assert geojson(client, arguments)["clustered"] == (matches > limit), arguments
+
+
+def test_cell_totals_follow_every_write(city, client):
+    """The per-cell totals equal the split counts summed, after moves, hides and deletes."""
+    with city.app_context():
+        db = get_db()
+        db.execute("UPDATE reports SET lon = lon / 2 WHERE id % 5 = 0")
+        db.execute("UPDATE reports SET hidden = 1 - hidden WHERE id % 7 = 0")
+        db.execute("UPDATE reports SET status = 'fixed' WHERE id % 3 = 0")
+        db.execute("DELETE FROM reports WHERE id % 11 = 0 AND id NOT IN "
+                   "(SELECT report_id FROM photos UNION SELECT report_id FROM report_events)")
+        totals = {(level, x, y): (n, sum_lon) for level, x, y, n, sum_lon in db.execute(
+            "SELECT level, cx, cy, n, sum_lon FROM report_cell_totals WHERE n != 0")}
+        split = {(level, x, y): (n, sum_lon) for level, x, y, n, sum_lon in db.execute(
+            "SELECT level, cx, cy, sum(n), sum(sum_lon) FROM report_cells "
+            "GROUP BY level, cx, cy HAVING sum(n) != 0")}
+        public_rows = db.execute("SELECT count(*) FROM reports WHERE NOT hidden").fetchone()[0]
+    assert totals.keys() == split.keys() and len(totals) > 100
+    for cell, (n, sum_lon) in totals.items():
+        assert (n, sum_lon) == (split[cell][0], pytest.approx(split[cell][1], abs=1e-6)), cell
+    assert sum(n for (level, _, _), (n, _) in totals.items() if level == 0) == public_rows

@@ -178,17 +178,23 @@ def count_in_whole_cells(db, query, level, size):
     params = [level, math.ceil((min_lon + 180) / size + 1e-9),
               math.floor((max_lon + 180) / size - 1e-9) - 1,
               math.ceil((min_lat + 90) / size + 1e-9), math.floor((max_lat + 90) / size - 1e-9) - 1]
-    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?",
-               *_status_category_service(query, "k.status", params)]
-    return db.execute(f"SELECT coalesce(sum(k.n), 0) FROM report_cells k {_cell_joins(query)} "
-                      f"WHERE {' AND '.join(clauses)}", params).fetchone()[0]
+    source, clauses = _cells(query, params)
+    return db.execute(f"SELECT coalesce(sum(k.n), 0) FROM {source} WHERE {clauses}",
+                      params).fetchone()[0]
 
 
-def _cell_joins(query):
-    """The catalogue joins a cell query needs: only those its code filters name."""
-    return "".join(join for codes, join in (
+def _cells(query, params):
+    """The cell table a query reads (FROM and WHERE, after level and cx/cy ranges in
+    ``params``): the totals per cell when it filters nothing, else the counts split by
+    status, category and service, joined with the catalogue only to filter by its codes."""
+    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?"]
+    if not (query.statuses or query.categories or query.services):
+        return "report_cell_totals k", " AND ".join(clauses)
+    clauses += _status_category_service(query, "k.status", params)
+    joins = "".join(join for codes, join in (
         (query.categories, "JOIN categories c ON c.id = k.category_id "),
         (query.services, "JOIN services s ON s.id = k.service_id ")) if codes)
+    return f"report_cells k {joins}", " AND ".join(clauses)
 
 
 CLUSTER_JSON = """json_object(
@@ -245,19 +251,17 @@ def cell_levels(db):
 
 
 def cluster_features_from_cells(db, query, level, size):
-    """Counts and centroids per grid cell, read from the pre-aggregated table, as the text of
-    a JSON array of GeoJSON Features. The catalogue is joined only to filter by its codes."""
+    """Counts and centroids per grid cell, read from the pre-aggregated tables, as the text
+    of a JSON array of GeoJSON Features."""
     min_lon, min_lat, max_lon, max_lat = query.bbox
     params = [level, int((min_lon + 180) // size), int((max_lon + 180) // size),
               int((min_lat + 90) // size), int((max_lat + 90) // size)]
-    clauses = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?",
-               *_status_category_service(query, "k.status", params)]
+    source, clauses = _cells(query, params)
     return _json_array(db, f"""
         SELECT {CLUSTER_JSON} AS f FROM (
             SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
                    sum(k.sum_lat) / sum(k.n) AS lat
-            FROM report_cells k {_cell_joins(query)}
-            WHERE {" AND ".join(clauses)}
+            FROM {source} WHERE {clauses}
             GROUP BY k.cx, k.cy
             HAVING sum(k.n) > 0)
     """, params)
