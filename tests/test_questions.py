@@ -150,6 +150,7 @@ def test_every_wrong_answer_is_named_at_once(asking, client, snapshot):
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert html.count('class="field-problem"') == 2
+    assert 'id="attribute[depth]"' in html and 'id="attribute[lane]"' in html  # summary links
     assert snapshot() == before
 
 
