@@ -141,6 +141,7 @@ def demo_server(tmp_path_factory):
         "PHOTO_DIR": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
         "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
+        "TIME_ZONE": "America/Los_Angeles",
     })
     with app.app_context():
         upgrade(get_db())

@@ -26,7 +26,7 @@ from app.storage import catalog
 from app.storage import questions as question_rows
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
-from app.web import assets, maps, phone_form, question_fields
+from app.web import assets, maps, phone_form, place_form, question_fields
 from app.web.db import get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.extensions import photo_position_limit, report_creation_limit, support_limit
@@ -51,7 +51,8 @@ def home():
 
 @bp.get("/report/new")
 def new_report():
-    return render_form({})
+    values, place_search = place_form.from_args(request.args, get_db())
+    return render_form(values, place_search=place_search), place_search.status
 
 
 @bp.post("/report/new")
@@ -92,7 +93,7 @@ def uploaded_photos():
     return [data for data in (f.read() for f in files) if data]
 
 
-def render_form(values, error=None):
+def render_form(values, error=None, place_search=None):
     db = get_db()
     bounds = area_rows.coverage_bounds(db)
     picker = maps.area_map(bounds, tiles(), assets.map_assets()) if bounds else None
@@ -106,6 +107,7 @@ def render_form(values, error=None):
         max_photos=current_app.config["MAX_PHOTOS"],
         **question_fields.form_context(values, error),
         **phone_form.form_context(values, error),
+        **place_form.form_context(db, place_search, error),
     )
 
 

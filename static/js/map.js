@@ -198,6 +198,10 @@
       if (event.target.checked) { map.addLayer(areas); areas.bringToBack(); }
     });
   });
+  if (new URLSearchParams(window.location.search).get("areas")) {  // "the map of areas" link
+    document.getElementById("show-areas").checked = true;
+    document.getElementById("show-areas").dispatchEvent(new Event("change"));
+  }
 
   var bounds = (box.dataset.bounds || "").split(",").map(Number);
   if (bounds.length === 4) {

@@ -37,8 +37,9 @@
     fetch(url).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
+      document.getElementById("coverage-note").hidden = result.ok;
       if (!result.ok) {
-        setCategories([]);
+        setCategories(null);  // outside the areas: the chosen kind of problem stays chosen
         say(result.body.error.message);
         return;
       }
@@ -151,7 +152,17 @@
       }
     }
     if (message) { say(message); }
+    form.dispatchEvent(new CustomEvent("pinplaced", { detail: { lon: lon, lat: lat } }));
     refreshCategories(lon, lat, message);
+  }
+
+  var STREET_ZOOM = 17;
+  var PIN_METRES_PER_PIXEL = 5;
+
+  function metresPerPixel() {
+    var equator = 40075016.686;
+    return equator * Math.cos(map.getCenter().lat * Math.PI / 180) /
+      (256 * Math.pow(2, map.getZoom()));
   }
 
   var bounds = (form.dataset.bounds || "").split(",").map(Number);
@@ -160,7 +171,14 @@
   }
 
   if (map) {
-    map.on("click", function (event) { placePin(event.latlng.lng, event.latlng.lat); });
+    map.on("click", function (event) {
+      if (metresPerPixel() > PIN_METRES_PER_PIXEL) {  // a tap there would miss by a block
+        map.setView(event.latlng, STREET_ZOOM);
+        say(t("tap_again"));
+        return;
+      }
+      placePin(event.latlng.lng, event.latlng.lat);
+    });
     if (lonInput.value && latInput.value) {
       placePin(parseFloat(lonInput.value), parseFloat(latInput.value));
     }
