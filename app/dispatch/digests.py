@@ -29,7 +29,7 @@ def send_digests(db, writer, zone, at=None):
     """Queue today's digest of every service with overdue reports and somebody to tell (its
     delivery e-mail, else its staff); return a :class:`Sent` per digest queued now."""
     at = at or datetime.now(UTC)
-    day = localtime.today(zone, at).isoformat()
+    day = localtime.today(zone, at)
     stamp = at.astimezone(UTC).isoformat(timespec="seconds")
     overdue = defaultdict(list)
     for row in digest_rows.overdue_reports(db, stamp):
@@ -53,7 +53,7 @@ def _recipients(service):
 def _send_one(db, writer, service, reports, recipients, day, stamp):
     with db.atomic():
         last = digest_rows.last_digest_at(db, service["id"])
-        if not digest_rows.claim_day(db, service["id"], day, stamp, len(reports)):
+        if not digest_rows.claim_day(db, service["id"], day.isoformat(), stamp, len(reports)):
             return None
         newly = [r for r in reports if last is None or r["due_at"] >= last]
         earlier = [r for r in reports if r not in newly]
@@ -64,6 +64,6 @@ def _send_one(db, writer, service, reports, recipients, day, stamp):
         for recipient in recipients:
             outbox_rows.enqueue(db, {
                 "channel": "email", "purpose": "overdue_digest", "recipient": recipient,
-                "dedupe_key": f"digest:{service['code']}:{day}:{recipient.lower()}",
+                "dedupe_key": f"digest:{service['code']}:{day.isoformat()}:{recipient.lower()}",
                 "subject": subject, "body": body})
     return Sent(service["code"], len(reports), len(newly), recipients)
