@@ -44,12 +44,14 @@ def test_a_restore_is_read_at_once_by_the_kept_connections(app, tmp_path):
     connections the app keeps read the restored data on their next request."""
     photos = tmp_path / "photos"
     with app.test_request_context():
-        get_db().execute("INSERT INTO name_translations VALUES "
-                         "('category', 'pothole', 'de', 'Gesichert')")
+        with get_db().conn as connection:
+            connection.execute("INSERT INTO name_translations VALUES "
+                               "('category', 'pothole', 'de', 'Gesichert')")
     maintenance.backup(database_path(app), photos, tmp_path / "backup")
     with app.test_request_context():
         kept = get_db().conn
-        kept.execute("UPDATE name_translations SET name = 'Danach' WHERE locale = 'de'")
+        with kept:
+            kept.execute("UPDATE name_translations SET name = 'Danach' WHERE locale = 'de'")
     with app.test_request_context():
         changed = get_db().execute("SELECT name FROM name_translations WHERE locale = 'de'")
         assert changed.fetchone()[0] == "Danach"
