@@ -142,6 +142,40 @@ def test_a_newer_keystroke_cancels_the_request_in_flight(phone):
     assert len(asked) < len("977 N Hill St") - 2  # debounced: not one request per key
 
 
+#: Holds every /api/places answer back for a second, so a request is still in flight when
+#: the next keystroke comes, and records which of them the page aborted.
+SLOW_PLACES = """
+(() => {
+  const original = window.fetch;
+  window.abortedSearches = [];
+  window.fetch = (url, options) => {
+    if (!String(url).includes("/api/places")) { return original(url, options); }
+    return new Promise((resolve, reject) => {
+      const later = setTimeout(() => original(url, options).then(resolve, reject), 1000);
+      options.signal.addEventListener("abort", () => {
+        clearTimeout(later);
+        window.abortedSearches.push(String(url));
+        reject(new DOMException("aborted", "AbortError"));
+      });
+    });
+  };
+})();
+"""
+
+
+def test_a_newer_search_aborts_the_one_in_flight_and_its_answer_never_shows(phone):
+    phone.add_init_script(SLOW_PLACES)
+    phone.goto("/report/new")
+    search = phone.locator("#place-query")
+    search.press_sequentially("figueroa")
+    phone.wait_for_timeout(500)  # past the debounce: the search for "figueroa" is in flight
+    search.press_sequentially(" st 9")
+    expect(suggestions(phone).first).to_be_visible(timeout=10_000)
+    assert phone.evaluate("window.abortedSearches.length") == 1
+    assert "q=figueroa&" in phone.evaluate("window.abortedSearches[0]") + "&"
+    assert phone.input_value("#place-query") == "figueroa st 9"
+
+
 def test_without_javascript_the_search_lists_links_that_fill_the_position(browser, demo_server):
     page = open_phone(browser, demo_server, java_script_enabled=False)
     page.goto("/report/new")

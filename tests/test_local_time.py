@@ -93,6 +93,15 @@ def test_the_report_page_shows_local_time_with_its_zone_on_both_sides_of_dst(la_
         in html
 
 
+def test_the_hour_that_happens_twice_in_autumn_says_which_it_is(la_app):
+    """On 2024-11-03 the clocks go back from 02:00 PDT to 01:00 PST: 01:30 happens twice."""
+    client = la_app.test_client()
+    first = report_at(la_app, "2024-11-03T08:30:00+00:00")
+    second = report_at(la_app, "2024-11-03T09:30:00+00:00")
+    assert "Nov 3, 2024, 1:30\u202fAM PDT" in page(client, f"/reports/{first}")
+    assert "Nov 3, 2024, 1:30\u202fAM PST" in page(client, f"/reports/{second}")
+
+
 def test_the_report_page_in_french(la_app):
     report_id = report_at(la_app, "2024-07-04T16:07:00+00:00")
     html = page(la_app.test_client(), f"/reports/{report_id}", "fr")
@@ -154,6 +163,15 @@ def test_since_and_until_mean_local_days_even_the_23_hour_one(la_app):
     assert sunday == {ids["sunday_first"], ids["sunday_last"]}
     assert exported_ids(client, until="2024-03-09") == {ids["saturday_late"]}
     assert exported_ids(client, since="2024-03-11") == {ids["monday_first"]}
+
+
+def test_the_25_hour_autumn_day(la_app):
+    client = la_app.test_client()
+    first = report_at(la_app, "2024-11-03T07:00:00+00:00")  # Nov 3, 00:00 PDT
+    last = report_at(la_app, "2024-11-04T07:59:59+00:00")  # Nov 3, 23:59:59 PST
+    after = report_at(la_app, "2024-11-04T08:00:00+00:00")  # Nov 4, 00:00 PST
+    assert exported_ids(client, since="2024-11-03", until="2024-11-03") == {first, last}
+    assert exported_ids(client, since="2024-11-04") == {after}
 
 
 def test_a_date_time_with_an_offset_is_taken_as_given(la_app):
