@@ -47,21 +47,24 @@ def open_days(db, scope):
 
 def line_counts(db, scope, first_day):
     """(service_id, category_id, status, n) per service and category line inside ``scope``
-    (a service's categories, a category's services, an area's categories...)."""
+    (a service's categories, a category's services, an area's categories...).
+
+    Each line is read as its own range of the primary key (scope, then day), one per pair
+    of the catalogue, instead of a scan of every line's every day.
+    """
     service_id, category_id, area_id = scope
-    if area_id:
-        where, params = "service_id = 0 AND category_id > 0 AND area_id = ?", [area_id]
-    else:
-        where = "service_id > 0 AND category_id > 0 AND area_id = 0"
-        params = []
-        if service_id:
-            where, params = where + " AND service_id = ?", [service_id]
-        if category_id:
-            where, params = where + " AND category_id = ?", [*params, category_id]
-    return db.execute(
-        f"SELECT service_id, category_id, status, sum(n) FROM stats_counts "
-        f"WHERE {where} AND day >= ? GROUP BY 1, 2, 3 HAVING sum(n) != 0",
-        [*params, first_day]).fetchall()
+    services = "SELECT 0 AS id" if area_id else "SELECT id FROM services"
+    if service_id:
+        services += " WHERE id = :service"
+    categories = "SELECT id FROM categories" + (" WHERE id = :category" if category_id else "")
+    return db.execute(f"""
+        SELECT k.service_id, k.category_id, k.status, sum(k.n)
+        FROM ({services}) s CROSS JOIN ({categories}) c CROSS JOIN stats_counts k
+        WHERE k.service_id = s.id AND k.category_id = c.id AND k.area_id = :area
+              AND k.day >= :first_day
+        GROUP BY 1, 2, 3 HAVING sum(k.n) != 0""",
+        {"service": service_id, "category": category_id, "area": area_id,
+         "first_day": first_day}).fetchall()
 
 
 def duration_counts(db, scope, periods, kind=None):
