@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from app.web.db import get_db
 from tests.axe import assert_accessible
 from tests.live import only_our_hosts, submit_report
 
@@ -214,6 +215,25 @@ def test_open_reports_near_the_pin_are_drawn_lighter(phone):
     suggestions(phone).first.tap()
     expect(phone.locator("path.already-reported").first).to_be_visible()
     screenshot(phone, "form-pin-and-reported-390")
+
+
+def test_a_lighter_pin_tells_the_citys_day_not_the_utc_one(phone, demo_server):
+    """8 PM on May 31 in Los Angeles is already June 1 in UTC."""
+    near = (HILL_STREET[0] - 0.0006, HILL_STREET[1])
+    url = submit_report(phone, lon=str(near[0]), lat=str(near[1]), category="graffiti",
+                        description="Graffiti on the stairs.")
+    with demo_server.app.app_context():
+        get_db().execute("UPDATE reports SET created_at = '2024-06-01T03:00:00+00:00' "
+                         "WHERE id = ?", [int(url.rsplit("/", 1)[1])])
+    phone.goto("/report/new")
+    phone.locator("#place-query").press_sequentially("977 N Hill", delay=40)
+    suggestions(phone).first.tap()
+    expect(phone.locator("path.already-reported").first).to_be_visible()
+    name = phone.get_attribute("#report-form", "data-map")
+    phone.evaluate(f"""window['{name}'].eachLayer(layer => {{
+        if (layer.getPopup && layer.getPopup() && layer.getLatLng().lng < {near[0] + 1e-6})
+          {{ layer.openPopup(); }} }})""")
+    expect(phone.locator(".leaflet-popup-content")).to_contain_text("May 31, 2024")
 
 
 def test_outside_the_areas_the_category_stays_and_the_message_says_what_is_covered(phone):
