@@ -218,7 +218,7 @@ def reports_geocode(everything):
 @addresses_cli.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--address-field", help="Field holding the one-line address (default: the "
-              "OpenAddresses NUMBER, STREET, UNIT, CITY, POSTCODE fields, or 'address').")
+              "OpenAddresses NUMBER, STREET, CITY, POSTCODE fields, or 'address').")
 @click.option("--lon-field", help="CSV column of the longitude (default: LON or longitude).")
 @click.option("--lat-field", help="CSV column of the latitude (default: LAT or latitude).")
 @click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:2229.")

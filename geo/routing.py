@@ -291,9 +291,11 @@ class Router:
         """
         lons, lats = _checked_arrays(lons, lats)
         covered = np.zeros(lons.shape, dtype=bool)
-        if lons.size and self._listed:
-            hits, _ = self._tree.query(shapely.points(lons, lats), predicate="intersects")
-            covered[hits] = True
+        for index in self._by_category.values():  # the vectorized routing, category by category
+            todo = np.flatnonzero(~covered)
+            if not todo.size:
+                break
+            covered[todo[index.first_many(lons[todo], lats[todo]) != NO_AREA]] = True
         return covered
 
     def categories_at(self, lon, lat):

@@ -30,7 +30,7 @@ STATEMENTS = [
         lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
         lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90)
     )""",
-    "CREATE INDEX addresses_street_number ON addresses(street_id, number)",
+    "CREATE INDEX addresses_number ON addresses(number, street_id)",
     "CREATE VIRTUAL TABLE addresses_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
     """CREATE TABLE address_sources (
         id INTEGER PRIMARY KEY,

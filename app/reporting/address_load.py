@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.errors import ValidationError
-from app.reporting.address_text import join_address, split_address, tokens
+from app.reporting.address_text import has_words, join_address, split_address, tokens
 from app.reporting.areas import build_router
 from app.storage import places as place_rows
 from geo.points import read_points
@@ -47,7 +47,8 @@ def load_address_file(db, path, address_field=None, lon_field=None, lat_field=No
     """Replace the gazetteer with the points of a CSV or GeoJSON file; return an AddressLoad.
 
     The address of a row is ``address_field`` when given, else the OpenAddresses fields
-    (NUMBER, STREET, UNIT, CITY, POSTCODE). Nothing changes unless the file is usable.
+    (NUMBER, STREET, CITY, POSTCODE; the units of one house number are one point: residents
+    report problems in the street). Nothing changes unless the file is usable.
     """
     points = read_points(path, lon_field=lon_field, lat_field=lat_field, crs=crs)
     texts = _address_texts(points, address_field)
@@ -95,11 +96,11 @@ def _open_addresses_text(row, by_lower):
     if not value("street"):
         return ""
     locality = " ".join(part for part in (value("city"), value("postcode")) if part)
-    return join_address(value("number"), value("street"), value("unit"), locality)
+    return join_address(value("number"), value("street"), locality)
 
 
 def _store(db, load, texts, lons, lats):
-    named = np.array([bool(tokens(text)) for text in texts], dtype=bool)
+    named = np.array([has_words(text) for text in texts], dtype=bool)
     load.no_address = int((~named).sum())
     covered = _covered(db, lons, lats) & named
     load.outside = int((named & ~covered).sum())
@@ -129,27 +130,36 @@ def _covered(db, lons, lats):
 
 def _group_by_street(texts, lons, lats):
     """Streets (with a representative point: the one of their points nearest their middle)
-    and de-duplicated points as (street_id, number, address, lon, lat)."""
-    street_ids, streets, points, seen = {}, [], [], set()
-    members = []
+    and points as (street_id, number, address, lon, lat), one per house number of a street
+    (the first one given), however its text is spelled."""
+    spellings, street_ids, streets, points, seen, members = {}, {}, [], [], set(), []
     for text, lon, lat in zip(texts, lons.tolist(), lats.tolist(), strict=True):
         parts = split_address(text)
-        folded = " ".join(tokens(parts.display))
-        if folded in seen:
+        key = spellings.get((parts.street, parts.locality)) or _street_id(
+            spellings, street_ids, streets, parts)
+        if (key, parts.number) in seen:
             continue
-        seen.add(folded)
-        key = (" ".join(tokens(parts.street)), " ".join(tokens(parts.locality)))
-        if key not in street_ids:
-            street_ids[key] = len(streets) + 1
-            streets.append({"id": street_ids[key], "name": parts.street,
-                            "locality": parts.locality,
-                            "name_tokens": key[0], "locality_tokens": key[1]})
+        seen.add((key, parts.number))
+        points.append((key, parts.number, parts.display, lon, lat))
+        while len(members) < key:
             members.append([])
-        points.append((street_ids[key], parts.number, parts.display, lon, lat))
-        members[street_ids[key] - 1].append((lon, lat))
+        members[key - 1].append((lon, lat))
     for street, positions in zip(streets, members, strict=True):
         street["lon"], street["lat"] = _middle_point(positions)
     return streets, points
+
+
+def _street_id(spellings, street_ids, streets, parts):
+    """The id of the street named by ``parts`` (a new one when its words are new), noted
+    under its spelling so the next row with that spelling skips the folding."""
+    words = (" ".join(tokens(parts.street)), " ".join(tokens(parts.locality)))
+    if words not in street_ids:
+        street_ids[words] = len(streets) + 1
+        streets.append({"id": street_ids[words], "name": parts.street,
+                        "locality": parts.locality, "name_tokens": words[0],
+                        "locality_tokens": words[1]})
+    spellings[(parts.street, parts.locality)] = street_ids[words]
+    return street_ids[words]
 
 
 def _middle_point(positions):

@@ -31,6 +31,8 @@ def fold(text):
     >>> fold("Boulevard Saint-Germain-des-Prés")
     'boulevard saint-germain-des-pres'
     """
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -51,6 +53,15 @@ def spelled_out(word):
     ('boulevard', 'boulevard', 'hill')
     """
     return SPELLED_OUT.get(word, word)
+
+
+def has_words(text):
+    """Whether ``text`` holds any letter or digit (cheaper than :func:`words`).
+
+    >>> has_words(" - , "), has_words("12")
+    (False, True)
+    """
+    return WORD.search(text or "") is not None
 
 
 def tokens(text):
@@ -102,13 +113,13 @@ def split_address(text):
     return AddressParts("", street, locality, display)
 
 
-def join_address(number, street, unit="", locality=""):
+def join_address(number, street, locality=""):
     """One display line from separate fields, as OpenAddresses publishes them.
 
-    >>> join_address("977", "N HILL ST", "", "LOS ANGELES 90012")
+    >>> join_address("977", "N HILL ST", "LOS ANGELES 90012")
     '977 N Hill St, Los Angeles 90012'
     """
-    first = " ".join(part for part in (number, street, unit) if part)
+    first = " ".join(part for part in (number, street) if part)
     return readable(", ".join(part for part in (first, locality) if part))
 
 

@@ -18,6 +18,9 @@ QUERY_MAX_LENGTH = 200
 LIMIT_MAX = 50
 #: Streets read from the full-text index per search, before ranking by our own score.
 CANDIDATE_STREETS = 200
+#: Streets listed after the addresses with the house number asked for (in index order: the
+#: words alone rank them, the score sorts them).
+STREETS_BESIDE_NUMBERS = 20
 #: Weights of a result's score (0..1): how much of the street name the words cover, whether
 #: they also named the locality, and whether the house number is the one asked for.
 NAME_WEIGHT, LOCALITY_WEIGHT, NUMBER_WEIGHT = 0.6, 0.1, 0.3
@@ -117,17 +120,17 @@ class LocalGazetteer:
         query = Query.parse(text)
         if not query.terms:
             return []
-        streets = place_rows.matching_streets(self.db, query.fts(), CANDIDATE_STREETS)
-        ranked = {s["id"]: (s, _street_score(query, s)) for s in streets}
         places = []
-        if query.number and ranked:
-            places = [
-                Place(row["address"], row["lon"], row["lat"],
-                      ranked[row["street_id"]][1] + NUMBER_WEIGHT)
-                for row in place_rows.numbered_addresses(self.db, list(ranked), query.number)
-            ]
-        places += [Place(_street_address(s), s["lon"], s["lat"], score)
-                   for s, score in ranked.values()]
+        if query.number:
+            places = [Place(row["address"], row["lon"], row["lat"],
+                            _street_score(query, row) + NUMBER_WEIGHT)
+                      for row in place_rows.numbered_matches(
+                          self.db, query.fts(), query.number, CANDIDATE_STREETS)]
+        streets = place_rows.matching_streets(
+            self.db, query.fts(), STREETS_BESIDE_NUMBERS if query.number else CANDIDATE_STREETS,
+            ranked=not query.number)
+        places += [Place(_street_address(s), s["lon"], s["lat"], _street_score(query, s))
+                   for s in streets]
         return _best_first(places, near)[:limit]
 
     def nearest(self, lon, lat, max_m=REVERSE_MAX_M):

@@ -40,20 +40,26 @@ def last_source(db):
     return rows[0] if rows else None
 
 
-def matching_streets(db, match, limit):
-    """Streets whose words match the FTS5 expression ``match``, best (bm25) first."""
+def matching_streets(db, match, limit, ranked=True):
+    """Streets whose words match the FTS5 expression ``match``, best (bm25) first when
+    ``ranked`` (ranking costs a score for every match), else in index order."""
+    order = "ORDER BY f.rank " if ranked else ""
     return list(db.query(
         f"SELECT {STREET_COLUMNS} FROM address_streets_fts f "
         "JOIN address_streets s ON s.id = f.rowid "
-        "WHERE address_streets_fts MATCH ? ORDER BY f.rank LIMIT ?", [match, limit]))
+        f"WHERE address_streets_fts MATCH ? {order}LIMIT ?", [match, limit]))
 
 
-def numbered_addresses(db, street_ids, number):
-    """The address points with house ``number`` on any of ``street_ids``."""
-    marks = ", ".join("?" * len(street_ids))
+def numbered_matches(db, match, number, limit):
+    """Address points with house ``number`` on a street matching ``match``, with their
+    street's words: the few points of that number are read first, then kept if their street
+    is among the matches (no ranking of every matching street)."""
     return list(db.query(
-        f"SELECT street_id, address, lon, lat FROM addresses "
-        f"WHERE number = ? AND street_id IN ({marks}) ORDER BY id", [number, *street_ids]))
+        "SELECT a.address, a.lon, a.lat, s.name_tokens, s.locality_tokens "
+        "FROM addresses a JOIN address_streets s ON s.id = a.street_id "
+        "WHERE a.number = ? AND a.street_id IN "
+        "(SELECT rowid FROM address_streets_fts WHERE address_streets_fts MATCH ?) "
+        "ORDER BY a.id LIMIT ?", [number, match, limit]))
 
 
 def addresses_in_box(db, box):
