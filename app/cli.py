@@ -21,11 +21,12 @@ from app.dispatch import digests, response_templates, targets
 from app.dispatch.accounts import change_password, create_staff_user
 from app.errors import AppError
 from app.fields import check_xml_safe
-from app.messaging import delivery, outbox
+from app.messaging import delivery, open311_client, outbox
 from app.reporting import address_load, exports, places, questions
 from app.reporting.areas import load_boundary_file, reroute_reports
 from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
+from app.storage import open311 as open311_rows
 from app.storage import outbox as outbox_rows
 from app.storage import questions as question_rows
 from app.storage import response_templates as template_rows
@@ -49,6 +50,7 @@ outbox_cli = AppGroup("outbox", help="E-mails and webhooks waiting to be sent.")
 services_cli = AppGroup("services", help="Services: where their reports are delivered.")
 names_cli = AppGroup("names", help="Names of categories and services in other languages.")
 exports_cli = AppGroup("exports", help="The full open-data export files.")
+open311_cli = AppGroup("open311", help="The cities' Open311 servers our services deliver to.")
 questions_cli = AppGroup("questions", help="Per-category questions (Open311 attributes).")
 addresses_cli = AppGroup("addresses", help="The gazetteer: address points for search.")
 
@@ -158,22 +160,84 @@ def outbox_status():
 @click.argument("code")
 @click.option("--email", help="Address that receives each new report of the service.")
 @click.option("--webhook", help="http(s) URL that receives each new report as JSON (POST).")
-def services_set(code, email, webhook):
+@click.option("--open311-endpoint", help="The city's Open311 (GeoReport v2) base URL: each new "
+                                         "report is sent there as a service request.")
+@click.option("--open311-jurisdiction", help="The jurisdiction_id the city's server expects.")
+@click.option("--open311-key-env", help="NAME of the environment variable holding the city's "
+                                        "API key (the key itself is never stored).")
+@click.option("--open311-service-code", "open311_service_codes", multiple=True,
+              help="ours=theirs: the city's service_code for one of our categories "
+                   "(repeatable; ours= removes it).")
+@click.option("--open311-status", "open311_statuses", multiple=True,
+              help="theirs=ours: one of the city's status words as our status (repeatable).")
+def services_set(code, email, webhook, open311_endpoint, open311_jurisdiction, open311_key_env,
+                 open311_service_codes, open311_statuses):
     """Say where a service's reports are delivered (an empty value removes it)."""
     db = up_to_date_db()
+    allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
     with as_click_errors():
-        delivery.set_service_delivery(db, code, email, webhook,
-                                      current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+        delivery.set_service_delivery(db, code, email, webhook, allow_private)
+        open311_client.set_open311_delivery(
+            db, code, open311_endpoint, open311_jurisdiction, open311_key_env,
+            open311_service_codes, open311_statuses, allow_private)
     click.echo(f"Service {code} updated.")
 
 
 @services_cli.command("list")
 def services_list():
-    """Show each service with its delivery e-mail and webhook."""
+    """Show each service with its delivery e-mail, webhook and Open311 server."""
     db = up_to_date_db()
+    city = {row["code"]: row for row in open311_rows.open311_services(db)}
     for service in catalog.all_services(db):
-        click.echo(f"{service['code']}: {service['name']}; e-mail {service['email'] or '-'}; "
-                   f"webhook {service['webhook_url'] or '-'}")
+        line = (f"{service['code']}: {service['name']}; e-mail {service['email'] or '-'}; "
+                f"webhook {service['webhook_url'] or '-'}")
+        if service["code"] in city:
+            row = city[service["code"]]
+            line += (f"; Open311 {row['open311_endpoint']} (jurisdiction "
+                     f"{row['open311_jurisdiction'] or '-'}, key from "
+                     f"${row['open311_key_env'] or '-'}, codes {row['open311_service_codes']}, "
+                     f"statuses {row['open311_statuses']})")
+        click.echo(line)
+
+
+@services_cli.command("discover")
+@click.argument("url")
+@click.option("--jurisdiction", help="The jurisdiction_id the city's server expects.")
+def services_discover(url, jurisdiction):
+    """List the services of a city's Open311 server at URL (its GeoReport v2 base URL), to
+    map our categories to theirs with 'services set --open311-service-code'."""
+    settings = delivery.WebhookSettings.from_config(current_app.config)
+    with as_click_errors():
+        try:
+            services = open311_client.discover(url, jurisdiction, settings)
+        except OSError as error:
+            raise click.ClickException(f"Could not reach {url}: {error}") from None
+    for code, name, group in services:
+        click.echo(f"{code}\t{name}" + (f"\t({group})" if group else ""))
+    if not services:
+        click.echo("The server lists no services.")
+
+
+@open311_cli.command("fetch-updates")
+@click.option("--forever", is_flag=True,
+              help="Keep polling every OPEN311_FETCH_POLL_SECONDS until stopped.")
+def open311_fetch_updates(forever):
+    """Read the updates of the cities' Open311 servers on the reports sent to them, and
+    record each new one once (on the public page, in alerts and in our own Open311)."""
+    db = up_to_date_db()
+    config = current_app.config
+    settings = delivery.WebhookSettings.from_config(config)
+    days = config["OPEN311_FETCH_DAYS"]
+    if forever:
+        click.echo("Fetching until stopped.")
+        open311_client.fetch_forever(db, settings, days,
+                                     float(config["OPEN311_FETCH_POLL_SECONDS"]), click.echo)
+        return
+    results = open311_client.fetch_all_updates(db, settings, days)
+    for result in results:
+        click.echo(str(result))
+    if not results:
+        click.echo("No service is delivered over Open311.")
 
 
 @names_cli.command("translate")
@@ -538,5 +602,5 @@ def register(app):
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
                   privacy_cli, outbox_cli, services_cli, names_cli, exports_cli, backup_command,
                   restore_command, addresses_cli, questions_cli, templates_cli, targets_cli,
-                  digests_cli):
+                  digests_cli, open311_cli):
         app.cli.add_command(group)

@@ -89,6 +89,11 @@ SETTINGS = [
     Setting("OPEN311_KEY_RATE_LIMIT", "6000 per hour",
             "Default budget of each Open311 API key (its organisation's requests, counted "
             "across workers); 'apikeys create --rate' sets one per key."),
+    Setting("OPEN311_FETCH_DAYS", 7,
+            "'open311 fetch-updates' asks the cities' servers for the updates of this many "
+            "past days (each is recorded once, however often it is read)."),
+    Setting("OPEN311_FETCH_POLL_SECONDS", 300,
+            "With 'open311 fetch-updates --forever', the pause between two rounds."),
     Setting("OPEN311_UPDATES_RATE_LIMIT", "60 per minute",
             "Most Open311 servicerequestupdates calls per client address."),
     Setting("CONTACT_RETENTION_MONTHS", 24,

@@ -60,10 +60,11 @@ def free_port():
 
 class Gunicorn:
     """The production server (gunicorn.conf.py, one worker) on 127.0.0.1, serving ``app``'s
-    database; ``settings`` are CIVIC_ settings, ``args`` more gunicorn arguments."""
+    database; ``settings`` are CIVIC_ settings, ``args`` more gunicorn arguments, ``port``
+    one to listen on (default: a free one)."""
 
-    def __init__(self, app, folder, args=(), **settings):
-        port = free_port()
+    def __init__(self, app, folder, args=(), port=None, **settings):
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         self._command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *args,
                          "app:create_app()"]

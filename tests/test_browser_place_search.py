@@ -206,6 +206,17 @@ def test_a_tap_on_the_whole_city_zooms_in_and_asks_for_a_second_tap(phone):
     assert phone.input_value("#lon") != ""
 
 
+def test_pin_the_map_centre_on_the_whole_city_zooms_in_first(phone):
+    phone.goto("/report/new")
+    button = phone.get_by_role("button", name="Pin the map centre")
+    button.click()
+    expect(phone.locator("#location-status")).to_contain_text("press again")
+    assert phone.input_value("#lon") == "" and map_zoom(phone) == 17
+    button.click()
+    expect(phone.locator("#location-status")).to_contain_text("Pin placed")
+    assert phone.input_value("#lon") != ""
+
+
 def test_open_reports_near_the_pin_are_drawn_lighter(phone):
     near = (HILL_STREET[0] + 0.0004, HILL_STREET[1])
     submit_report(phone, lon=str(near[0]), lat=str(near[1]), category="graffiti",

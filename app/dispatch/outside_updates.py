@@ -73,9 +73,9 @@ def our_status(their_status, current, overrides=None):
 
 
 def record(db, source, update, actor, overrides=None):
-    """Record ``update`` once as an event by ``actor``; return whether it was new.
-
-    A repeat (same source and update_id) records nothing and returns False.
+    """Take ``update`` in once: an event by ``actor`` when it changes the status or carries
+    a note (one that says the report is still open, as it is, adds nothing to its history);
+    return whether it was new. A repeat (same source and update_id) returns False.
     """
     update_id = _checked_id(update.update_id)
     note = _note(update.note)
@@ -104,11 +104,6 @@ def _apply(db, update, actor, from_status, to_status, note, source):
     if to_status or note:
         report_rows.add_event(db, update.report_id, "status", actor, from_status=from_status,
                               to_status=to_status or from_status, public_note=note,
-                              details=details)
-    else:
-        report_rows.add_event(db, update.report_id, "note", actor,
-                              internal_note=f"Update {update.update_id} from {source}: "
-                                            f"{update.status or 'no status'}.",
                               details=details)
 
 

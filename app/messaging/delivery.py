@@ -134,26 +134,28 @@ class DeliveryRound:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def deliver_due(db, mail, webhook, policy, clock=lambda: datetime.now(UTC)):
-    """Send every message that is due now, each at most once per round; return the counts."""
+def deliver_due(db, mail, webhook, policy, clock=lambda: datetime.now(UTC), channels=None):
+    """Send every message that is due now, each at most once per round; return the counts.
+
+    ``channels`` maps another channel (``open311``) to the function that sends a message."""
     result, last_id = DeliveryRound(), 0
     result.failed += outbox_rows.give_up_abandoned(db, _stamp(clock()), policy.max_attempts,
                                                    ABANDONED)
     while (message := outbox_rows.claim_next(db, _stamp(clock()), _stamp(clock() + LEASE),
                                              policy.max_attempts, last_id)):
         last_id = message["id"]
-        result.count(deliver_one(db, message, mail, webhook, policy, clock))
+        result.count(deliver_one(db, message, mail, webhook, policy, clock, channels))
     return result
 
 
-def deliver_one(db, message, mail, webhook, policy, clock):
+def deliver_one(db, message, mail, webhook, policy, clock, channels=None):
     """Send a claimed message and record the outcome: "sent", "retrying" or "failed".
 
     Whatever goes wrong with this one message (not KeyboardInterrupt or SystemExit) is its
     failed attempt, so the worker goes on with the next one.
     """
     try:
-        send(message, mail, webhook)
+        send(message, mail, webhook, channels)
     except Exception as error:
         if not isinstance(error, EXPECTED_FAILURES):
             log.exception("Unexpected error sending outbox message %s", message["id"])
@@ -166,11 +168,15 @@ def deliver_one(db, message, mail, webhook, policy, clock):
     return "sent"
 
 
-def send(message, mail, webhook):
+def send(message, mail, webhook, channels=None):
     if message["channel"] == "email":
         send_email(message, mail)
-    else:
+    elif message["channel"] == "webhook":
         post_webhook(message, webhook)
+    elif message["channel"] in (channels or {}):
+        channels[message["channel"]](message)
+    else:
+        raise DeliveryFailed(f"No sender for the {message['channel']} channel in this worker.")
 
 
 def send_email(message, mail):
@@ -235,6 +241,25 @@ def post_webhook(message, webhook):
     finally:
         connection.close()
     _check_status(response)
+
+
+def exchange(method, url, body, headers, webhook):
+    """One HTTP request to a URL checked like a webhook's (public addresses only unless
+    allowed, pinned, no redirects followed); return (status, response body bytes).
+
+    A URL that can never be used raises :class:`Undeliverable`."""
+    try:
+        addresses = webhook_addresses(url, webhook.allow_private)
+    except UnusableWebhook as refusal:
+        raise Undeliverable(str(refusal)) from None
+    parts = urlsplit(url)
+    connection = _pinned_connection(parts, addresses, webhook.timeout)
+    try:
+        connection.request(method, _path_of(parts), body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def _check_status(response):

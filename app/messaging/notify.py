@@ -18,6 +18,7 @@ import re
 import secrets
 from functools import cached_property
 
+from app.messaging import open311_client
 from app.messaging.message_headers import one_line
 from app.storage import outbox as outbox_rows
 from app.storage import questions as question_rows
@@ -91,8 +92,9 @@ def _public_update_text(db, event):
 
 
 def service_messages(event, report, writer):
-    """The report for the service now responsible: e-mail and/or webhook, as configured."""
-    if not (event["service_email"] or event["service_webhook"]):
+    """The report for the service now responsible: e-mail, webhook and/or the city's Open311
+    server, as configured."""
+    if not (event["service_email"] or event["service_webhook"] or event["service_open311"]):
         return
     key = f"report:{event['report_id']}:service:{event['service_code']}"
     if event["service_email"]:
@@ -110,6 +112,8 @@ def service_messages(event, report, writer):
                                 "report": report.for_staff}),
             "headers": {"X-Civic-Event": f"report.{event['kind']}"},
         }
+    if event["service_open311"]:
+        yield from open311_client.request_messages(report.db, event, writer.links)
 
 
 def private_link_message(event, report, writer):

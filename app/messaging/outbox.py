@@ -12,7 +12,7 @@ import signal
 import sqlite3
 import threading
 
-from app.messaging import delivery, notify
+from app.messaging import delivery, notify, open311_client
 from app.reporting import exports
 
 
@@ -20,9 +20,11 @@ def send_round(app, db, writer):
     """Plan, then deliver everything due; return (messages planned, DeliveryRound)."""
     planned = notify.plan_notifications(db, writer)
     config = app.config
+    webhook = delivery.WebhookSettings.from_config(config)
     result = delivery.deliver_due(
-        db, delivery.MailSettings.from_config(config),
-        delivery.WebhookSettings.from_config(config), delivery.RetryPolicy.from_config(config))
+        db, delivery.MailSettings.from_config(config), webhook,
+        delivery.RetryPolicy.from_config(config),
+        channels={"open311": lambda message: open311_client.send_request(db, message, webhook)})
     return planned, result
 
 

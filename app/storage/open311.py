@@ -1,6 +1,8 @@
 """Open311 rows: the report behind a request token, the status updates, the city's ids of
 reports sent to its system, and the updates taken in from outside (each once)."""
 
+import json
+
 from app.storage import now
 
 
@@ -75,3 +77,43 @@ def open_sent_requests(db, service_id):
         "SELECT o.remote_id FROM open311_requests o JOIN reports r ON r.id = o.report_id "
         "WHERE o.service_id = ? AND r.status IN ('new', 'acknowledged', 'in_progress') "
         "ORDER BY o.report_id", [service_id])]
+
+
+SERVICE_COLUMNS = ("id, code, name, open311_endpoint, open311_jurisdiction, open311_key_env, "
+                   "open311_service_codes, open311_statuses")
+
+
+def open311_service(db, code):
+    """A service with its Open311 delivery settings, or None."""
+    rows = list(db.query(f"SELECT {SERVICE_COLUMNS} FROM services WHERE code = ?", [code]))
+    return rows[0] if rows else None
+
+
+def open311_services(db):
+    """Every service delivered to a city's Open311 server, by code."""
+    return list(db.query(f"SELECT {SERVICE_COLUMNS} FROM services "
+                         "WHERE open311_endpoint IS NOT NULL ORDER BY code"))
+
+
+def set_open311_delivery(db, code, settings):
+    """Store a service's Open311 settings (a dict of the open311_* columns)."""
+    assignments = ", ".join(f"{name} = ?" for name in settings)
+    db.execute(f"UPDATE services SET {assignments} WHERE code = ?", [*settings.values(), code])
+
+
+def report_for_city(db, report_id):
+    """What a city's system is sent of a report: its fields, contact and place."""
+    rows = list(db.query("""
+        SELECT r.id, r.lon, r.lat, r.description, r.reporter_name, r.reporter_email,
+               r.reporter_phone, r.device_id, r.account_id, r.address_string, r.address_id,
+               r.address, r.media_urls, r.created_at, c.code AS category_code
+        FROM reports r JOIN categories c ON c.id = r.category_id WHERE r.id = ?
+    """, [report_id]))
+    return rows[0] if rows else None
+
+
+def staff_view(db, report):
+    """What the staff page shows of Open311: the city's ids of the report, and every
+    media_url a client sent."""
+    return {"city_requests": remote_ids(db, report["id"]),
+            "media_urls": json.loads(report["media_urls"] or "[]")}

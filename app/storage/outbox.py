@@ -35,7 +35,7 @@ def events_after(db, event_id, limit):
                e.public_note, e.details, r.id AS report_id, r.hidden, r.lon, r.lat,
                r.reporter_email, r.reporter_name, r.token, r.locale, r.source,
                s.code AS service_code, s.name AS service, s.email AS service_email,
-               s.webhook_url AS service_webhook
+               s.webhook_url AS service_webhook, s.open311_endpoint AS service_open311
         FROM report_events e
         JOIN reports r ON r.id = e.report_id
         JOIN services s ON s.id = r.service_id

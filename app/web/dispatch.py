@@ -27,6 +27,7 @@ from app.reporting import questions
 from app.reporting.public import defused
 from app.statuses import OPEN_STATUSES, STATUSES, next_statuses
 from app.storage import catalog
+from app.storage import open311 as open311_rows
 from app.storage import outbox as outbox_rows
 from app.storage import questions as question_rows
 from app.storage import queue as staff_rows
@@ -168,6 +169,7 @@ def report_page(found, status=200):
         updates=update_rows.all_updates(db, report_id),
         services=catalog.all_services(db),
         deliveries=outbox_rows.report_deliveries(db, report_id),
+        open311=open311_rows.staff_view(db, found),
         answers=question_rows.report_answers(db, report_id, public_only=False),
         staff=staff_rows.staff_of(db, [found["service_id"]]),
         priorities=assignment.PRIORITIES, nearby=nearby, nearby_map=nearby_map(found, nearby),

@@ -132,6 +132,8 @@ def ui_text():
         "list_empty": gettext("No report in this view."),
         "tap_again": gettext("Zoomed in where you tapped: tap again to place the pin "
                              "exactly."),
+        "centre_zoomed": gettext("Zoomed in on the centre of the map: move the map so the "
+                                 "problem is in the middle, and press again."),
         "pin_at_place": gettext("Pin placed at {address}. Drag it if needed."),
         "places_found": gettext("{count} places found: use the up and down arrows to "
                                 "choose."),

@@ -187,6 +187,11 @@
   document.getElementById("pin-at-centre").addEventListener("click", function () {
     if (!map) { return; }
     var centre = map.getCenter();
+    if (metresPerPixel() > PIN_METRES_PER_PIXEL) {  // the centre of a whole district
+      map.setView(centre, STREET_ZOOM);
+      say(t("centre_zoomed"));
+      return;
+    }
     placePin(centre.lng, centre.lat);
   });
 
