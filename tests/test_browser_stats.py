@@ -143,3 +143,16 @@ def test_the_pages_in_french(page):
     expect(page.locator("h1")).to_have_text("Ce que la ville fait des signalements")
     check_clean(page)
     screenshot(page, "stats-city-fr")
+
+
+def test_the_map_shows_where_reports_concentrate(page):
+    page.goto("/map")
+    page.locator("#map-panel summary").click()
+    with page.expect_response(re.compile(r"/api/density\.json")):
+        page.locator("#show-density").check()
+    expect(page.locator("path.density-cell").first).to_be_attached()
+    assert page.locator("path.density-cell").count() >= 10
+    check_clean(page)
+    screenshot(page, "map-density")
+    page.locator("#show-density").uncheck()
+    expect(page.locator("path.density-cell")).to_have_count(0)

@@ -287,3 +287,16 @@ def test_an_area_filter_with_another_service_is_refused(client):
     response = client.get(f"/api/stats.json?area={square_a}&service=lights")
     assert response.status_code == 400
     assert "another service" in response.get_json()["error"]["message"]
+
+
+def test_the_density_layer_counts_public_reports_per_cell(client):
+    """All seven reports lie at (0.5, 0.5): one cell holds the six public ones."""
+    answer = client.get("/api/density.json?bbox=-1,-1,3,3").get_json()
+    assert [cell[2] for cell in answer["cells"]] == [6]
+    west, south, _ = answer["cells"][0]
+    assert west <= 0.5 < west + answer["cell_size"] and south <= 0.5 < south + answer["cell_size"]
+    lights = client.get("/api/density.json?bbox=-1,-1,3,3&service=lights").get_json()
+    assert lights["cells"][0][2] == 3 and lights["max"] == 3
+    assert client.get("/api/density.json?bbox=2,2,3,3").get_json()["cells"] == []
+    refused = client.get("/api/density.json?bbox=3,3,1,1")
+    assert refused.status_code == 400 and "minimum" in refused.get_json()["error"]["message"]

@@ -379,3 +379,22 @@ def _csv_rows(data):
 def _within_rows(within, service, category):
     for key, value in (within or {}).items():
         yield f"fixed_within_target_{key}", service, category, None, value
+
+
+#: About this many density cells across the map's width.
+DENSITY_CELLS_ACROSS = 40
+
+
+def density(db, query):
+    """Where public reports concentrate in ``query``'s bbox: the cell size in degrees and
+    (west, south, count) per cell, from the map's cell counts (never a scan of the reports),
+    at the finest level that keeps about :data:`DENSITY_CELLS_ACROSS` cells across."""
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    wanted = max(max_lon - min_lon, max_lat - min_lat) / DENSITY_CELLS_ACROSS
+    levels = rows.cell_levels(db)
+    level, size = next(((lv, s) for lv, s in reversed(levels) if s >= wanted), levels[0])
+    cell_range = (int((min_lon + 180) // size), int((max_lon + 180) // size),
+                  int((min_lat + 90) // size), int((max_lat + 90) // size))
+    cells = [(round(cx * size - 180, 9), round(cy * size - 90, 9), n)
+             for cx, cy, n in rows.density_cells(db, level, cell_range, query)]
+    return {"cell_size": size, "cells": cells, "max": max((n for *_, n in cells), default=0)}

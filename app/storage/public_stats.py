@@ -131,3 +131,26 @@ def ids_by_code(db, table):
     """{code: (id, name)} of services or categories."""
     return {row[0]: (row[1], row[2])
             for row in db.execute(f"SELECT code, id, name FROM [{table}]")}
+
+
+def density_cells(db, level, cell_range, query):
+    """(cx, cy, n) of the public reports per cell of ``level`` in ``cell_range`` (min cx,
+    max cx, min cy, max cy), from the map's pre-aggregated cell counts, with the shared
+    filters of ``query`` (statuses, category and service codes)."""
+    where = ["k.level = ?", "k.cx BETWEEN ? AND ?", "k.cy BETWEEN ? AND ?"]
+    params = [level, *cell_range]
+    for column, values in (("k.status", query.statuses), ("c.code", query.categories),
+                           ("s.code", query.services)):
+        if values:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    return db.execute(f"""
+        SELECT k.cx, k.cy, sum(k.n) FROM report_cells k
+        JOIN categories c ON c.id = k.category_id JOIN services s ON s.id = k.service_id
+        WHERE {' AND '.join(where)} GROUP BY k.cx, k.cy HAVING sum(k.n) > 0""",
+        params).fetchall()
+
+
+def cell_levels(db):
+    """(level, cell size in degrees) of the map's cell counts, coarsest first."""
+    return db.execute("SELECT level, size FROM report_cell_levels ORDER BY size DESC").fetchall()

@@ -9,7 +9,7 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
 from app import localtime
-from app.reporting import public_stats
+from app.reporting import public, public_stats
 from app.storage import areas as area_rows
 from app.storage import catalog
 from app.storage import public_stats as stats_rows
@@ -130,4 +130,15 @@ def _open_data(response):
     response.cache_control.max_age = DATA_MAX_AGE
     response.cache_control.public = True
     response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/api/density.json")
+def density():
+    """Report counts per grid cell of the view, for the map's density layer."""
+    query = public.parse_report_query(request.args, get_db(), require_bbox=True,
+                                      zone=city_zone())
+    response = Response(json.dumps(public_stats.density(get_db(), query)),
+                        mimetype="application/json")
+    response.cache_control.max_age = 60
     return response
