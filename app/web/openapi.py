@@ -22,8 +22,25 @@ SCHEMAS = {
     },
     "ServiceDefinition": {
         "type": "object", "required": ["service_code", "attributes"],
-        "properties": {"service_code": _string(),
-                       "attributes": {"type": "array", "items": {"type": "object"}}},
+        "properties": {"service_code": _string(), "attributes": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Attribute"}}},
+    },
+    "Attribute": {
+        "type": "object", "description": "A question; POST answers as attribute[code]=value, "
+                                         "repeating attribute[code][]=value for a "
+                                         "multivaluelist.",
+        "required": ["variable", "code", "datatype", "required", "datatype_description",
+                     "order", "description"],
+        "properties": {
+            "variable": {"type": "boolean"}, "code": _string(),
+            "datatype": _string(enum=["string", "number", "datetime", "text",
+                                      "singlevaluelist", "multivaluelist"]),
+            "required": {"type": "boolean"}, "datatype_description": NULLABLE_STRING,
+            "order": {"type": "integer"}, "description": _string(),
+            "values": {"type": "array", "items": {
+                "type": "object", "required": ["key", "name"],
+                "properties": {"key": _string(), "name": _string()}}},
+        },
     },
     "Request": {
         "type": "object",
@@ -106,7 +123,8 @@ SEARCH = [
     _query("lat", "Latitude of a circle's centre.", type="number"),
     _query("long", "Longitude of a circle's centre.", type="number"),
     _query("radius", "Circle radius in metres (default 1000, at most 50000).", type="number"),
-    _query("extensions", "true adds the detailed status and the history."),
+    _query("extensions", "true adds the detailed status, the history and the public "
+                         "answers to the service's questions."),
 ]
 POST_FIELDS = {
     "type": "object",
