@@ -86,6 +86,7 @@ def test_type_an_address_pick_it_and_the_report_says_where_and_when(phone):
     reported = phone.locator("time").first.text_content()
     assert re.search(r"\d{1,2}:\d{2}\s?[AP]M P[SD]T$", reported), reported
     screenshot(phone, "report-page-390")
+    assert_accessible(phone)
 
 
 def keyboard_to(page, element_id, most=40):
@@ -189,6 +190,12 @@ def test_without_javascript_the_search_lists_links_that_fill_the_position(browse
         re.compile("The pin is at 977 N Hill St", re.IGNORECASE))
     assert metres_between(pin(page), HILL_STREET) < 30
     page.context.close()
+
+
+def test_the_page_of_matches_passes_axe(phone):
+    phone.goto("/report/new?place=977+n+hill")
+    expect(phone.locator(".place-results a").first).to_be_visible()
+    assert_accessible(phone)
 
 
 def test_a_tap_on_the_whole_city_zooms_in_and_asks_for_a_second_tap(phone):
