@@ -299,3 +299,20 @@ def test_a_partner_key_and_a_city_are_separate_sources(ours):
     assert answer.status_code == 200
     assert events(ours, report_id) == [("in_progress", "From the city"),
                                        ("fixed", "From the partner")]
+
+
+def test_public_answers_go_as_attributes_and_staff_only_ones_stay(ours):
+    cli(ours, "questions", "add", "pothole", "depth", "number", "How deep is it, in cm?")
+    cli(ours, "questions", "add", "pothole", "hazards", "multivaluelist", "What is near?",
+        "--value", "water|Water", "--value", "bike|Bike lane")
+    cli(ours, "questions", "add", "pothole", "caller", "string", "Who called it in?",
+        "--staff-only")
+    with City({("POST", "/v2/requests.json"): (200, [{"service_request_id": "9"}])}) as city:
+        configure(ours, city.url)
+        new_report(ours, **{"attribute[depth]": "12", "attribute[hazards][]": ["water", "bike"],
+                            "attribute[caller]": "Neighbour at 12"})
+        send(ours)
+    form = city.calls[0][3]
+    assert form["attribute[depth]"] == ["12"]
+    assert form["attribute[hazards][]"] == ["water", "bike"]
+    assert not [name for name in form if "caller" in name]

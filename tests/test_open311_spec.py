@@ -8,11 +8,13 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from app.storage import catalog, row_counts
+from app.storage import apikeys, catalog, row_counts
 from app.storage import reports as report_rows
 from app.web.db import get_db
-from tests.factories import OPEN311_KEY, jpeg_bytes
+from tests.factories import OPEN311_KEY, jpeg_bytes, make_app
 from tests.live import Gunicorn
 from tests.test_places import loaded  # noqa: F401 (fixture: the gazetteer's test addresses)
 
@@ -277,3 +279,30 @@ def test_polling_1000_ids_under_the_production_server(app, tmp_path):
     assert response.status_code == 200, response.text[:200]
     found = ET.fromstring(response.content).findall("request")
     assert len(found) == 1000
+
+
+_FUZZ = {}
+
+
+def fuzz_client(tmp_path_factory):
+    """One app, key and report for every drawn example (examples cannot use fixtures)."""
+    if "client" not in _FUZZ:
+        app = make_app(tmp_path_factory.mktemp("fuzz311"))
+        with app.app_context():
+            apikeys.create_key(get_db(), "fuzz", OPEN311_KEY)
+        client = app.test_client()
+        created_id(fms_post(client, photos=0))
+        _FUZZ["client"] = client
+    return _FUZZ["client"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(st.sampled_from(["service_request_id", "update_id", "update_id_ext",
+                                        "status", "updated_datetime", "description",
+                                        "media_url"]), st.text(max_size=40)))
+def test_a_posted_update_is_recorded_or_refused_never_a_5xx(tmp_path_factory, fields):
+    client = fuzz_client(tmp_path_factory)
+    response = client.post(f"{BASE}/servicerequestupdates.xml",
+                           data={"service_request_id": "1", **fields, "api_key": OPEN311_KEY})
+    assert response.status_code in (200, 400, 404), response.data
+    ET.fromstring(response.data)  # the answer is always well-formed XML

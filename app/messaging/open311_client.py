@@ -193,8 +193,19 @@ def request_parameters(db, report_id, service, links):
     for answer in question_rows.report_answers(db, report_id, public_only=True):
         values = answer["value"] if isinstance(answer["value"], list) else [answer["value"]]
         name = f"attribute[{answer['code']}]" + ("[]" if len(values) > 1 else "")
-        pairs += [(name, str(value)) for value in values]
+        pairs += [(name, _attribute_text(value)) for value in values]
     return [(name, value) for name, value in pairs if value != ""]
+
+
+def _attribute_text(value):
+    """An answer as the form would have sent it: 12, not 12.0.
+
+    >>> _attribute_text(12.0), _attribute_text(2.5), _attribute_text("edge")
+    ('12', '2.5', 'edge')
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _photo_links(db, report, links):
