@@ -15,6 +15,7 @@
   var max = parseInt(input.dataset.max, 10);
   var pending = 0;
   var sendWhenReady = false;
+  var uploads = Promise.resolve();
 
   function csrfToken() { return document.querySelector("meta[name=csrf-token]").content; }
 
@@ -34,17 +35,19 @@
     return button;
   }
 
+  function discard(id) {
+    fetch(input.dataset.stageUrl + "/" + encodeURIComponent(id), {
+      method: "DELETE", headers: { "X-CSRFToken": csrfToken() }
+    });
+  }
+
   function forget(item) {
     var id = item.dataset.photoId;
     item.remove();
     renumber();
     photoStatus.textContent = t("photo_removed");
     input.focus();
-    if (id) {
-      fetch(input.dataset.stageUrl + "/" + encodeURIComponent(id), {
-        method: "DELETE", headers: { "X-CSRFToken": csrfToken() }
-      });
-    }
+    if (id) { discard(id); }
   }
 
   function upload(blob, item, progress) {
@@ -73,6 +76,7 @@
 
   function staged(item, answer) {
     item.dataset.photoId = answer.id;
+    if (!item.isConnected) { discard(answer.id); return; }  // removed while uploading
     var hidden = document.createElement("input");
     hidden.type = "hidden";
     hidden.name = "staged_photo";
@@ -100,10 +104,14 @@
     window.photoShrink.readGps(file).then(function (gps) {
       if (gps) { window.reportForm.proposePosition(gps.lon, gps.lat); }
     });
-    window.photoShrink.shrink(file).then(function (blob) {
-      img.src = URL.createObjectURL(blob);
+    // One photo at a time: a phone holds one decoded photo in memory, the slow uplink is not
+    // split, and the first answer gives this browser its owner cookie before the next.
+    uploads = uploads.then(function () {
+      return window.photoShrink.shrink(file);
+    }).then(function (blob) {
       return upload(blob, item, progress);
     }).then(function (answer) {
+      img.src = answer.thumbnail_url;
       staged(item, answer);
       photoStatus.textContent = t("photo_added");
     }, function (error) {

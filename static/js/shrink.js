@@ -5,7 +5,8 @@
   "use strict";
   var MAX_SIDE = 2048;
   var BYTE_BUDGET = 600 * 1024;
-  var QUALITIES = [0.85, 0.78, 0.7, 0.6, 0.5];
+  var QUALITIES = [0.85, 0.7, 0.55];
+  var SMALLER = 0.8;  // when even the lowest quality is over budget (a very grainy photo)
 
   function decode(file) {
     if (!window.createImageBitmap) { return Promise.reject(new Error("no decoder")); }
@@ -20,10 +21,19 @@
     });
   }
 
+  function drawn(source, width, height) {
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(width);
+    canvas.height = Math.round(height);
+    canvas.getContext("2d").drawImage(source, 0, 0, canvas.width, canvas.height);
+    return canvas;
+  }
+
   function underBudget(canvas, index) {
     return encode(canvas, QUALITIES[index]).then(function (blob) {
-      if (blob.size <= BYTE_BUDGET || index === QUALITIES.length - 1) { return blob; }
-      return underBudget(canvas, index + 1);
+      if (blob.size <= BYTE_BUDGET || canvas.width < 400) { return blob; }
+      if (index + 1 < QUALITIES.length) { return underBudget(canvas, index + 1); }
+      return underBudget(drawn(canvas, canvas.width * SMALLER, canvas.height * SMALLER), 0);
     });
   }
 
@@ -34,10 +44,7 @@
         bitmap.close();
         return file;
       }
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      var canvas = drawn(bitmap, bitmap.width * scale, bitmap.height * scale);
       bitmap.close();
       return underBudget(canvas, 0);
     }).catch(function () { return file; });
