@@ -8,6 +8,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import create_app, localtime
 from app.dispatch import stats
@@ -71,6 +73,27 @@ def test_local_days_across_both_dst_changes():
     assert localtime.next_day_start(date(2024, 11, 3), zone) == "2024-11-04T08:00:00+00:00"
     assert localtime.abbreviation(localtime.in_zone(BEFORE_SPRING, zone)) == "PST"
     assert localtime.abbreviation(localtime.in_zone(AFTER_SPRING, zone)) == "PDT"
+
+
+ZONES = ["America/Los_Angeles", "Europe/Paris", "Australia/Lord_Howe", "Asia/Kolkata",
+         "America/St_Johns", "Pacific/Apia", "UTC"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(min_value=date(1971, 1, 1), max_value=date(2099, 12, 31)),
+       name=st.sampled_from(ZONES))
+def test_every_local_day_is_a_whole_number_of_half_hours_that_tile_the_timeline(day, name):
+    """A day starts where the previous one ends, lasts 23 to 25 hours (Apia skipped a whole
+    day in 2011), and every moment inside it reads as that local day."""
+    zone = localtime.zone_named(name)
+    start, end = localtime.day_start(day, zone), localtime.next_day_start(day, zone)
+    assert end == localtime.day_start(day + timedelta(days=1), zone)
+    hours = (datetime.fromisoformat(end) - datetime.fromisoformat(start)) / timedelta(hours=1)
+    assert hours in (0, 22.5, 23, 23.5, 24, 24.5, 25) or name == "Pacific/Apia"
+    if hours:
+        assert localtime.local_date(start, zone) == day
+        last = datetime.fromisoformat(end) - timedelta(seconds=1)
+        assert localtime.local_date(last, zone) == day
 
 
 def test_a_zone_without_letters_reads_as_an_offset():
