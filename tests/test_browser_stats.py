@@ -12,15 +12,17 @@ from playwright.sync_api import expect
 
 from app import create_app
 from app.demo import load_demo
+from app.dispatch.accounts import create_staff_user
 from app.storage import catalog, upgrade
 from app.storage import reports as report_rows
 from app.web.db import get_db
 from tests.axe import assert_accessible
-from tests.live import TILE_HOST, LiveServer, only_our_hosts
+from tests.live import TILE_HOST, LiveServer, log_in, only_our_hosts
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/stats")
 SIZES = {"phone": (390, 844), "desktop": (1366, 768)}
+STAFF = ("stats@demo.example", "weekly figures on paper")
 
 
 def recent_reports(db, count=400, seed=3):
@@ -69,6 +71,7 @@ def stats_server(tmp_path_factory):
         upgrade(db)
         load_demo(db)
         recent_reports(db)
+        create_staff_user(db, *STAFF, "dispatcher", ["sanitation", "street-lighting"])
         area_id = db.execute("SELECT a.id FROM service_areas a JOIN services s ON s.id = "
                              "a.service_id WHERE s.code = 'sanitation' ORDER BY a.name "
                              "LIMIT 1").fetchone()[0]
@@ -156,3 +159,13 @@ def test_the_map_shows_where_reports_concentrate(page):
     screenshot(page, "map-density")
     page.locator("#show-density").uncheck()
     expect(page.locator("path.density-cell")).to_have_count(0)
+
+
+def test_the_staff_statistics_share_the_weekly_chart(page):
+    page.goto("/dispatch/stats")
+    log_in(page, *STAFF)
+    page.wait_for_url(re.compile(r"/dispatch"))
+    page.goto("/dispatch/stats")
+    expect(page.locator("svg.chart rect")).to_have_count(12)
+    check_clean(page)
+    screenshot(page, "dispatch-stats")

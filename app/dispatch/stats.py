@@ -39,10 +39,6 @@ class Summary:
     lines: list
     weeks: list  # (monday as date, count), oldest first
 
-    @property
-    def busiest_week(self):
-        return max((count for _, count in self.weeks), default=0)
-
 
 def summarise(rows, today=None, zone=UTC):
     """Fold report rows (service and category codes and names, status, created_at,

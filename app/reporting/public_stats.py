@@ -133,10 +133,6 @@ class Figures:
     def count(self, *statuses):
         return sum(self.statuses.get(s, 0) for s in statuses)
 
-    @property
-    def busiest_week(self):
-        return max((n for _, n in self.weeks), default=0)
-
 
 def parse_filter(args, db, area=None):
     """A :class:`StatsFilter` from request arguments, or :class:`ValidationError`."""
