@@ -396,11 +396,14 @@ def restore_command(source, force):
 @photos_cli.command("gc")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 def photos_gc(dry_run):
-    """Remove photo files no report refers to, and abandoned temporary files."""
+    """Remove photo files no report refers to, photos the form uploaded for a report that
+    never came (after STAGED_PHOTO_HOURS), and abandoned temporary files."""
     db = get_db()
-    check = maintenance.collect_photo_garbage(db, get_photo_store(), dry_run=dry_run)
+    check = maintenance.collect_photo_garbage(db, get_photo_store(), dry_run=dry_run,
+                                              staged_hours=current_app.config["STAGED_PHOTO_HOURS"])
     verb = "would remove" if dry_run else "removed"
-    click.echo(f"{len(check.orphans)} orphan photo file(s) {verb}, "
+    click.echo(f"{check.expired_staged} expired staged photo(s) forgotten, "
+               f"{len(check.orphans)} orphan photo file(s) {verb}, "
                f"{len(check.stale_temporary)} stale temporary file(s) {verb}.")
     if check.missing:
         click.echo(f"{len(check.missing)} referenced photo file(s) are missing: "

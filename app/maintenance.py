@@ -99,6 +99,8 @@ class PhotoCheck:
     orphans: list
     missing: list
     stale_temporary: list
+    #: Photos uploaded ahead by the form whose report never came, forgotten by this run.
+    expired_staged: int = 0
 
 
 def check_photos(db, store, now=None):
@@ -111,9 +113,14 @@ def check_photos(db, store, now=None):
     return PhotoCheck(sorted(on_disk - referenced), sorted(referenced - on_disk), stale)
 
 
-def collect_photo_garbage(db, store, dry_run=False):
-    """Remove orphan and stale temporary files (unless ``dry_run``); return the check."""
+def collect_photo_garbage(db, store, dry_run=False, staged_hours=None):
+    """Forget staged photos older than ``staged_hours`` (their files become orphans), then
+    remove orphan and stale temporary files (unless ``dry_run``); return the check."""
+    expired = 0
+    if staged_hours is not None and not dry_run:
+        expired = staging.expire(db, staged_hours)
     check = check_photos(db, store)
+    check.expired_staged = expired
     if not dry_run:
         for name in check.orphans:
             if not report_rows.photo_is_referenced(db, name):

@@ -10,9 +10,12 @@ from app.web.db import get_db
 from app.web.i18n import field_messages
 
 OWNER_COOKIE = "photo_owner"
-#: Form fields that a problem may be reported under, and the control to jump to for each.
+#: Form fields that a problem may be reported under, in the form's order, and the control
+#: to jump to for each; others (a category's questions) come right after the category.
 FIELD_TARGETS = {"lon": "map-hint", "category": "category", "description": "description",
                  "photos": "photos", "name": "name", "email": "email"}
+FORM_ORDER = {field: rank for rank, field in enumerate(
+    ["submission_key", "lon", "category", None, "description", "photos", "name", "email"])}
 
 
 def owner_token():
@@ -44,9 +47,15 @@ def staged_previews(photo_ids):
             for photo_id in photos]
 
 
+def in_form_order(problems):
+    """The problems as the resident meets their fields, top to bottom."""
+    return dict(sorted(problems.items(),
+                       key=lambda item: FORM_ORDER.get(item[0], FORM_ORDER[None])))
+
+
 def form_context(values, error):
     """The form's key (the same one again after a refusal), staged photos and problems."""
-    problems = field_messages(error) if error else {}
+    problems = in_form_order(field_messages(error)) if error else {}
     if error and not problems:
         problems = {"form": None}
     return {
