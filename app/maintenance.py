@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.errors import ValidationError
 from app.messaging.confirmations import mailbox_key
+from app.reporting import staging
 from app.reporting.photos import PhotoStore
 from app.reporting.supports import email_key
 from app.statuses import OPEN_STATUSES, STATUSES
