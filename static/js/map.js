@@ -1,6 +1,8 @@
 // The public map: loads the reports of the current view (debounced on pan and zoom), with the
 // filters of the page's URL; shows server clusters when the view holds too many reports,
-// otherwise pins coloured by status, clustered by Leaflet.markercluster. Popups and area
+// otherwise pins that show the status by shape, symbol and colour (copied from the page's
+// key, #pin-legend), clustered by Leaflet.markercluster, and the same reports as a text list
+// (#map-list). Pins are buttons: Tab reaches them, Enter opens their popup. Popups and area
 // tooltips are built from DOM nodes with textContent, so residents' text and the names in a
 // boundary file are never parsed as HTML.
 (function () {
@@ -11,10 +13,10 @@
   var statusLine = document.getElementById("map-status");
   var filters = document.getElementById("filters");
   var FILTERS = ["status", "category", "service", "since", "until"];
-  var COLOURS = {
-    new: "#b03a2e", acknowledged: "#a04000", in_progress: "#7d6608",
-    fixed: "#1d6b38", closed: "#566573", duplicate: "#566573", rejected: "#566573"
-  };
+  var panel = document.getElementById("map-panel");
+  var legend = document.getElementById("pin-legend");
+  var LIST_LIMIT = 100;
+  var markers = {};  // report id -> its pin on the map now
   var pins = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
   var cells = L.layerGroup();
   var areas = null;
@@ -70,24 +72,75 @@
     return root;
   }
 
+  // The key's pin of this status (shape, symbol, colour), or the closed one for the unknown.
+  function statusPin(status) {
+    var item = legend.querySelector("li[data-status='" + status + "']") ||
+      legend.querySelector("li[data-status='closed']");
+    return item.querySelector(".report-pin").cloneNode(true);
+  }
+
+  function pinLabel(p) {
+    return t("pin_label", { id: p.id, category: p.category_name, status: p.status_name });
+  }
+
+  // Room the popup keeps free when it pans the map into view: the panel's summary at the
+  // top and the status line at the bottom never cover it.
+  function popupPadding() {
+    var top = panel.open ? 8 : panel.offsetTop + panel.offsetHeight + 8;
+    return { autoPanPaddingTopLeft: L.point(8, top),
+      autoPanPaddingBottomRight: L.point(8, statusLine.offsetHeight + 40) };
+  }
+
   function pin(feature) {
     var c = feature.geometry.coordinates;
     var p = feature.properties;
-    var marker = L.circleMarker([c[1], c[0]], {
-      radius: 8, color: "#fff", weight: 2, fillOpacity: 0.95,
-      fillColor: COLOURS[p.status] || "#566573"
+    var marker = L.marker([c[1], c[0]], {
+      icon: L.divIcon({ html: statusPin(p.status), className: "report-pin-box",
+        iconSize: [26, 26] }),
+      keyboard: true, riseOnHover: true
+    });
+    marker.on("add", function () {
+      var node = marker.getElement();
+      node.setAttribute("aria-label", pinLabel(marker.report));
+      node.classList.add("report-pin-button");
     });
     marker.reportId = p.id;
-    marker.bindPopup(function () { return popup(p); });
-    marker.on("popupopen", function () { openReportId = p.id; });
+    marker.report = p;
+    marker.on("click keypress", function () { L.setOptions(marker.getPopup(), popupPadding()); });
+    marker.bindPopup(function () { return popup(marker.report); }, popupPadding());
+    marker.on("popupopen", function () { openReportId = p.id; clearPanel(); });
     marker.on("popupclose", function () {
       if (openReportId === p.id && !reloading) { openReportId = null; }
     });
     return marker;
   }
 
-  // A popup that pans the map to fit makes the map load the new view; the popup of the same
-  // report opens again on the new pins instead of vanishing under the reader's finger.
+  // A new view keeps the pins of the reports still in it (a changed status gets a new pin),
+  // so an open popup and the pin that has the keyboard's focus stay where they are.
+  function showPins(features) {
+    var kept = {};
+    var added = [];
+    features.forEach(function (f) {
+      var old = markers[f.properties.id];
+      if (old && old.report.status === f.properties.status) {
+        old.report = f.properties;
+        kept[f.properties.id] = old;
+      } else {
+        kept[f.properties.id] = pin(f);
+        added.push(kept[f.properties.id]);
+      }
+    });
+    var gone = Object.keys(markers).filter(function (id) { return kept[id] !== markers[id]; })
+      .map(function (id) { return markers[id]; });
+    reloading = true;
+    pins.removeLayers(gone);
+    reloading = false;
+    pins.addLayers(added);
+    markers = kept;
+  }
+
+  // A popup whose pin was redrawn (or clustered for a moment) opens again on the new pin
+  // instead of vanishing under the reader's finger.
   function reopenPopup() {
     var marker = pins.getLayers().filter(function (m) { return m.reportId === openReportId; })[0];
     if (marker && map.hasLayer(marker)) {  // a pin of its own, not inside a cluster
@@ -112,17 +165,82 @@
     return marker;
   }
 
+  // A popup opened while the panel is open: the panel folds away if it covers the popup.
+  function clearPanel() {
+    var shown = document.querySelector(".leaflet-popup");
+    if (!panel.open || !shown) { return; }
+    var a = panel.getBoundingClientRect();
+    var b = shown.getBoundingClientRect();
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+      panel.open = false;
+    }
+  }
+
+  // Open a report's popup from the list: on its own pin, zoomed in from a cluster if needed.
+  function showOnMap(id) {
+    var marker = markers[id];
+    if (!marker) { return; }
+    openReportId = id;
+    pins.zoomToShowLayer(marker, function () {
+      marker.openPopup();
+      marker.getElement().focus();
+    });
+  }
+
+  function listItem(feature) {
+    var p = feature.properties;
+    var item = document.createElement("li");
+    item.dataset.created = p.created_at;
+    item.appendChild(statusPin(p.status));
+    var body = document.createElement("div");
+    var link = text("a", "#" + p.id + " " + p.category_name);
+    link.href = p.url;
+    var title = document.createElement("p");
+    title.appendChild(link);
+    body.appendChild(title);
+    body.appendChild(text("p", p.status_name + " · " + localDay(p.created_at) + " · " +
+      t("me_too_count", { count: p.supports }), "meta"));
+    if (p.address) { body.appendChild(text("p", p.address, "meta")); }
+    var button = text("button", t("show_on_map"));
+    button.type = "button";
+    button.setAttribute("aria-label", t("show_on_map_n", { id: p.id }));
+    button.addEventListener("click", function () { showOnMap(p.id); });
+    body.appendChild(button);
+    item.appendChild(body);
+    return item;
+  }
+
+  // The list shows the newest reports of the view (at most LIST_LIMIT), or says to zoom in
+  // when the view holds only clusters.
+  function showList(collection) {
+    var items = document.getElementById("map-list-items");
+    var note = document.getElementById("map-list-note");
+    items.textContent = "";
+    if (collection.clustered) { note.textContent = t("list_zoom_in"); return; }
+    var newest = collection.features.slice().sort(function (a, b) {
+      return a.properties.created_at < b.properties.created_at ? 1 : -1;
+    });
+    note.textContent = newest.length > LIST_LIMIT ?
+      t("list_newest", { shown: LIST_LIMIT, count: newest.length }) :
+      newest.length ? "" : t("list_empty");
+    newest.slice(0, LIST_LIMIT).forEach(function (f) { items.appendChild(listItem(f)); });
+  }
+
   function show(collection) {
-    reloading = true;
-    pins.clearLayers();
     cells.clearLayers();
-    reloading = false;
+    showList(collection);
     if (collection.clustered) {
+      reloading = true;
+      pins.clearLayers();
+      markers = {};
+      reloading = false;
       collection.features.forEach(function (f) { cells.addLayer(cell(f)); });
       statusLine.textContent = t("many_reports");
     } else {
-      pins.addLayers(collection.features.map(pin));
-      if (openReportId !== null) { reopenPopup(); }
+      showPins(collection.features);
+      if (openReportId !== null && !map.getContainer().querySelector(".leaflet-popup")) {
+        reopenPopup();
+      }
       var count = collection.features.length;
       statusLine.textContent = count === 1 ? t("one_report_in_view") :
         t("reports_in_view", { count: count });
@@ -160,7 +278,7 @@
 
   function syncLinks() {
     var query = currentFilters().toString();
-    ["list-link", "csv-link", "feed-link"].forEach(function (id) {
+    ["list-link", "csv-link", "feed-link", "map-list-all"].forEach(function (id) {
       var link = document.getElementById(id);
       link.href = link.href.split("?")[0] + (query ? "?" + query : "");
     });
