@@ -66,40 +66,47 @@ def street_names(rng, count):
 
 
 def synthetic_csv(path, db, rng, points):
-    """Write ``points`` address points (whole streets) inside the service areas as an
-    OpenAddresses CSV; return the written rows as (address text, lon, lat)."""
+    """Write exactly ``points`` address points inside the service areas (streets of 40
+    numbers; a number outside every area is left out) as an OpenAddresses CSV; return some
+    written rows as (address text, lon, lat), to type searches from."""
     router = build_router(db)
     min_lon, min_lat, max_lon, max_lat = area_rows.coverage_bounds(db)
-    streets = points // NUMBERS_PER_STREET
-    starts = []
-    while len(starts) < streets:
-        lons, lats = rng.uniform(min_lon, max_lon, streets), rng.uniform(min_lat, max_lat, streets)
-        inside = router.covers_many(lons, lats)
-        starts += list(zip(lons[inside], lats[inside], strict=True))
-    names = street_names(rng, streets)
-    written = []
-    metres_lat = 1 / 111_320.0
+    names = street_names(rng, 2 * points // NUMBERS_PER_STREET)
+    written, count = [], 0
+    steps = np.arange(NUMBERS_PER_STREET)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(["LON", "LAT", "NUMBER", "STREET", "UNIT", "CITY", "DISTRICT", "REGION",
                       "POSTCODE", "ID", "HASH"])
-        for number, ((lon, lat), (direction, name, kind)) in enumerate(
-                zip(starts[:streets], names, strict=True)):
-            angle = rng.uniform(0, np.pi)
-            dlon = np.cos(angle) * STEP_M * metres_lat / np.cos(np.radians(lat))
-            dlat = np.sin(angle) * STEP_M * metres_lat
-            street = " ".join(p for p in (direction, name, kind) if p).upper()
-            postcode = ZIPS[number % len(ZIPS)]
+        for number, (direction, name, kind) in enumerate(names):
+            if count >= points:
+                break
+            lons, lats = _street_points(rng, router, steps,
+                                        (min_lon, min_lat, max_lon, max_lat))
+            inside = np.flatnonzero(router.covers_many(lons, lats))[: points - count]
+            street = " ".join(p for p in (direction, name, kind) if p)
             first = int(rng.integers(1, 200)) * 100
-            for i in range(NUMBERS_PER_STREET):
-                house = first + 2 * i
-                x, y = lon + i * dlon, lat + i * dlat
-                out.writerow([f"{x:.7f}", f"{y:.7f}", house, street, "", "LOS ANGELES", "",
-                              "CA", postcode, "", ""])
+            for i in inside.tolist():
+                out.writerow([f"{lons[i]:.7f}", f"{lats[i]:.7f}", first + 2 * i, street.upper(),
+                              "", "LOS ANGELES", "", "CA", ZIPS[number % len(ZIPS)], "", ""])
                 if i % 10 == 0:
-                    written.append((f"{house} {' '.join(p for p in (direction, name, kind) if p)}",
-                                    x, y))
+                    written.append((f"{first + 2 * i} {street}", lons[i], lats[i]))
+            count += inside.size
     return written
+
+
+def _street_points(rng, router, steps, bounds):
+    """Positions 15 m apart along a straight street, in any direction, from a random start
+    inside the service areas."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    lon, lat = rng.uniform(min_lon, max_lon), rng.uniform(min_lat, max_lat)
+    while not router.covers_many([lon], [lat])[0]:
+        lon, lat = rng.uniform(min_lon, max_lon), rng.uniform(min_lat, max_lat)
+    angle = rng.uniform(0, np.pi)
+    metres_lat = 1 / 111_320.0
+    dlon = np.cos(angle) * STEP_M * metres_lat / np.cos(np.radians(lat))
+    dlat = np.sin(angle) * STEP_M * metres_lat
+    return lon + steps * dlon, lat + steps * dlat
 
 
 def typed_prefixes(rng, samples, count):
