@@ -411,12 +411,23 @@ def photos_gc(dry_run):
 
 
 @privacy_cli.command("erase")
-@click.option("--email", required=True, help="The person's e-mail address.")
-def privacy_erase(email):
+@click.option("--email", help="The person's e-mail address.")
+@click.option("--phone", help="The person's phone number (as an Open311 client sent it; "
+                              "spaces and punctuation do not matter).")
+def privacy_erase(email, phone):
     """Remove a person's contact data: reports (which stay, anonymous), supports, alerts."""
+    if not (email or phone):
+        raise click.ClickException("Give --email, --phone or both.")
     with as_click_errors():
-        erased = maintenance.erase_contact(get_db(), email, current_app.config["SECRET_KEY"])
-    click.echo(f"Erased the contact data of {email} from {erased}; each report is logged.")
+        if email:
+            say_erased(email, maintenance.erase_contact(get_db(), email,
+                                                        current_app.config["SECRET_KEY"]))
+        if phone:
+            say_erased(phone, maintenance.erase_phone(get_db(), phone))
+
+
+def say_erased(who, erased):
+    click.echo(f"Erased the contact data of {who} from {erased}; each report is logged.")
     warn_unless_checkpointed(erased.checkpointed)
 
 

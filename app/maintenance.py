@@ -166,6 +166,21 @@ def erase_contact(db, email, secret, actor="privacy"):
     return erasure
 
 
+def erase_phone(db, phone, actor="privacy"):
+    """Remove a phone number (as an Open311 client sent it, however it is spaced) and the
+    name and e-mail beside it from the reports that hold it and from every outbox message
+    about them; the reports stay, anonymous, each logged. Return the Erasure."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) < 3:
+        raise ValidationError(f"{phone!r} is not a telephone number.")
+    with db.atomic():
+        ids = privacy_rows.reports_with_phone_digits(db, digits)
+        to_them = _anonymise(db, ids, {phone.strip()}, actor, "erasure requested")
+        erasure = Erasure(len(ids), 0, 0, to_them)
+    erasure.checkpointed = privacy_rows.checkpoint(db)
+    return erasure
+
+
 def _anonymise(db, report_ids, known, actor, reason):
     """Clear the reports' contact data; delete the messages about them to their reporters
     and scrub the contact data (and ``known`` strings) from the others. Return how many
@@ -182,6 +197,11 @@ def _anonymise(db, report_ids, known, actor, reason):
             else:
                 outbox_rows.rewrite_message(db, message["id"], *scrubbed(message, secrets))
     return deleted
+
+
+#: Channels whose body is JSON: an erased value becomes null there (and an Open311 request
+#: then leaves that field out).
+JSON_CHANNELS = ("webhook", "open311")
 
 
 def scrubbed(message, secrets):
@@ -214,7 +234,7 @@ def scrubbed(message, secrets):
             return text(value)
 
     subject, body, headers, last_error = fields
-    return (text(subject), json_text(body) if message["channel"] == "webhook" else text(body),
+    return (text(subject), json_text(body) if message["channel"] in JSON_CHANNELS else text(body),
             json_text(headers or "{}"), text(last_error))
 
 

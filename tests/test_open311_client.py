@@ -16,7 +16,7 @@ from app.messaging import open311_client
 from app.storage import apikeys
 from app.web.db import get_db
 from tests.factories import jpeg_bytes, make_app
-from tests.live import LiveServer
+from tests.live import LiveServer, free_port
 from tests.test_outbox import mail_app, new_report, outbox_rows, send
 
 KEY_ENV = "TEST_CITY_KEY"
@@ -38,7 +38,7 @@ class City:
     """A city's Open311 server that answers as told: ``routes`` maps (method, path) to
     (status, JSON value), or to a function of the query giving them."""
 
-    def __init__(self, routes):
+    def __init__(self, routes, port=0):
         self.routes, self.calls = routes, []
         city = self
 
@@ -67,7 +67,7 @@ class City:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v2"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -316,3 +316,23 @@ def test_public_answers_go_as_attributes_and_staff_only_ones_stay(ours):
     assert form["attribute[depth]"] == ["12"]
     assert form["attribute[hazards][]"] == ["water", "bike"]
     assert not [name for name in form if "caller" in name]
+
+
+def test_a_contact_erased_while_the_request_waits_is_not_sent(ours):
+    with ours.app_context():
+        apikeys.create_key(get_db(), "Partner", "partner-key-0123456789")
+    port = free_port()
+    configure(ours, f"http://127.0.0.1:{port}/v2")
+    answer = ours.test_client().post("/open311/v2/requests.json", data={
+        "api_key": "partner-key-0123456789", "service_code": "pothole", "lat": "0.5",
+        "long": "0.5", "description": "Hole", "phone": "213 555 0199",
+        "first_name": "Grace", "last_name": "Hopper"})
+    assert answer.status_code == 200
+    send(ours)  # the city is down: the request waits in the outbox, phone and name in it
+    cli(ours, "privacy", "erase", "--phone", "2135550199")
+    with City({("POST", "/v2/requests.json"): (200, [{"service_request_id": "5"}])},
+              port) as city:
+        send(ours)
+    form = city.calls[0][3]
+    assert "phone" not in form and "first_name" not in form and "last_name" not in form
+    assert form["description"] == ["Hole"]

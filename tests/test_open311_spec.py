@@ -96,6 +96,34 @@ def test_the_phone_is_private_and_erased_with_the_contact(app, client, key, runn
     assert stored(app, report_id)["reporter_phone"] is None
 
 
+def test_erasing_a_phone_clears_it_from_reports_and_messages(app, client, key, runner):
+    report_id = created_id(fms_post(client, email=None, phone="(213) 555-0199"))
+    other = created_id(fms_post(client, email=None, phone="+1 310 555 0111"))
+    with app.app_context():
+        get_db()["outbox"].insert({
+            "channel": "webhook", "purpose": "report", "recipient": "https://x.example/",
+            "body": json.dumps({"report": {"phone": "(213) 555-0199"}}),
+            "report_id": int(report_id), "dedupe_key": "k", "next_attempt_at": "2026-01-01",
+            "created_at": "2026-01-01"})
+    result = runner.invoke(args=["privacy", "erase", "--phone", "213.555.0199"])
+    assert result.exit_code == 0 and "1 report(s)" in result.output, result.output
+    assert stored(app, report_id)["reporter_phone"] is None
+    assert stored(app, report_id)["reporter_name"] is None
+    assert stored(app, other)["reporter_phone"] == "+1 310 555 0111"
+    with app.app_context():
+        body = get_db().execute("SELECT body FROM outbox WHERE dedupe_key = 'k'").fetchone()[0]
+    assert json.loads(body) == {"report": {"phone": None}}
+    assert runner.invoke(args=["privacy", "erase"]).exit_code != 0
+
+
+def test_retention_clears_an_old_phone(app, client, key, runner):
+    report_id = created_id(fms_post(client, email=None, first_name=None, last_name=None))
+    with app.app_context():
+        get_db().execute("UPDATE reports SET created_at = '2020-01-01T00:00:00+00:00'")
+    assert runner.invoke(args=["privacy", "retention"]).exit_code == 0
+    assert stored(app, report_id)["reporter_phone"] is None
+
+
 @pytest.mark.parametrize(("fields", "status", "words"), [
     ({"phone": "call me maybe"}, 400, "not a telephone number"),
     ({"device_id": "d" * 201}, 400, "device_id is longer than 200"),

@@ -172,10 +172,11 @@ def request_messages(db, event, links):
 
 
 def request_parameters(db, report_id, service, links):
-    """The POST requests parameters as (name, value) pairs: the report, its reporter, its
-    place, the public answers as attributes and the public photos as media_url."""
+    """The POST requests parameters as (name, value) pairs: the report, its place, the
+    public answers as attributes and the public photos as media_url. The reporter's contact
+    is not among them: it is read when the request is sent (:func:`contact_parameters`),
+    so the outbox never holds it and a contact erased in the meantime is not sent."""
     report = open311_rows.report_for_city(db, report_id)
-    first, _, last = (report["reporter_name"] or "").partition(" ")
     pairs = [
         ("service_code", service.service_codes.get(report["category_code"],
                                                    report["category_code"])),
@@ -183,8 +184,6 @@ def request_parameters(db, report_id, service, links):
         ("description", report["description"]),
         ("address_string", report["address_string"] or report["address"] or ""),
         ("address_id", report["address_id"] or ""),
-        ("email", report["reporter_email"] or ""), ("phone", report["reporter_phone"] or ""),
-        ("first_name", first), ("last_name", last),
         ("device_id", report["device_id"] or ""), ("account_id", report["account_id"] or ""),
     ]
     if service.jurisdiction:
@@ -195,6 +194,15 @@ def request_parameters(db, report_id, service, links):
         name = f"attribute[{answer['code']}]" + ("[]" if len(values) > 1 else "")
         pairs += [(name, _attribute_text(value)) for value in values]
     return [(name, value) for name, value in pairs if value != ""]
+
+
+def contact_parameters(db, report_id):
+    """The reporter's e-mail, phone and name as the report holds them now."""
+    report = open311_rows.report_for_city(db, report_id)
+    first, _, last = (report["reporter_name"] or "").partition(" ")
+    pairs = [("email", report["reporter_email"]), ("phone", report["reporter_phone"]),
+             ("first_name", first), ("last_name", last)]
+    return [(name, value) for name, value in pairs if value]
 
 
 def _attribute_text(value):
@@ -219,7 +227,8 @@ def _photo_links(db, report, links):
 def send_request(db, message, webhook, environ=os.environ):
     """POST the planned request; store the city's service_request_id of the report."""
     headers = json.loads(message["headers"])
-    pairs = [tuple(pair) for pair in json.loads(message["body"])]
+    pairs = [(name, value) for name, value in json.loads(message["body"]) if value is not None]
+    pairs += contact_parameters(db, message["report_id"])
     key = _api_key(headers.get("key_env"), environ)
     if key:
         pairs.append(("api_key", key))

@@ -1,5 +1,7 @@
 """Finding and removing reporters' contact data."""
 
+import re
+
 from app.storage import now
 from app.storage.reports import add_event
 
@@ -7,6 +9,13 @@ from app.storage.reports import add_event
 def reports_with_email(db, email):
     return [r[0] for r in db.execute(
         "SELECT id FROM reports WHERE reporter_email = ? COLLATE NOCASE ORDER BY id", [email])]
+
+
+def reports_with_phone_digits(db, digits):
+    """Reports whose phone has these digits, whatever spaces, dots or brackets it holds."""
+    return [report_id for report_id, phone in db.execute(
+        "SELECT id, reporter_phone FROM reports WHERE reporter_phone IS NOT NULL ORDER BY id")
+        if re.sub(r"\D", "", phone) == digits]
 
 
 def reports_with_contact_before(db, age):
