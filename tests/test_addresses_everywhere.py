@@ -64,6 +64,7 @@ def test_every_surface_shows_the_address(tmp_path, smtp, webhook):
     surfaces = {
         "report page": text_of(client, f"/reports/{report_id}"),
         "public list": text_of(client, "/reports"),
+        "home page's recent reports": text_of(client, "/"),
         "Atom feed": text_of(client, "/reports.atom"),
         "report history feed": text_of(client, f"/reports/{report_id}/history.atom"),
         "dispatch queue": text_of(staff, "/dispatch"),

@@ -155,7 +155,7 @@ def recent_reports(db, limit):
     """The newest reports with their category and status, for the home page."""
     return list(db.query("""
         SELECT r.id, r.status, r.created_at, c.code AS category_code, c.name AS category,
-               a.name AS area
+               a.name AS area, coalesce(r.address_string, r.address) AS address
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN service_areas a ON a.id = r.area_id
