@@ -73,6 +73,7 @@ OPERATIONS = [
     ("/services/{service_code}.json", "GET"), ("/requests.json", "GET"),
     ("/requests.json", "POST"), ("/requests/{service_request_id}.json", "GET"),
     ("/tokens/{token}.json", "GET"), ("/servicerequestupdates.json", "GET"),
+    ("/servicerequestupdates.json", "POST"),
 ]
 
 

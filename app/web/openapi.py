@@ -55,7 +55,8 @@ SCHEMAS = {
             "requested_datetime": _string(format="date-time"),
             "updated_datetime": _string(format="date-time"),
             "expected_datetime": {**NULLABLE_STRING, "format": "date-time"},
-            "address": _string(), "lat": {"type": "number"}, "long": {"type": "number"},
+            "address": _string(), "address_id": _string(),
+            "lat": {"type": "number"}, "long": {"type": "number"},
             "media_url": NULLABLE_STRING,
             "extended_attributes": {"type": "object"},
         },
@@ -72,6 +73,8 @@ SCHEMAS = {
                        "status": _string(), "updated_datetime": _string(format="date-time"),
                        "description": _string(), "media_url": _string()},
     },
+    "PostedUpdate": {"type": "object", "required": ["update_id"],
+                     "properties": {"update_id": _string()}},
     "Discovery": {"type": "object", "required": ["changeset", "endpoints"],
                   "properties": {"changeset": _string(), "contact": _string(),
                                  "key_service": _string(),
@@ -133,7 +136,30 @@ POST_FIELDS = {
         "api_key": _string(description="Only here, in the body: a key in the URL gets 400."),
         "service_code": _string(), "lat": {"type": "number"},
         "long": {"type": "number"}, "description": _string(), "email": _string(),
-        "first_name": _string(), "last_name": _string(), "media_url": _string(),
+        "first_name": _string(), "last_name": _string(),
+        "phone": _string(description="Private, like the e-mail."),
+        "device_id": _string(), "account_id": _string(),
+        "address_string": _string(description="Kept and returned as address; without "
+                                              "lat/long, placed when it is an exact address."),
+        "address_id": _string(),
+        "media_url": {"type": "array", "items": _string(format="uri"),
+                      "description": "Repeat for several links, one per photo slot."},
+        "jurisdiction_id": _string(),
+    },
+}
+UPDATE_FIELDS = {
+    "type": "object",
+    "required": ["api_key", "service_request_id", "update_id"],
+    "properties": {
+        "api_key": _string(description="Only here, in the body."),
+        "service_request_id": _string(),
+        "update_id": _string(description="Your id of the update: a repeat records nothing."),
+        "update_id_ext": _string(description="FixMyStreet's name for update_id."),
+        "status": _string(description="open, closed, investigating, in_progress, fixed, "
+                                      "not_responsible, duplicate... (case and spaces do not "
+                                      "matter)"),
+        "updated_datetime": _string(format="date-time"),
+        "description": _string(), "media_url": _string(format="uri"),
         "jurisdiction_id": _string(),
     },
 }
@@ -142,7 +168,8 @@ POST_FIELDS = {
 def openapi_document(server_url, year):
     multipart = {**POST_FIELDS, "properties": {
         **POST_FIELDS["properties"],
-        "media": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
+        "media": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": "Photos; any part name is taken (FixMyStreet's photo1...)."}}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Open311 GeoReport v2", "version": f"2.0-{year}",
@@ -175,10 +202,20 @@ def openapi_document(server_url, year):
                                          [_path("token", "The request token answered by "
                                                          "POST requests.")],
                                          errors=()),
-            "/servicerequestupdates.json": _get(
-                "Status updates by date range", _array_of("Update"),
-                [_query("start_date", "W3C date-time."), _query("end_date", "W3C date-time."),
-                 _query("api_key", "Not needed for reading.")], errors=("400", "429")),
+            "/servicerequestupdates.json": {
+                **_get("Status updates by date range", _array_of("Update"),
+                       [_query("start_date", "W3C date-time."),
+                        _query("end_date", "W3C date-time."),
+                        _query("page", "Page number, from 1.", type="integer"),
+                        _query("page_size", "Updates per page, 1 to 1000.", type="integer"),
+                        _query("api_key", "Not needed for reading.")], errors=("400", "429")),
+                "post": {
+                    "summary": "A partner's update on a request (api_key required)",
+                    "requestBody": {"required": True, "content": {
+                        "application/x-www-form-urlencoded": {"schema": UPDATE_FIELDS}}},
+                    "responses": _responses(_array_of("PostedUpdate"), "400", "403", "429"),
+                },
+            },
         },
         "components": {"schemas": SCHEMAS},
     }
