@@ -30,7 +30,7 @@ def test_dispatcher_sets_in_progress_and_public_sees_it(browser, demo_server, de
     page.select_option("#new-status", "in_progress")
     page.fill("#public-note", "A crew will replace the lamp this week.")
     page.fill("#internal-note", "Ladder truck 4.")
-    page.get_by_role("button", name="Update status").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_selector("text=Status updated.")
     assert page.text_content("#staff-status").strip() == "In progress"
 

@@ -160,10 +160,10 @@ def test_photos_with_harmless_extras_are_kept_as_pixels_only(client, keyed, door
 def state_changing_rules():
     app = create_app({"TESTING": True})
     samples = {"report_id": "1", "position": "0", "fmt": "json", "update_id": "1",
-               "token": "x", "code": "fr"}
+               "token": "x", "code": "fr", "template_id": "1"}
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods:
-            url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
+            url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples.get(m.group(1), "1"), rule.rule)
             yield pytest.param(url, id=rule.rule)
 
 

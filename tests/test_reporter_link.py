@@ -110,4 +110,4 @@ def test_anyone_may_ask_to_reopen_a_fixed_report_and_staff_see_it(app, client, a
     assert "Still a hole here" in page
     auth.login("roads@city.example")
     staff = client.get(f"/dispatch/reports/{report_id}").get_data(as_text=True)
-    assert "reopen requested" in staff and "by the public" in staff
+    assert "Someone says it is not fixed" in staff and "by a resident" in staff
