@@ -6,6 +6,7 @@ import json
 import re
 from html import unescape
 
+from app.storage import reports as report_rows
 from app.storage import row_counts
 from app.web.db import get_db
 from tests.conftest import AuthActions
@@ -162,3 +163,21 @@ def test_the_address_shows_first_and_coordinates_when_there_is_none(app, client,
     page = client.get(f"/dispatch/reports/{report_id}").get_data(as_text=True)
     assert 'id="report-address">12 Main Street<' in page
     assert "12 Main Street" in client.get("/dispatch").get_data(as_text=True)
+
+
+def test_new_boundaries_that_move_a_report_to_another_service_clear_its_assignee(app, client,
+                                                                                 auth):
+    kept, moved = add(client), add(client)
+    auth.login(ROADS)
+    for report_id in (kept, moved):
+        client.post(f"/dispatch/reports/{report_id}/assign", data={"assignee": ROADS})
+    with app.app_context():
+        db = get_db()
+        row = {r["id"]: r for r in db.query("SELECT * FROM reports")}
+        lights = db.execute("SELECT id FROM services WHERE code = 'lights'").fetchone()[0]
+        report_rows.reassign(db, kept, row[kept]["service_id"], row[kept]["area_id"],
+                             row[kept]["boundary_version_id"])
+        report_rows.reassign(db, moved, lights, row[moved]["area_id"],
+                             row[moved]["boundary_version_id"])
+        assignees = dict(db.execute("SELECT id, assignee_id FROM reports"))
+    assert assignees[kept] is not None and assignees[moved] is None

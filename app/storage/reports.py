@@ -183,8 +183,10 @@ def routing_rows(db):
 
 
 def reassign(db, report_id, service_id, area_id, version_id):
+    """Move a report to the area (and service) new boundaries give it; an assignee of the
+    old service is cleared when the service changes."""
     db.execute(
-        "UPDATE reports SET service_id = ?, area_id = ?, boundary_version_id = ?, "
-        "updated_at = ? WHERE id = ?",
-        [service_id, area_id, version_id, now(), report_id],
+        "UPDATE reports SET assignee_id = CASE WHEN service_id = ? THEN assignee_id END, "
+        "service_id = ?, area_id = ?, boundary_version_id = ?, updated_at = ? WHERE id = ?",
+        [service_id, service_id, area_id, version_id, now(), report_id],
     )
