@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from app.reporting.places import LocalGazetteer
 from app.web.db import get_db
 from tests.test_outbox import (
     REPORTER,
@@ -194,3 +195,12 @@ def test_an_open311_address_string_is_kept_and_shown_first(tmp_path, key, app, c
     assert _csv_row(text_of(client, "/api/reports.csv?status=new"))["address"] == given
     [request] = json.loads(text_of(client, f"/open311/v2/requests/{report_id}.json"))
     assert request["address"] == given
+
+
+def test_geocoding_all_at_once_agrees_with_the_nearest_address_api(demo_server):
+    with demo_server.app.app_context():
+        db = get_db()
+        rows = db.execute("SELECT lon, lat, address FROM reports WHERE source = 'demo'").fetchall()
+        gazetteer = LocalGazetteer(db)
+        same = sum(gazetteer.nearest(lon, lat).address == address for lon, lat, address in rows)
+    assert same >= 0.995 * len(rows)  # only equally near points may be told apart

@@ -8,10 +8,13 @@ R*Tree, no service to run) is the default.
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from app.reporting.address_text import SPELLED_OUT, is_house_number, spelled_out, words
 from app.storage import distance_m
 from app.storage import places as place_rows
 from geo.coords import bbox_around
+from geo.nearest import nearest_within
 
 REVERSE_MAX_M = 150.0
 QUERY_MAX_LENGTH = 200
@@ -164,14 +167,28 @@ def _best_first(places, near):
 
 
 def geocode_reports(db, everything=False):
-    """Give each report without an address (or every report) its nearest address; return
-    (reports checked, reports given an address)."""
-    gazetteer = default_gazetteer(db)
+    """Give each report without an address (or every report) the nearest address point
+    within 150 m, all at once from the points around them; return (reports checked, reports
+    given an address)."""
     rows = place_rows.reports_to_geocode(db, everything)
-    pairs = []
-    for report_id, lon, lat in rows:
-        place = gazetteer.nearest(lon, lat)
-        if place or everything:
-            pairs.append((place.address if place else None, report_id))
+    if not rows:
+        return 0, 0
+    report_ids, lons, lats = (np.array(column) for column in zip(*rows, strict=True))
+    points = place_rows.positions_in_box(db, _around(lons, lats, REVERSE_MAX_M))
+    point_ids, point_lons, point_lats = (
+        (np.array(column) for column in zip(*points, strict=True)) if points
+        else (np.array([], dtype=np.int64), np.array([]), np.array([])))
+    found, _ = nearest_within(point_lons, point_lats, lons, lats, REVERSE_MAX_M)
+    addresses = place_rows.addresses_by_id(db, set(point_ids[found[found >= 0]].tolist()))
+    pairs = [(addresses[int(point_ids[f])] if f >= 0 else None, int(report_id))
+             for report_id, f in zip(report_ids.tolist(), found.tolist(), strict=True)
+             if f >= 0 or everything]
     place_rows.set_report_addresses(db, pairs)
     return len(rows), sum(1 for address, _ in pairs if address)
+
+
+def _around(lons, lats, metres):
+    """The box of all (lons, lats) widened by ``metres`` on every side."""
+    low = bbox_around(float(lons.min()), float(lats.min()), metres)
+    high = bbox_around(float(lons.max()), float(lats.max()), metres)
+    return low[0], low[1], high[2], high[3]

@@ -77,6 +77,27 @@ def addresses_in_box(db, box):
         [max_lon + pad, min_lon - pad, max_lat + pad, min_lat - pad]))
 
 
+def positions_in_box(db, box):
+    """(id, lon, lat) of the address points inside ``box``, as tuples (cheap for many)."""
+    min_lon, min_lat, max_lon, max_lat = box
+    return db.execute(
+        "SELECT a.id, a.lon, a.lat FROM addresses_rtree t JOIN addresses a ON a.id = t.id "
+        "WHERE t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?",
+        [max_lon + 1e-6, min_lon - 1e-6, max_lat + 1e-6, min_lat - 1e-6]).fetchall()
+
+
+def addresses_by_id(db, ids):
+    """{id: address} of these address points."""
+    ids = list(ids)
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(db.execute(
+            f"SELECT id, address FROM addresses WHERE id IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return found
+
+
 def reports_to_geocode(db, everything=False):
     """(id, lon, lat) of the reports without an address (or of every report)."""
     where = "" if everything else "WHERE address IS NULL"
