@@ -12,10 +12,12 @@ from app.demo import load_demo
 from app.dispatch.accounts import create_staff_user
 from app.storage import upgrade
 from app.web.db import get_db
+from tests.axe import assert_accessible
 from tests.live import TILE_HOST, LiveServer, log_in, only_our_hosts, submit_report
 
 pytestmark = pytest.mark.browser
 DISPATCHER = ("bins@demo.example", "bulky items by the kerb")
+ADMIN = ("chief@demo.example", "the whole city at once")
 SHOTS = Path("/tmp/shots/console")
 #: Two abandoned-appliance reports 37 m apart downtown.
 CORNER = ("-118.2428", "34.0537")
@@ -37,6 +39,7 @@ def server(tmp_path_factory):
         upgrade(db)
         load_demo(db)
         create_staff_user(db, *DISPATCHER, "dispatcher", ["sanitation"])
+        create_staff_user(db, *ADMIN, "admin", [])
         db.execute("UPDATE reports SET status = 'new' WHERE id IN (SELECT r.id FROM reports r "
                    "JOIN services s ON s.id = r.service_id WHERE s.code = 'sanitation' "
                    "ORDER BY r.id DESC LIMIT 70)")
@@ -60,9 +63,9 @@ def new_page(browser, server, width, height, **options):
     return page
 
 
-def logged_in(page):
+def logged_in(page, who=DISPATCHER):
     page.goto("/login")
-    log_in(page, *DISPATCHER)
+    log_in(page, *who)
     page.wait_for_url(re.compile(r"/dispatch$"))
     return page
 
@@ -189,3 +192,29 @@ def test_on_a_phone_the_queue_is_cards_and_nearest_to_me_sorts_by_distance(brows
     assert len(distances) >= 10 and distances == sorted(distances)
     assert distances[0] <= 60, "the corner report is nearest"
     assert page.errors == []
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["desktop", "phone"])
+def test_the_console_pages_pass_axe(browser, server, size):
+    page = logged_in(new_page(browser, server, *size))
+    first = page.locator("tbody tr[data-url]").first.get_attribute("data-url")
+    for path in ("/dispatch", "/dispatch?quick=overdue&sort=due", first):
+        page.goto(path)
+        assert_accessible(page)
+    page.goto("/dispatch")
+    page.check("#select-all")
+    assert_accessible(page)
+    page.keyboard.press("?")
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["desktop", "phone"])
+def test_the_templates_admin_page_passes_axe(browser, server, size):
+    page = logged_in(new_page(browser, server, *size), ADMIN)
+    page.goto("/dispatch/templates")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"browser-templates-{size[0]}x{size[1]}.png"),
+                    full_page=True)
+    assert_accessible(page)
+    page.get_by_role("button", name="Save the template").click()
+    assert_accessible(page)
