@@ -232,7 +232,7 @@ def test_answers_are_read_in_batches_for_exports(asking, client):
         rows = [{"id": 1}] + [{"id": n} for n in range(1000, 1000 + questions.BATCH + 5)]
         found = list(questions.with_answers(db, iter(rows)))
         db.conn.set_trace_callback(None)
-    assert len(found) == len(rows) and found[0][1][0]["code"] == "pole"
+    assert len(found) == len(rows) and found[0][1][0] == ("pole", "LA-1234")
     assert len([s for s in statements if "report_answers" in s]) == 2
 
 

@@ -395,8 +395,9 @@ BATCH = 500
 
 
 def with_answers(db, rows, public_only=True):
-    """``(row, answers)`` for each report row of ``rows`` (an iterator, read lazily): the
-    answers are read for a batch of reports at a time, not with one query per report."""
+    """``(row, [(code, answer as shown)])`` for each report row of ``rows`` (an iterator, read
+    lazily): the answers are read for a batch of reports at a time, not one query per
+    report."""
     batch = []
     for row in rows:
         batch.append(row)
@@ -407,7 +408,7 @@ def with_answers(db, rows, public_only=True):
 
 
 def _answered(db, batch, public_only):
-    found = question_rows.answers_of(db, [row["id"] for row in batch], public_only)
+    found = question_rows.shown_answers_of(db, [row["id"] for row in batch], public_only)
     for row in batch:
         yield row, found.get(row["id"], [])
 
@@ -419,12 +420,12 @@ def answer_column_names(db):
 
 def answer_columns(answers):
     """{column: the answer as shown} for a report's public answers."""
-    return {f"answer_{a['code']}": a["shown"] for a in answers}
+    return {f"answer_{code}": shown for code, shown in answers}
 
 
 def answers_line(answers):
     """All answers in one cell: ``code: answer`` separated by semicolons."""
-    return "; ".join(f"{a['code']}: {a['shown']}" for a in answers)
+    return "; ".join(f"{code}: {shown}" for code, shown in answers)
 
 
 # Open311 ----------------------------------------------------------------------------------

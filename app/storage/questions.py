@@ -136,6 +136,24 @@ def answers_of(db, report_ids, public_only=True):
     return found
 
 
+def shown_answers_of(db, report_ids, public_only=True):
+    """{report id: [(code, answer as shown)]} for a batch of reports, in one query: what the
+    exports write, read without decoding values. The rows come in index order (report,
+    code) and are put in the order asked here, which is cheaper than an ORDER BY."""
+    report_ids = list(report_ids)
+    found = {}
+    if not report_ids:
+        return found
+    marks = ",".join("?" * len(report_ids))
+    visible = "AND public" if public_only else ""
+    for report_id, position, code, shown in db.execute(
+            "SELECT report_id, position, code, shown FROM report_answers "
+            f"WHERE report_id IN ({marks}) {visible}", report_ids):
+        found.setdefault(report_id, []).append((position, code, shown))
+    return {report_id: [(code, shown) for _position, code, shown in sorted(answers)]
+            for report_id, answers in found.items()}
+
+
 def public_answer_codes(db):
     """Every code a public answer was given to, sorted (the export's answer columns)."""
     return [row[0] for row in db.execute(
