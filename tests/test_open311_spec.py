@@ -168,6 +168,16 @@ def test_an_address_that_cannot_be_placed_is_a_400_that_says_so(app, loaded, key
     assert snapshot() == before
 
 
+def test_a_repeated_post_with_its_submission_key_creates_one_request(app, client, key):
+    first = created_id(fms_post(client, photos=1, submission_key="partner-retry-0123456789"))
+    with app.app_context():
+        counts = row_counts(get_db())
+    again = created_id(fms_post(client, photos=1, submission_key="partner-retry-0123456789"))
+    assert again == first
+    with app.app_context():
+        assert row_counts(get_db()) == counts
+
+
 def test_the_token_finds_the_request_and_nothing_more(app, client, key):
     answer = xml(fms_post(client, photos=0)).find("request")
     token, report_id = answer.findtext("token"), answer.findtext("service_request_id")

@@ -14,6 +14,7 @@ service's ``servicerequestupdates.json``, or, where the city has none, its ``req
 by id in batches that fit a URL, and records each new update once.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -188,12 +189,25 @@ def request_parameters(db, report_id, service, links):
     ]
     if service.jurisdiction:
         pairs.append(("jurisdiction_id", service.jurisdiction))
+    pairs.append(("submission_key", submission_key(links.host, report_id, service.code)))
     pairs += [("media_url", url) for url in _photo_links(db, report, links)]
     for answer in question_rows.report_answers(db, report_id, public_only=True):
         values = answer["value"] if isinstance(answer["value"], list) else [answer["value"]]
         name = f"attribute[{answer['code']}]" + ("[]" if len(values) > 1 else "")
         pairs += [(name, _attribute_text(value)) for value in values]
     return [(name, value) for name, value in pairs if value != ""]
+
+
+def submission_key(host, report_id, service_code):
+    """The same key for every attempt to send this report to this service, and no other:
+    a city that honours it (this application does) creates the request once even when our
+    worker sends it again after losing the answer.
+
+    >>> submission_key("fix.example", 7, "roads") == submission_key("fix.example", 7, "roads")
+    True
+    """
+    digest = hashlib.sha256(f"{host}|{report_id}|{service_code}".encode()).hexdigest()
+    return f"civic-{digest[:40]}"
 
 
 def contact_parameters(db, report_id):

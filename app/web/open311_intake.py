@@ -3,7 +3,9 @@
 Photos come in any file part (FixMyStreet names them ``photo1``, ``photo2``...; the spec's
 clients ``media``), every ``media_url`` is kept, and ``phone``, ``device_id``,
 ``account_id``, ``address_string`` and ``address_id`` go to the report; a request with an
-address but no lat/long is placed by the gazetteer when it finds that exact address.
+address but no lat/long is placed by the gazetteer when it finds that exact address. A
+``submission_key`` (20 to 100 letters, digits, - or _) makes a repeated POST answer the
+request the first one created, so a client that retries after a lost answer creates one.
 """
 
 from flask import request
@@ -36,6 +38,7 @@ def submission_from_form(db):
         photos=[upload.read() for _, upload in request.files.items(multi=True)],
         media_url=next(iter(u for u in client.media_urls if u and u.strip()), None),
         source="open311", request_token=georeport.new_request_token(), client=client,
+        submission_key=form.get("submission_key"),
     )
 
 
