@@ -336,3 +336,17 @@ def test_a_contact_erased_while_the_request_waits_is_not_sent(ours):
     form = city.calls[0][3]
     assert "phone" not in form and "first_name" not in form and "last_name" not in form
     assert form["description"] == ["Hole"]
+
+
+def test_one_update_we_cannot_take_does_not_hold_up_the_others(ours):
+    updates = [
+        {"update_id": "u1", "service_request_id": "55", "status": "EXPLODED"},
+        {"update_id": "u2", "service_request_id": "55", "status": "in_progress",
+         "description": "Crew\x0b on site" + "!" * 3000},
+    ]
+    with City({("GET", "/v2/servicerequestupdates.json"): (200, updates)}) as city:
+        report_id = sent_report(ours, city)
+        output = cli(ours, "open311", "fetch-updates")
+    assert "2 update(s) read, 1 new recorded. Update u1 not taken: status 'EXPLODED'" in output
+    [(status, note)] = events(ours, report_id)
+    assert status == "in_progress" and note.startswith("Crew on site!") and len(note) == 2000

@@ -15,18 +15,19 @@ by id in batches that fit a URL, and records each new update once.
 """
 
 import hashlib
+import http.client
 import json
 import os
 import re
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from app.dispatch import outside_updates
 from app.errors import NotFound, ValidationError
-from app.fields import check_xml_safe, is_http_url
+from app.fields import check_xml_safe, is_http_url, xml_safe
 from app.messaging.delivery import DeliveryFailed, Undeliverable, exchange, webhook_addresses
 from app.statuses import STATUSES
 from app.storage import catalog
@@ -330,11 +331,16 @@ class FetchResult:
     read: int = 0
     recorded: int = 0
     error: str | None = None
+    #: Updates we could not take (an unknown status word...): (update_id, why).
+    refused: list = field(default_factory=list)
 
     def __str__(self):
         if self.error:
             return f"{self.service}: {self.error}"
-        return f"{self.service}: {self.read} update(s) read, {self.recorded} new recorded."
+        refused = "".join(f" Update {update_id} not taken: {why}" for update_id, why in
+                          self.refused)
+        return (f"{self.service}: {self.read} update(s) read, {self.recorded} new recorded."
+                + refused)
 
 
 def fetch_all_updates(db, webhook, days, clock=lambda: datetime.now(UTC)):
@@ -347,12 +353,20 @@ def fetch_all_updates(db, webhook, days, clock=lambda: datetime.now(UTC)):
             for update in city_updates(db, service, webhook, clock() - timedelta(days=days),
                                        clock()):
                 result.read += 1
-                result.recorded += outside_updates.record(
-                    db, service.source, update, f"Open311: {service.name}", service.statuses)
-        except (DeliveryFailed, OSError, ValidationError, NotFound) as error:
+                _take(db, service, update, result)
+        except (DeliveryFailed, OSError, http.client.HTTPException) as error:
             result.error = str(error)
         results.append(result)
     return results
+
+
+def _take(db, service, update, result):
+    """Record one update; one that cannot be taken is reported and the others still are."""
+    try:
+        result.recorded += outside_updates.record(
+            db, service.source, update, f"Open311: {service.name}", service.statuses)
+    except (ValidationError, NotFound) as refusal:
+        result.refused.append((update.update_id, str(refusal)))
 
 
 def fetch_forever(db, webhook, days, poll_seconds, report):
@@ -385,7 +399,7 @@ def city_updates(db, service, webhook, since, until):
         if report_id is not None and update.get("update_id"):
             yield outside_updates.OutsideUpdate(
                 str(update["update_id"]), report_id, update.get("status"),
-                update.get("description"), update.get("updated_datetime"),
+                _their_note(update.get("description")), update.get("updated_datetime"),
                 update.get("media_url") or None)
 
 
@@ -427,7 +441,13 @@ def _request_states(db, service, webhook, ours):
             moment = request.get("updated_datetime") or ""
             yield outside_updates.OutsideUpdate(
                 f"{request['service_request_id']}:{their_status}:{moment}", report_id,
-                their_status, request.get("status_notes"), moment or None)
+                their_status, _their_note(request.get("status_notes")), moment or None)
+
+
+def _their_note(text):
+    """A city's note as we can keep it: what XML cannot carry dropped, the length bounded.
+    (A client sending to us is refused instead; a city we poll cannot be asked again.)"""
+    return xml_safe(str(text))[:outside_updates.NOTE_MAX_LENGTH] if text else None
 
 
 def id_batches(ids, base_length, limit=MAX_URL_LENGTH):
