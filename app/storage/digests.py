@@ -1,6 +1,6 @@
 """The daily overdue digests: what is overdue per service, and which days were sent."""
 
-from app.storage.targets import DUE_AT, DUE_KIND, TARGET_JOIN
+from app.storage.targets import DUE_AT, DUE_KIND
 
 
 def overdue_reports(db, at):
@@ -16,8 +16,7 @@ def overdue_reports(db, at):
             JOIN services s ON s.id = r.service_id
             JOIN categories c ON c.id = r.category_id
             LEFT JOIN users u ON u.id = r.assignee_id
-            {TARGET_JOIN}
-            WHERE r.status IN ('new', 'acknowledged', 'in_progress')
+                WHERE r.status IN ('new', 'acknowledged', 'in_progress')
         ) WHERE due_at < ? ORDER BY service_id, due_at, id
     """, [at]))
 

@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass, replace
 
 from app.storage import now
-from app.storage.targets import ACKNOWLEDGE_DUE, DUE_AT, DUE_KIND, FIX_DUE, TARGET_JOIN
+from app.storage.targets import ACKNOWLEDGE_DUE, DUE_AT, DUE_KIND, FIX_DUE
 
 
 def report(db, report_id):
@@ -20,7 +20,6 @@ def report(db, report_id):
         JOIN services s ON s.id = r.service_id
         JOIN service_areas a ON a.id = r.area_id
         LEFT JOIN users u ON u.id = r.assignee_id
-        {TARGET_JOIN}
         WHERE r.id = ?
     """, [report_id]))
     return rows[0] if rows else None
@@ -178,13 +177,15 @@ def _queue_where(selection):
     return " AND ".join(clauses) or "1", params
 
 
-QUEUE_FROM = f"""
+COUNT_FROM = """
     FROM reports r
     JOIN categories c ON c.id = r.category_id
     JOIN services s ON s.id = r.service_id
     JOIN service_areas a ON a.id = r.area_id
+"""
+#: The page's rows also name their assignee (counting them does not need to).
+QUEUE_FROM = f"""{COUNT_FROM}
     LEFT JOIN users u ON u.id = r.assignee_id
-    {TARGET_JOIN}
 """
 
 PRIORITY_RANK = ("CASE r.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 "
@@ -235,7 +236,8 @@ def queue(db, selection, offset, limit):
 
 def queue_count(db, selection):
     where, params = _queue_where(selection)
-    return db.execute(f"SELECT count(*) {QUEUE_FROM} WHERE {where}", params).fetchone()[0]
+    return db.execute(f"SELECT count(*) {COUNT_FROM} WHERE {where}",
+                      params).fetchone()[0]
 
 
 def queue_status_counts(db, selection):
@@ -243,7 +245,8 @@ def queue_status_counts(db, selection):
     unfiltered = replace(selection, statuses=())
     where, params = _queue_where(unfiltered)
     return dict(db.execute(
-        f"SELECT r.status, count(*) {QUEUE_FROM} WHERE {where} GROUP BY r.status", params))
+        f"SELECT r.status, count(*) {COUNT_FROM} WHERE {where} GROUP BY r.status",
+        params))
 
 
 EXPORT_COLUMNS = ["id", "created_at", "updated_at", "status", "category", "service", "area",

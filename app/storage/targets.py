@@ -8,33 +8,34 @@ for the category wins over the category's target for everyone.
 
 from app.storage import now
 
-#: Joins that bring a report's target (``t``), given ``r`` (reports).
-TARGET_JOIN = """
-    LEFT JOIN report_targets t ON t.id = coalesce(
-        (SELECT x.id FROM report_targets x
-         WHERE x.category_id = r.category_id AND x.service_id = r.service_id),
-        (SELECT x.id FROM report_targets x
-         WHERE x.category_id = r.category_id AND x.service_id IS NULL))
-"""
+
+def _target(column):
+    """The ``column`` of a report's target, as a scalar subquery on ``r`` (reports): the
+    service's own row for its category, else the category's row for every service. Only
+    the rows a page shows (or sorts and filters by) pay for it."""
+    return (f"(SELECT x.{column} FROM report_targets x WHERE x.category_id = r.category_id "
+            "AND (x.service_id = r.service_id OR x.service_id IS NULL) "
+            "ORDER BY x.service_id IS NULL LIMIT 1)")
 
 
-def _plus_hours(column):
+def _plus_hours(hours):
     return (f"strftime('%Y-%m-%dT%H:%M:%S+00:00', r.created_at, "
-            f"'+' || CAST(round({column} * 3600) AS INTEGER) || ' seconds')")
+            f"'+' || CAST(round({hours} * 3600) AS INTEGER) || ' seconds')")
 
 
-ACKNOWLEDGE_DUE = _plus_hours("t.acknowledge_hours")
-FIX_DUE = _plus_hours("t.fix_hours")
+ACKNOWLEDGE_HOURS = _target("acknowledge_hours")
+FIX_HOURS = _target("fix_hours")
+ACKNOWLEDGE_DUE = _plus_hours(ACKNOWLEDGE_HOURS)
+FIX_DUE = _plus_hours(FIX_HOURS)
 #: What is due next for an open report: acknowledging it while it is new (when the target
 #: has an acknowledge time), else fixing it; nothing for a closed one.
 DUE_AT = f"""CASE
-    WHEN r.status = 'new' AND t.acknowledge_hours IS NOT NULL THEN {ACKNOWLEDGE_DUE}
-    WHEN r.status IN ('new', 'acknowledged', 'in_progress') AND t.fix_hours IS NOT NULL
-        THEN {FIX_DUE}
+    WHEN r.status = 'new' AND {ACKNOWLEDGE_HOURS} IS NOT NULL THEN {ACKNOWLEDGE_DUE}
+    WHEN r.status IN ('new', 'acknowledged', 'in_progress') THEN {FIX_DUE}
 END"""
-DUE_KIND = """CASE
-    WHEN r.status = 'new' AND t.acknowledge_hours IS NOT NULL THEN 'acknowledge'
-    WHEN r.status IN ('new', 'acknowledged', 'in_progress') AND t.fix_hours IS NOT NULL
+DUE_KIND = f"""CASE
+    WHEN r.status = 'new' AND {ACKNOWLEDGE_HOURS} IS NOT NULL THEN 'acknowledge'
+    WHEN r.status IN ('new', 'acknowledged', 'in_progress') AND {FIX_HOURS} IS NOT NULL
         THEN 'fix'
 END"""
 
@@ -72,7 +73,7 @@ def due_times(db, report_id):
     rows = list(db.query(f"""
         SELECT r.id, {ACKNOWLEDGE_DUE} AS acknowledge_due_at, {FIX_DUE} AS fix_due_at,
                {DUE_AT} AS due_at, {DUE_KIND} AS due_kind
-        FROM reports r {TARGET_JOIN} WHERE r.id = ?
+        FROM reports r WHERE r.id = ?
     """, [report_id]))
     return rows[0] if rows else None
 
@@ -83,16 +84,11 @@ def fix_due_of(db, report_ids):
     if not ids:
         return {}
     return dict(db.execute(f"""
-        SELECT r.id, {FIX_DUE} FROM reports r {TARGET_JOIN}
-        WHERE r.id IN ({','.join('?' * len(ids))}) AND t.fix_hours IS NOT NULL
+        SELECT r.id, {FIX_DUE} FROM reports r
+        WHERE r.id IN ({','.join('?' * len(ids))}) AND {FIX_HOURS} IS NOT NULL
     """, ids))
 
 
-#: A report's fix due time as a column of any query on ``reports r`` (no join needed), for
-#: the public reads that Open311 answers from.
-FIX_DUE_COLUMN = """(
-    SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', r.created_at,
-                    '+' || CAST(round(x.fix_hours * 3600) AS INTEGER) || ' seconds')
-    FROM report_targets x
-    WHERE x.category_id = r.category_id AND (x.service_id = r.service_id OR x.service_id IS NULL)
-    ORDER BY x.service_id IS NULL LIMIT 1) AS fix_due_at"""
+#: A report's fix due time as a column of any query on ``reports r``, for the public reads
+#: that Open311 answers from.
+FIX_DUE_COLUMN = f"{FIX_DUE} AS fix_due_at"
