@@ -87,7 +87,7 @@ def test_security_headers_on_every_response(client, path):
     csp = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     assert "script-src 'self' 'nonce-" in csp and "unsafe-eval" not in csp
-    assert "img-src 'self' data: https://tile.openstreetmap.org" in csp
+    assert "img-src 'self' data: blob: https://tile.openstreetmap.org" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 

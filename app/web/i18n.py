@@ -130,6 +130,19 @@ def ui_text():
                                 "reports page by page."),
         "list_newest": gettext("The {shown} newest of the {count} reports in this view."),
         "list_empty": gettext("No report in this view."),
+        "draft_saved": gettext("Saved on this phone: it will be sent when you are online."),
+        "draft_not_saved": gettext("This phone could not keep the draft: try again when you "
+                                   "are online."),
+        "draft_incomplete": gettext("Without a connection the form cannot be checked: place "
+                                    "the pin, choose the kind of problem and describe it, then "
+                                    "press Send again."),
+        "draft_waiting": gettext("Waiting for a connection: it will be sent once."),
+        "draft_details": gettext("Saved {saved} · photos: {photos}"),
+        "draft_refused": gettext("Not sent: {message}"),
+        "draft_sent": gettext("Sent: report #{id}"),
+        "draft_deleted": gettext("Draft deleted."),
+        "delete_draft": gettext("Delete this draft"),
+        "photo_kept": gettext("Photo kept on this phone: it goes with the report."),
         "tap_again": gettext("Zoomed in where you tapped: tap again to place the pin "
                              "exactly."),
         "centre_zoomed": gettext("Zoomed in on the centre of the map: move the map so the "

@@ -46,7 +46,7 @@ def content_security_policy(nonce, tile_url):
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",
         "style-src 'self' 'unsafe-inline'",
-        f"img-src 'self' data: {tile_source(tile_url)}".strip(),
+        f"img-src 'self' data: blob: {tile_source(tile_url)}".strip(),  # blob: a draft's photo
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",

@@ -24,6 +24,7 @@ from app.web import (
     open_data,
     photo_staging,
     places,
+    pwa,
     questions,
     reports,
     security,
@@ -38,7 +39,7 @@ from app.web.staff import login_manager
 
 #: The blueprints; alerts, open_data and photo_staging add their views to the reports one.
 BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp, stats.bp,
-              data_catalogue.bp)
+              data_catalogue.bp, pwa.bp)
 VIEWS_ON_REPORTS = (alerts, open_data, photo_staging)
 #: Views added to the Open311 blueprint by a module of their own.
 VIEWS_ON_OPEN311 = (open311_partners,)
