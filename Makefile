@@ -28,12 +28,21 @@ $(MO): $(PO) | install
 
 translations: $(MO)
 
-setup: install translations
-	$(FLASK) db upgrade
-	$(FLASK) demo load
-
+# CITY=paris serves the city folder cities/paris (its own instance folder, instance/paris)
+# instead of the Los Angeles demo; its settings (time zone, languages...) come from the folder.
+CITY ?=
+ifdef CITY
+export CIVIC_INSTANCE_PATH ?= $(CURDIR)/instance/$(CITY)
+LOAD_CITY := $(FLASK) city load cities/$(CITY)
+else
+LOAD_CITY := $(FLASK) demo load
 # The demo city is Los Angeles: its times read in its own zone unless you set another.
 run setup: export CIVIC_TIME_ZONE ?= America/Los_Angeles
+endif
+
+setup: install translations
+	$(FLASK) db upgrade
+	$(LOAD_CITY)
 run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

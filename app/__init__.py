@@ -24,7 +24,9 @@ def create_app(test_config=None):
         instance_path=os.environ.get("CIVIC_INSTANCE_PATH") or None,
     )
     app.config.from_mapping(config.defaults(), SESSION_COOKIE_SAMESITE="Lax")
-    app.config.update(config.from_environment() if test_config is None else test_config)
+    given = config.from_environment() if test_config is None else test_config
+    app.config.update(given)
+    app.config.update({**city_settings(app), **given})
     security.check_production_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
@@ -32,3 +34,11 @@ def create_app(test_config=None):
     setup.init_web(app)
     cli.register(app)
     return app
+
+
+def city_settings(app):
+    """The settings the loaded city folder stored in the database (``city load``): above
+    the defaults, below the environment and a test's dict."""
+    from app.storage import city, database_path
+
+    return city.settings_in_file(database_path(app))

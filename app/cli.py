@@ -22,7 +22,7 @@ from app.dispatch.accounts import change_password, create_staff_user
 from app.errors import AppError
 from app.fields import check_xml_safe
 from app.messaging import delivery, open311_client, outbox
-from app.reporting import address_load, exports, places, questions
+from app.reporting import address_load, city, exports, places, questions
 from app.reporting.areas import load_boundary_file, reroute_reports
 from app.storage import apikeys, catalog, pending_migrations, upgrade
 from app.storage import areas as area_rows
@@ -612,7 +612,38 @@ def digests_send():
     click.echo(f"Queued {len(sent)} digest(s); 'flask --app app outbox send' delivers them.")
 
 
+city_cli = AppGroup("city", help="A city from files alone: its folder (docs/city-folder.md).")
+
+
+@city_cli.command("load")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; store "
+              "nothing.")
+def city_load(folder, dry_run):
+    """Check a city folder (every problem at once), then load it in one transaction."""
+    db = up_to_date_db()
+    with as_click_errors():
+        load = city.load_city_folder(db, folder, LANGUAGES, dry_run=dry_run,
+                                     allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+    for line in load.lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("Dry run: nothing was stored.")
+
+
+@city_cli.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def city_export(folder):
+    """Write the running city (settings, catalogue, areas, questions, targets, addresses)
+    as a city folder."""
+    db = up_to_date_db()
+    with as_click_errors():
+        written = city.export_city_folder(db, folder, current_app.config)
+    click.echo(f"Wrote {len(written)} file(s) to {folder}: {', '.join(written)}.")
+
+
 def register(app):
+    app.cli.add_command(city_cli)
     for group in (db_cli, demo_cli, areas_cli, reports_cli, users_cli, apikeys_cli, photos_cli,
                   privacy_cli, outbox_cli, services_cli, names_cli, exports_cli, backup_command,
                   restore_command, addresses_cli, questions_cli, templates_cli, targets_cli,

@@ -1,0 +1,820 @@
+"""A city from files alone: a folder with ``city.toml`` and the files it names, checked as a
+whole, then loaded in one transaction; and the running city written back out as a folder.
+
+The format is documented in ``docs/city-folder.md``. Operators run this from the command
+line, so its messages are in English. Loading is idempotent: every part is compared with
+what is stored (names, settings, a fingerprint of each file and its mapping) and only what
+differs is written; a boundary file that changed becomes a new boundary version and the
+stored reports are routed again, as ``areas load`` then ``reports reroute`` would.
+"""
+
+import csv
+import hashlib
+import json
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import shapely
+import shapely.geometry
+
+from app.config import defaults as setting_defaults
+from app.dispatch import targets
+from app.errors import AppError, ValidationError
+from app.fields import check_email, is_http_url, xml_unsafe_character
+from app.messaging import delivery
+from app.reporting import address_load, places, questions
+from app.reporting.areas import build_router, load_boundary_file, reroute_reports
+from app.storage import catalog
+from app.storage import city as city_rows
+from app.storage import reports as report_rows
+from app.storage import targets as target_rows
+from geo.boundaries import read_boundaries
+from geo.errors import GeoError
+
+CITY_FILE = "city.toml"
+#: The keys each table of city.toml may hold; any other key is a mistake worth reporting.
+KEYS = {
+    "": {"city", "map", "data", "services", "categories", "boundaries", "questions",
+         "addresses", "history"},
+    "city": {"name", "languages", "time_zone", "open311_jurisdiction", "open311_contact"},
+    "map": {"tile_url", "tile_attribution"},
+    "data": {"licence", "attribution"},
+    "services": {"code", "names", "email", "webhook"},
+    "categories": {"code", "names", "service", "areas", "acknowledge_hours", "fix_hours"},
+    "boundaries": {"name", "file", "name_field", "priority", "crs"},
+    "questions": {"file"},
+    "addresses": {"file", "address_field", "lon_field", "lat_field", "crs"},
+    "history": {"file", "source", "id_field", "lon_field", "lat_field", "created_field",
+                "created_format", "category", "category_field", "categories", "status",
+                "description", "actor"},
+}
+REQUIRED = {
+    "city": ("name", "languages", "time_zone"),
+    "services": ("code", "names"),
+    "categories": ("code", "names", "service", "areas"),
+    "boundaries": ("name", "file"),
+    "questions": ("file",),
+    "addresses": ("file",),
+    "history": ("file", "source", "id_field", "lon_field", "lat_field", "created_field",
+                "created_format"),
+}
+#: city.toml (table, key) -> the app setting it gives; the running app reads them at start.
+SETTINGS = {
+    ("city", "name"): "SITE_NAME",
+    ("city", "time_zone"): "TIME_ZONE",
+    ("city", "open311_jurisdiction"): "OPEN311_JURISDICTION",
+    ("city", "open311_contact"): "OPEN311_CONTACT",
+    ("map", "tile_url"): "TILE_URL",
+    ("map", "tile_attribution"): "TILE_ATTRIBUTION",
+    ("data", "licence"): "DATA_LICENSE",
+    ("data", "attribution"): "DATA_ATTRIBUTION",
+}
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HISTORY_STATUSES = ("closed", "fixed")
+MOST_ROW_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a city folder, where it is."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self):
+        return f"{self.file}:{self.line}: {self.message}" if self.line else \
+            f"{self.file}: {self.message}"
+
+
+class CityFolderError(ValidationError):
+    """Every problem of a city folder at once; nothing was loaded."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("The city folder has %(count)s problem(s); nothing was loaded:\n"
+                         "%(lines)s", count=len(self.problems),
+                         lines="\n".join(str(p) for p in self.problems))
+
+
+class _Lines:
+    """Line numbers of city.toml's tables and keys (tomllib gives values, not positions)."""
+
+    HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
+    KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+    def __init__(self, text):
+        self.tables, self.keys = {}, {}
+        counts, where = {}, ("", 0)
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self.HEADER.match(line)
+            if header:
+                name = header.group(2)
+                index = counts.get(name, 0) if header.group(1) == "[[" else 0
+                counts[name] = index + 1 if header.group(1) == "[[" else 0
+                where = (name, index)
+                self.tables.setdefault(where, number)
+            elif key := self.KEY.match(line):
+                self.keys.setdefault((*where, key.group(1)), number)
+
+    def of(self, table, index=0, key=None):
+        return self.keys.get((table, index, key)) or self.tables.get((table, index))
+
+
+@dataclass
+class CityFolder:
+    """A city folder read and checked: its parsed city.toml, where each thing is, and the
+    boundary files already read."""
+
+    path: Path
+    config: dict
+    lines: _Lines
+    problems: list = field(default_factory=list)
+    boundaries: dict = field(default_factory=dict)
+
+    def problem(self, message, table="", index=0, key=None, file=CITY_FILE, line=None):
+        self.problems.append(Problem(file, line or self.lines.of(table, index, key), message))
+
+    def file(self, name):
+        return self.path / name
+
+    @property
+    def languages(self):
+        return self.config["city"]["languages"]
+
+    def entries(self, table):
+        return self.config.get(table, [])
+
+
+# Reading and checking ---------------------------------------------------------------------
+
+
+def read_city_folder(path, languages):
+    """Read and check the folder at ``path`` against the site's ``languages``; return a
+    CityFolder, or raise CityFolderError with every problem found."""
+    path = Path(path)
+    toml = path / CITY_FILE
+    if not toml.is_file():
+        raise CityFolderError([Problem(str(toml), None, "there is no city.toml here.")])
+    text = toml.read_text(encoding="utf-8")
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CityFolderError([Problem(CITY_FILE, None, f"not valid TOML: {error}")]) from None
+    folder = CityFolder(path, config, _Lines(text))
+    if _check_structure(folder):
+        _check_city(folder, languages)
+        _check_catalogue(folder)
+        _check_boundaries(folder)
+        _check_questions(folder)
+        _check_addresses(folder)
+        _check_history(folder)
+    if folder.problems:
+        raise CityFolderError(folder.problems)
+    return folder
+
+
+def _check_structure(folder):
+    """Unknown tables and keys, missing required keys, and tables of the wrong shape; return
+    whether the rest can be checked (only unknown keys found, if anything)."""
+    config = folder.config
+    for key in sorted(set(config) - KEYS[""]):
+        folder.problem(f"unknown field {key!r}.", key=key, table=key)
+    if "city" not in config:
+        folder.problem("the [city] table is missing (name, languages, time_zone).")
+    for table in sorted(set(config) & KEYS[""]):
+        many = table in ("services", "categories", "boundaries")
+        value = config[table]
+        if many != isinstance(value, list) or not all(
+                isinstance(e, dict) for e in (value if many else [value])):
+            shape = f"[[{table}]] entries" if many else f"a [{table}] table"
+            folder.problem(f"{table} must be {shape}.", table=table)
+            continue
+        for index, entry in enumerate(value if many else [value]):
+            _check_keys(folder, table, index, entry)
+    return not any(p.message.startswith(("[", "the [city]")) or " must be " in p.message
+                   for p in folder.problems)
+
+
+def _check_keys(folder, table, index, entry):
+    for key in sorted(set(entry) - KEYS[table]):
+        folder.problem(f"unknown field {key!r} in [{table}]; known fields: "
+                       f"{', '.join(sorted(KEYS[table]))}.", table, index, key)
+        del entry[key]
+    for key in REQUIRED.get(table, ()):
+        if key not in entry:
+            folder.problem(f"[{table}] needs {key!r}.", table, index)
+    for key, value in entry.items():
+        if isinstance(value, str) and xml_unsafe_character(value) is not None:
+            folder.problem(f"{key} holds a control character.", table, index, key)
+
+
+def _check_city(folder, languages):
+    city = folder.config["city"]
+    offered = city["languages"]
+    if not (isinstance(offered, list) and offered and all(c in languages for c in offered)):
+        folder.problem(f"languages must be a list of the site's languages "
+                       f"({', '.join(sorted(languages))}), the default first.",
+                       "city", key="languages")
+        city["languages"] = ["en"]
+    try:
+        ZoneInfo(str(city["time_zone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        folder.problem(f"unknown time zone {city['time_zone']!r} (an IANA name such as "
+                       "Europe/Paris).", "city", key="time_zone")
+    for table, key in SETTINGS:
+        value = folder.config.get(table, {}).get(key)
+        if value is not None and not isinstance(value, str):
+            folder.problem(f"{key} must be a text.", table, key=key)
+    licence = folder.config.get("data", {}).get("licence")
+    if licence is not None and not is_http_url(str(licence)):
+        folder.problem("licence must be an http(s) URL.", "data", key="licence")
+
+
+def _check_catalogue(folder):
+    services = _check_named(folder, "services")
+    boundaries = {b.get("name") for b in folder.entries("boundaries")}
+    for index, service in enumerate(folder.entries("services")):
+        _check_delivery(folder, index, service)
+    _check_named(folder, "categories")
+    for index, category in enumerate(folder.entries("categories")):
+        if category["service"] not in services:
+            folder.problem(f"category {category['code']!r} names the service "
+                           f"{category['service']!r}, which is not among the [[services]].",
+                           "categories", index, "service")
+        for name in _as_list(category["areas"]):
+            if name not in boundaries:
+                folder.problem(f"category {category['code']!r} names the boundaries "
+                               f"{name!r}, which are not among the [[boundaries]].",
+                               "categories", index, "areas")
+        for key in ("acknowledge_hours", "fix_hours"):
+            if key in category:
+                value = category[key]
+                if not (isinstance(value, int | float) and 0 < value <= targets.MAX_HOURS):
+                    folder.problem(f"{key} must be a number of hours above 0 and at most "
+                                   f"{targets.MAX_HOURS}.", "categories", index, key)
+
+
+def _check_named(folder, table):
+    """Codes unique and well formed, a name in each offered language; return the codes."""
+    seen = set()
+    for index, entry in enumerate(folder.entries(table)):
+        code = entry["code"]
+        if not (isinstance(code, str) and CODE.match(code)):
+            folder.problem(f"the code {code!r} may hold only letters, digits, '.', '_' and "
+                           "'-' (at most 64).", table, index, "code")
+        elif code in seen:
+            folder.problem(f"duplicate code {code!r} in [[{table}]].", table, index, "code")
+        seen.add(code)
+        names = entry["names"]
+        if not isinstance(names, dict) or not all(
+                isinstance(names.get(lang), str) and names[lang].strip()
+                for lang in folder.languages):
+            folder.problem(f"{code!r} needs a name in each language "
+                           f"({', '.join(folder.languages)}).", table, index, "names")
+        elif set(names) - set(folder.languages):
+            folder.problem(f"{code!r} is named in a language the city does not offer: "
+                           f"{', '.join(sorted(set(names) - set(folder.languages)))}.",
+                           table, index, "names")
+    return seen
+
+
+def _check_delivery(folder, index, service):
+    email, webhook = service.get("email"), service.get("webhook")
+    if email is not None:
+        try:
+            check_email(str(email))
+        except AppError as error:
+            folder.problem(f"email: {error}", "services", index, "email")
+    if webhook is not None and not is_http_url(str(webhook)):
+        folder.problem("webhook must be an http(s) URL.", "services", index, "webhook")
+
+
+def _check_boundaries(folder):
+    seen = set()
+    for index, entry in enumerate(folder.entries("boundaries")):
+        name = entry["name"]
+        if name in seen:
+            folder.problem(f"duplicate boundaries name {name!r}.", "boundaries", index, "name")
+        seen.add(name)
+        if not isinstance(entry.get("priority", 0), int):
+            folder.problem("priority must be a whole number.", "boundaries", index, "priority")
+        path = _existing_file(folder, "boundaries", index, entry["file"])
+        if path is None:
+            continue
+        try:
+            layer = read_boundaries(path, crs=entry.get("crs"))
+        except GeoError as error:
+            folder.problem(f"{entry['file']}: {error}", "boundaries", index, "file")
+            continue
+        name_field = entry.get("name_field")
+        if name_field and name_field not in layer.fields:
+            folder.problem(f"{entry['file']} has no field {name_field!r}; its fields are: "
+                           f"{', '.join(layer.fields)}.", "boundaries", index, "name_field")
+        folder.boundaries[name] = layer
+
+
+def _existing_file(folder, table, index, name):
+    """The path of a file the folder names, or None after noting that it is missing."""
+    if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+        folder.problem(f"file {name!r} must be a path inside the folder.", table, index, "file")
+        return None
+    path = folder.file(name)
+    if not path.is_file():
+        folder.problem(f"missing file {name!r}.", table, index, "file")
+        return None
+    return path
+
+
+def _check_questions(folder):
+    entry = folder.config.get("questions")
+    if entry is None:
+        return
+    path = _existing_file(folder, "questions", 0, entry["file"])
+    if path is None:
+        return
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        folder.problem(f"not JSON: {error}", file=entry["file"])
+        return
+    codes = {c["code"] for c in folder.entries("categories")}
+    for code, definitions in (document.get("categories") or {}).items():
+        if code not in codes:
+            folder.problem(f"questions of {code!r}, which is not among the [[categories]].",
+                           file=entry["file"])
+        for data in definitions if isinstance(definitions, list) else [definitions]:
+            try:
+                questions.definition(data)
+            except ValidationError as error:
+                folder.problem(f"a question of {code!r}: {error}", file=entry["file"])
+
+
+def _check_addresses(folder):
+    entry = folder.config.get("addresses")
+    if entry is not None:
+        _check_columns(folder, "addresses", entry, ("address_field", "lon_field", "lat_field"))
+
+
+def _check_columns(folder, table, entry, keys):
+    """The CSV file exists and has the columns the entry names; return its rows or None."""
+    path = _existing_file(folder, table, 0, entry["file"])
+    if path is None:
+        return None
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+        columns = rows[0].keys() if rows else []
+    missing = [entry[k] for k in keys if entry.get(k) and entry[k] not in columns]
+    if missing:
+        folder.problem(f"{entry['file']} has no column {', '.join(map(repr, missing))}; its "
+                       f"columns are: {', '.join(columns)}.", table, 0, "file")
+        return None
+    return rows
+
+
+def _check_history(folder):
+    entry = folder.config.get("history")
+    if entry is None:
+        return
+    codes = {c["code"] for c in folder.entries("categories")}
+    if entry.get("status", "closed") not in HISTORY_STATUSES:
+        folder.problem(f"status must be one of {', '.join(HISTORY_STATUSES)}.",
+                       "history", key="status")
+    if ("category" in entry) == ("category_field" in entry):
+        folder.problem("give either category (one code for every row) or category_field "
+                       "with its [history.categories] mapping.", "history")
+    mapped = [entry["category"]] if "category" in entry else list(
+        (entry.get("categories") or {}).values())
+    for code in mapped:
+        if code not in codes:
+            folder.problem(f"history names the category {code!r}, which is not among the "
+                           "[[categories]].", "history", key="category")
+    keys = ("id_field", "lon_field", "lat_field", "created_field", "category_field")
+    rows = _check_columns(folder, "history", entry, keys)
+    if rows is None or folder.problems:
+        return
+    bad = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            _history_record(entry, row)
+        except ValueError as error:
+            bad.append(Problem(entry["file"], line, str(error)))
+    folder.problems += bad[:MOST_ROW_PROBLEMS]
+    if len(bad) > MOST_ROW_PROBLEMS:
+        folder.problem(f"... and {len(bad) - MOST_ROW_PROBLEMS} more rows like these.",
+                       file=entry["file"])
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+# Loading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CityLoad:
+    """What loading a city folder changed, for the person who ran it."""
+
+    folder: str
+    settings_changed: bool = False
+    names_changed: int = 0
+    layers_loaded: list = field(default_factory=list)
+    questions_loaded: bool = False
+    targets_set: int = 0
+    reroute: object = None
+    addresses: object = None
+    history_imported: int = 0
+    history_outside: int = 0
+    geocoded: int = 0
+
+    @property
+    def changed(self):
+        return bool(self.settings_changed or self.names_changed or self.layers_loaded
+                    or self.questions_loaded or self.targets_set or self.addresses
+                    or self.history_imported or self.geocoded)
+
+    def lines(self):
+        lines = [f"city folder: {self.folder}",
+                 "settings: " + ("changed (restart the app to use them)"
+                                 if self.settings_changed else "unchanged"),
+                 f"services and categories created or renamed: {self.names_changed}"]
+        lines += [f"boundaries {layer}: loaded as boundary version {version}"
+                  for layer, version in self.layers_loaded] or ["boundaries: unchanged"]
+        if self.reroute is not None:
+            lines += self.reroute.lines()
+        lines.append("questions: " + ("loaded" if self.questions_loaded else "unchanged"))
+        lines.append(f"targets changed: {self.targets_set}")
+        lines += self.addresses.lines() if self.addresses else ["addresses: unchanged"]
+        lines.append(f"history reports imported: {self.history_imported} "
+                     f"({self.history_outside} outside every area skipped)")
+        lines.append(f"reports given an address: {self.geocoded}")
+        lines.append("Changes loaded." if self.changed else "Nothing changed.")
+        return lines
+
+
+class _DryRun(Exception):
+    """Raised inside the load's transaction to roll a dry run back."""
+
+
+def load_city_folder(db, path, languages, dry_run=False, allow_private=False):
+    """Check the folder, then load it in one transaction; return a CityLoad.
+
+    With ``dry_run`` the load is made and rolled back, so the summary says what would change.
+    """
+    folder = read_city_folder(path, languages)
+    load = CityLoad(str(folder.path))
+    try:
+        with db.atomic():
+            _load(db, folder, load, allow_private)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except (AppError, GeoError) as error:
+        raise CityFolderError([Problem(CITY_FILE, None, str(error))]) from None
+    return load
+
+
+def _load(db, folder, load, allow_private):
+    load.settings_changed = city_rows.replace_settings(db, city_settings(folder.config))
+    _load_names(db, folder, load, allow_private)
+    _load_boundaries(db, folder, load)
+    if load.layers_loaded:
+        load.reroute = reroute_reports(db, build_router(db), apply=True)
+    _load_questions(db, folder, load)
+    _load_targets(db, folder, load)
+    _load_addresses(db, folder, load)
+    _load_history(db, folder, load)
+    _, load.geocoded = places.geocode_reports(db)
+
+
+def city_settings(config):
+    """The app settings a city.toml gives ({SETTING: value})."""
+    values = {setting: config[table][key] for (table, key), setting in SETTINGS.items()
+              if key in config.get(table, {})}
+    values["BABEL_DEFAULT_LOCALE"] = config["city"]["languages"][0]
+    return values
+
+
+def _load_names(db, folder, load, allow_private):
+    default = folder.languages[0]
+    for kind, table in (("service", "services"), ("category", "categories")):
+        for entry in folder.entries(table):
+            names = entry["names"]
+            load.names_changed += city_rows.upsert_named(db, kind, entry["code"],
+                                                         names[default].strip())
+            for language, name in names.items():
+                if city_rows.translated_name(db, kind, entry["code"], language) != name.strip():
+                    catalog.set_translated_name(db, kind, entry["code"], language, name.strip())
+                    load.names_changed += 1
+    for service in folder.entries("services"):
+        if "email" in service or "webhook" in service:
+            delivery.set_service_delivery(db, service["code"], service.get("email"),
+                                          service.get("webhook"), allow_private)
+
+
+def _layer_groups(folder):
+    """{(boundaries name, service): [category codes]} in the folder's order."""
+    groups = {}
+    for category in folder.entries("categories"):
+        for name in _as_list(category["areas"]):
+            groups.setdefault((name, category["service"]), []).append(category["code"])
+    return groups
+
+
+def layer_name(boundaries, service):
+    return f"{boundaries}/{service}"
+
+
+def _load_boundaries(db, folder, load):
+    entries = {b["name"]: b for b in folder.entries("boundaries")}
+    for (name, service), categories in _layer_groups(folder).items():
+        entry = entries[name]
+        layer = layer_name(name, service)
+        mapping = {"categories": sorted(categories), "priority": entry.get("priority", 0),
+                   "name_field": entry.get("name_field"), "crs": entry.get("crs")}
+        print_ = _fingerprint(folder.file(entry["file"]), mapping)
+        if city_rows.fingerprint(db, f"layer:{layer}") == print_:
+            continue
+        version, _ = load_boundary_file(
+            db, folder.file(entry["file"]), categories, service=service,
+            priority=mapping["priority"], crs=entry.get("crs"), layer=layer,
+            name_field=entry.get("name_field"))
+        city_rows.set_fingerprint(db, f"layer:{layer}", print_)
+        load.layers_loaded.append((layer, version))
+
+
+def _fingerprint(path, mapping=None):
+    digest = hashlib.sha256(Path(path).read_bytes())
+    digest.update(json.dumps(mapping, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _load_questions(db, folder, load):
+    entry = folder.config.get("questions")
+    if entry is None:
+        return
+    path = folder.file(entry["file"])
+    print_ = _fingerprint(path)
+    if city_rows.fingerprint(db, "questions") == print_:
+        return
+    questions.import_definitions(db, json.loads(path.read_text(encoding="utf-8")))
+    city_rows.set_fingerprint(db, "questions", print_)
+    load.questions_loaded = True
+
+
+def _load_targets(db, folder, load):
+    stored = {(row["category_code"], row["service_code"]): row
+              for row in target_rows.all_targets(db)}
+    for category in folder.entries("categories"):
+        hours = (category.get("acknowledge_hours"), category.get("fix_hours"))
+        if hours == (None, None):
+            continue
+        row = stored.get((category["code"], None))
+        if row is not None and (row["acknowledge_hours"], row["fix_hours"]) == tuple(
+                None if h is None else float(h) for h in hours):
+            continue
+        targets.set_target(db, category["code"], None, *hours)
+        load.targets_set += 1
+
+
+def _load_addresses(db, folder, load):
+    entry = folder.config.get("addresses")
+    if entry is None:
+        return
+    mapping = {k: entry.get(k) for k in ("address_field", "lon_field", "lat_field", "crs")}
+    path = folder.file(entry["file"])
+    print_ = _fingerprint(path, mapping)
+    if city_rows.fingerprint(db, "addresses") == print_ and not load.layers_loaded:
+        return
+    load.addresses = address_load.load_address_file(db, path, **mapping)
+    city_rows.set_fingerprint(db, "addresses", print_)
+
+
+# History ----------------------------------------------------------------------------------
+
+
+def _history_record(entry, row):
+    """(external id, lon, lat, created ISO UTC, category code, description) of a CSV row;
+    ValueError names what is wrong with it."""
+    ident = (row.get(entry["id_field"]) or "").strip()
+    if not ident:
+        raise ValueError(f"no {entry['id_field']}.")
+    try:
+        lon, lat = float(row[entry["lon_field"]]), float(row[entry["lat_field"]])
+    except ValueError:
+        raise ValueError(f"{ident}: the position is not two numbers.") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"{ident}: the position ({lon}, {lat}) is not a longitude/latitude.")
+    try:
+        created = datetime.strptime(row[entry["created_field"]].strip(),
+                                    entry["created_format"])
+    except ValueError:
+        raise ValueError(f"{ident}: {row[entry['created_field']]!r} does not match "
+                         f"{entry['created_format']!r}.") from None
+    category = entry.get("category") or (entry.get("categories") or {}).get(
+        row[entry["category_field"]])
+    if category is None:
+        raise ValueError(f"{ident}: no category for {row[entry['category_field']]!r}.")
+    try:
+        description = entry.get("description", "{" + entry["id_field"] + "}").format_map(row)
+    except (KeyError, ValueError, IndexError) as error:
+        raise ValueError(f"{ident}: the description cannot be written ({error}).") from None
+    return ident, lon, lat, created, category, description
+
+
+def _load_history(db, folder, load):
+    entry = folder.config.get("history")
+    if entry is None:
+        return
+    source = entry["source"]
+    done = report_rows.external_ids(db, source)
+    zone = ZoneInfo(folder.config["city"]["time_zone"])
+    with open(folder.file(entry["file"]), newline="", encoding="utf-8-sig") as handle:
+        records = [_history_record(entry, row) for row in csv.DictReader(handle)]
+    records = [r for r in records if f"{source}:{r[0]}" not in done]
+    if not records:
+        return
+    router = build_router(db)
+    found = router.route_many([r[1] for r in records], [r[2] for r in records],
+                              np.array([r[4] for r in records], dtype=object))
+    ids = {"category": {c["code"]: c["id"] for c in catalog.all_categories(db)},
+           "service": {s["code"]: s["id"] for s in catalog.all_services(db)}}
+    for record, area_id in zip(records, found.tolist(), strict=True):
+        if area_id < 0:
+            load.history_outside += 1
+            continue
+        _import_report(db, entry, record, router, router.areas[area_id], ids, zone)
+        load.history_imported += 1
+
+
+def _import_report(db, entry, record, router, area, ids, zone):
+    ident, lon, lat, created, category, description = record
+    at = created.replace(tzinfo=created.tzinfo or zone).astimezone(UTC).isoformat()
+    status, actor = entry.get("status", "closed"), entry.get("actor", entry["source"])
+    report_id = report_rows.insert_report(db, {
+        "category_id": ids["category"][category], "service_id": ids["service"][area.service],
+        "area_id": area.id, "boundary_version_id": router.version, "lon": lon, "lat": lat,
+        "description": description, "status": status, "source": entry["source"],
+        "external_id": f"{entry['source']}:{ident}", "created_at": at, "updated_at": at,
+    })
+    report_rows.add_event(db, report_id, "created", actor, at=at, to_status="new")
+    report_rows.add_event(db, report_id, "status", actor, at=at, from_status="new",
+                          to_status=status, public_note=f"Imported from {actor} as history.")
+
+
+# Export -----------------------------------------------------------------------------------
+
+
+def export_city_folder(db, path, settings):
+    """Write the running city (settings, services, categories, areas in force, questions,
+    targets, addresses) as a city folder at ``path``; return the files written.
+
+    The settings a city folder stored win over ``settings`` (the app's), which fill in the
+    others: an instance set up without a folder exports what it runs with.
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    settings = {**{name: value for name, value in settings.items()
+                   if setting_defaults().get(name, value) != value},
+                **city_rows.settings(db)}
+    layers = city_rows.layers_in_force(db)
+    boundaries, groups = _export_boundaries(path, layers)
+    written = [f"boundaries/{name}.geojson" for name in boundaries]
+    document = _export_document(db, settings, boundaries, groups)
+    if _export_questions(db, path):
+        document["questions"] = {"file": "questions.json"}
+        written.append("questions.json")
+    if _export_addresses(db, path):
+        document["addresses"] = {"file": "addresses.csv", "address_field": "address",
+                                 "lon_field": "lon", "lat_field": "lat"}
+        written.append("addresses.csv")
+    (path / CITY_FILE).write_text(to_toml(document), encoding="utf-8")
+    return [CITY_FILE, *written]
+
+
+def _export_boundaries(path, layers):
+    """Write one GeoJSON file per boundary set; return ({name: entry}, {category code:
+    (service, [boundary names])})."""
+    folder = path / "boundaries"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    boundaries, groups = {}, {}
+    for layer, areas in layers.items():
+        name = layer.split("/")[0]
+        services = {a["service"] for a in areas}
+        if len(services) != 1:
+            raise ValidationError(
+                "The layer %(layer)r spreads over several services (%(services)s); a city "
+                "folder gives each category one service.", layer=layer,
+                services=", ".join(sorted(services)))
+        service = services.pop()
+        for code in sorted({c for a in areas for c in a["categories"].split(",")}):
+            handler, names = groups.setdefault(code, (service, []))
+            if handler != service:
+                raise ValidationError("The category %(code)r is handled by several services.",
+                                      code=code)
+            names.append(name)
+        if name not in boundaries:
+            boundaries[name] = {"name": name, "file": f"boundaries/{name}.geojson",
+                                "name_field": "name", "priority": areas[0]["priority"]}
+            _write_geojson(folder / f"{name}.geojson", areas)
+    return boundaries, groups
+
+
+def _write_geojson(target, areas):
+    features = [{
+        "type": "Feature",
+        "properties": {**json.loads(a["properties"] or "{}"), "name": a["name"]},
+        "geometry": shapely.geometry.mapping(shapely.from_wkb(a["geometry"])),
+    } for a in areas]
+    target.write_text(json.dumps({"type": "FeatureCollection", "features": features}),
+                      encoding="utf-8")
+
+
+def _export_document(db, settings, boundaries, groups):
+    default = settings.get("BABEL_DEFAULT_LOCALE", setting_defaults()["BABEL_DEFAULT_LOCALE"])
+    languages = [default] + sorted(city_rows.translation_locales(db) - {default})
+    document = {table: {key: settings[name] for (t, key), name in SETTINGS.items()
+                        if t == table and settings.get(name) not in (None, "")}
+                for table in ("city", "map", "data")}
+    document["city"]["languages"] = languages
+    document["services"] = [
+        _named(service, city_rows.translations_of(db, "service"), languages)
+        | {k: service[v] for k, v in (("email", "email"), ("webhook", "webhook_url"))
+           if service[v]}
+        for service in catalog.all_services(db) if any(
+            s == service["code"] for s, _ in groups.values())]
+    hours = {row["category_code"]: row for row in target_rows.all_targets(db)
+             if row["service_code"] is None}
+    document["categories"] = []
+    for category in catalog.all_categories(db):
+        if category["code"] not in groups:
+            continue
+        service, names = groups[category["code"]]
+        entry = _named(category, city_rows.translations_of(db, "category"), languages)
+        entry |= {"service": service, "areas": names if len(names) > 1 else names[0]}
+        target = hours.get(category["code"])
+        entry |= {k: target[k] for k in ("acknowledge_hours", "fix_hours")
+                  if target and target[k] is not None}
+        document["categories"].append(entry)
+    document["boundaries"] = list(boundaries.values())
+    return document
+
+
+def _named(row, translations, languages):
+    names = translations.get(row["code"], {})
+    return {"code": row["code"],
+            "names": {lang: names.get(lang, row["name"]) for lang in languages}}
+
+
+def _export_questions(db, path):
+    document = questions.export_definitions(db)
+    if not document["categories"]:
+        return False
+    (path / "questions.json").write_text(questions.to_json(document) + "\n", encoding="utf-8")
+    return True
+
+
+def _export_addresses(db, path):
+    points = city_rows.all_address_points(db)
+    if not points:
+        return False
+    with open(path / "addresses.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["address", "lon", "lat"])
+        writer.writerows((p["address"], p["lon"], p["lat"]) for p in points)
+    return True
+
+
+def to_toml(document):
+    """A small TOML writer for the city document (tables of plain values and lists of
+    tables); the standard library reads TOML but does not write it."""
+    out = []
+    for table, value in document.items():
+        if isinstance(value, list):
+            for entry in value:
+                out += ["", f"[[{table}]]"] + [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
+        elif value:
+            out += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+    return "\n".join(out).lstrip() + "\n"
+
+
+def _toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value), ensure_ascii=False)

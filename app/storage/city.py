@@ -1,0 +1,107 @@
+"""What a city folder loaded: its settings and the fingerprints of the files it loaded."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+from app.storage import now
+
+
+def settings(db):
+    """{NAME: value} of the settings the last city folder set."""
+    return {row["name"]: json.loads(row["value"])
+            for row in db.query("SELECT name, value FROM city_settings")}
+
+
+def replace_settings(db, values):
+    """Make ``values`` the city's settings; return True when they changed."""
+    if settings(db) == values:
+        return False
+    with db.atomic():
+        db.execute("DELETE FROM city_settings")
+        db["city_settings"].insert_all(
+            {"name": name, "value": json.dumps(value)} for name, value in values.items())
+    return True
+
+
+def settings_in_file(path):
+    """The city settings stored in the database file at ``path``, read without creating
+    the file or changing it ({} when it or its table does not exist yet)."""
+    if not Path(path).is_file():
+        return {}
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT name, value FROM city_settings").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        connection.close()
+    return {name: json.loads(value) for name, value in rows}
+
+
+def fingerprint(db, part):
+    row = db.execute("SELECT fingerprint FROM city_files WHERE part = ?", [part]).fetchone()
+    return row[0] if row else None
+
+
+def set_fingerprint(db, part, value):
+    db["city_files"].upsert({"part": part, "fingerprint": value, "loaded_at": now()},
+                            pk="part")
+
+
+def upsert_named(db, kind, code, name):
+    """Create the category or service ``code`` named ``name``, or rename it; return True
+    when something changed."""
+    table = {"category": "categories", "service": "services"}[kind]
+    row = db.execute(f"SELECT name FROM {table} WHERE code = ?", [code]).fetchone()
+    if row is None:
+        db[table].insert({"code": code, "name": name, "created_at": now()})
+        return True
+    if row[0] == name:
+        return False
+    db.execute(f"UPDATE {table} SET name = ? WHERE code = ?", [name, code])
+    return True
+
+
+def translated_name(db, kind, code, locale):
+    row = db.execute("SELECT name FROM name_translations WHERE kind = ? AND code = ? "
+                     "AND locale = ?", [kind, code, locale]).fetchone()
+    return row[0] if row else None
+
+
+def translations_of(db, kind):
+    """{code: {locale: name}} of every translated category or service name."""
+    found = {}
+    for row in db.query("SELECT code, locale, name FROM name_translations WHERE kind = ?",
+                        [kind]):
+        found.setdefault(row["code"], {})[row["locale"]] = row["name"]
+    return found
+
+
+def layers_in_force(db):
+    """Each layer in force: its areas with name, priority, service, categories and
+    properties, in id order."""
+    layers = {}
+    for row in db.query("""
+        SELECT a.layer, a.name, a.priority, a.geometry, a.properties, s.code AS service,
+               group_concat(c.code) AS categories
+        FROM service_areas a
+        JOIN services s ON s.id = a.service_id
+        JOIN service_area_categories ac ON ac.area_id = a.id
+        JOIN categories c ON c.id = ac.category_id
+        WHERE a.retired_version_id IS NULL
+        GROUP BY a.id
+        ORDER BY a.id
+    """):
+        layers.setdefault(row["layer"], []).append(row)
+    return layers
+
+
+def all_address_points(db):
+    """Every address point of the gazetteer: its text and position."""
+    return list(db.query("SELECT address, lon, lat FROM addresses ORDER BY id"))
+
+
+def translation_locales(db):
+    """The languages some category or service is named in."""
+    return {row[0] for row in db.execute("SELECT DISTINCT locale FROM name_translations")}
