@@ -31,6 +31,7 @@ STATEMENTS = [
         lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90)
     )""",
     "CREATE INDEX addresses_number ON addresses(number, street_id)",
+    "CREATE INDEX addresses_street ON addresses(street_id)",
     "CREATE VIRTUAL TABLE addresses_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
     """CREATE TABLE address_sources (
         id INTEGER PRIMARY KEY,

@@ -353,3 +353,18 @@ def test_reverse_geocoding_real_records_returns_their_own_address(demo_server):
         found = addresses(answer)
         same += bool(found) and found[0].casefold() == row["address"].casefold()
     assert same / len(rows) >= 0.90, same
+
+
+def test_a_number_the_gazetteer_lacks_is_placed_between_its_neighbours(loaded, client):
+    # 977 is at lon 0.5000 and 979 at 0.5003 on N Hill St: 978 is not a point, but between
+    found = search(client, "978 n hill st")["features"]
+    placed = next(f for f in found if f["properties"]["address"].startswith("978 "))
+    assert placed["properties"]["address"] == "978 N Hill St, Los Angeles 90012"
+    lon, lat = placed["geometry"]["coordinates"]
+    assert distance_m(lon, lat, 0.50015, 0.5) < 1
+    exact = search(client, "977 n hill st")["features"]
+    assert exact[0]["properties"]["address"] == "977 N Hill St, Los Angeles 90012"
+    assert exact[0]["properties"]["score"] > placed["properties"]["score"]
+    beyond = next(f for f in search(client, "1001 n hill st")["features"]
+                  if f["properties"]["address"].startswith("1001 "))
+    assert beyond["geometry"]["coordinates"] == [0.5003, 0.5]  # at the nearest number, 979

@@ -24,9 +24,13 @@ CANDIDATE_STREETS = 200
 #: Streets listed after the addresses with the house number asked for (in index order: the
 #: words alone rank them, the score sorts them).
 STREETS_BESIDE_NUMBERS = 20
+#: Streets on which a house number the gazetteer lacks is placed between its neighbours.
+STREETS_TO_PLACE_ON = 3
 #: Weights of a result's score (0..1): how much of the street name the words cover, whether
 #: they also named the locality, and whether the house number is the one asked for.
 NAME_WEIGHT, LOCALITY_WEIGHT, NUMBER_WEIGHT = 0.6, 0.1, 0.3
+#: A house number placed between the street's known numbers counts for less than one found.
+PLACED_NUMBER_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,26 @@ class LocalGazetteer:
             ranked=not query.number)
         places += [Place(_street_address(s), s["lon"], s["lat"], _street_score(query, s))
                    for s in streets]
+        if query.number:
+            places += self._between_numbers(query, streets, {p.address for p in places})
         return _best_first(places, near)[:limit]
+
+    def _between_numbers(self, query, streets, known):
+        """A house number the gazetteer lacks, placed on the best streets between the
+        nearest numbers it has (or at the nearest one), as address ranges are."""
+        wanted = _house_value(query.number)
+        best = sorted(streets, key=lambda s: -_street_score(query, s))[:STREETS_TO_PLACE_ON]
+        numbers = place_rows.numbered_points(self.db, [s["id"] for s in best])
+        places = []
+        for street in best:
+            around = [(_house_value(n), lon, lat) for n, lon, lat in numbers.get(street["id"], [])
+                      if _house_value(n) is not None]
+            position = _placed_between(wanted, around)
+            address = _street_address({**street, "name": f"{query.number} {street['name']}"})
+            if position and address not in known:
+                places.append(Place(address, *position,
+                                    _street_score(query, street) + PLACED_NUMBER_WEIGHT))
+        return places
 
     def nearest(self, lon, lat, max_m=REVERSE_MAX_M):
         for radius in sorted({min(25.0, max_m), max_m}):
@@ -152,6 +175,39 @@ def _street_score(query, street):
     covered = sum(1 for token in name if query.matches(token)) / max(1, len(name))
     locality = any(query.matches(token) for token in street["locality_tokens"].split())
     return NAME_WEIGHT * covered + LOCALITY_WEIGHT * locality
+
+
+def _house_value(number):
+    """The numeric part of a house number ("12b" -> 12), or None.
+
+    >>> _house_value("12b"), _house_value("977"), _house_value("")
+    (12, 977, None)
+    """
+    digits = number[:len(number) - len(number.lstrip("0123456789"))] if number else ""
+    return int(digits) if digits else None
+
+
+def _placed_between(wanted, around):
+    """(lon, lat) for house number ``wanted`` from the street's (number, lon, lat): between
+    the nearest lower and higher numbers of the same parity side when both exist, else at
+    the nearest number; None without any.
+
+    >>> _placed_between(20, [(10, 0.0, 0.0), (30, 1.0, 0.0)])
+    (0.5, 0.0)
+    >>> _placed_between(50, [(10, 0.0, 0.0), (30, 1.0, 0.0)])
+    (1.0, 0.0)
+    """
+    if wanted is None or not around:
+        return None
+    side = [a for a in around if a[0] % 2 == wanted % 2] or around
+    lower = max((a for a in side if a[0] < wanted), default=None)
+    higher = min((a for a in side if a[0] > wanted), default=None)
+    if lower and higher:
+        share = (wanted - lower[0]) / (higher[0] - lower[0])
+        return (lower[1] + share * (higher[1] - lower[1]),
+                lower[2] + share * (higher[2] - lower[2]))
+    nearest = min(side, key=lambda a: (abs(a[0] - wanted), a[0]))
+    return nearest[1], nearest[2]
 
 
 def _street_address(street):

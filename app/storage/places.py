@@ -62,6 +62,18 @@ def numbered_matches(db, match, number, limit):
         "ORDER BY a.id LIMIT ?", [number, match, limit]))
 
 
+def numbered_points(db, street_ids):
+    """{street_id: [(number, lon, lat), ...]} of the numbered points on these streets."""
+    found = {}
+    if not street_ids:
+        return found
+    for street_id, number, lon, lat in db.execute(
+            f"SELECT street_id, number, lon, lat FROM addresses WHERE number != '' AND "
+            f"street_id IN ({', '.join('?' * len(street_ids))}) ORDER BY id", street_ids):
+        found.setdefault(street_id, []).append((number, lon, lat))
+    return found
+
+
 def addresses_in_box(db, box):
     """Address points inside ``box`` (min_lon, min_lat, max_lon, max_lat), from the R*Tree.
 
