@@ -338,7 +338,7 @@ def fuzzed_report(app):
             client.post("/report/new", data={"lon": "0.5", "lat": "0.5",
                                              "category": "pothole", "description": "fuzzed"})
         token = report_rows.report_token(get_db(), 1)
-    client.post(f"/reports/1/manage/{token}/fixed")
+    client.post(f"/reports/1/manage/{token}/fixed", data={"confirmed": "yes"})
     return client, f"/reports/1/manage/{token}"
 
 

@@ -57,12 +57,14 @@ def test_photos_of_updates_survive_photos_gc(client, runner, tmp_path):
 
 def test_mark_fixed_then_reopen(client):
     report_id, link = create(client)
-    client.post(f"{link}/fixed", data={"note": "Filled yesterday."})
+    client.post(f"{link}/fixed", data={"note": "Filled yesterday.", "confirmed": "yes"})
     page = client.get(f"/reports/{report_id}").get_data(as_text=True)
     assert 'id="report-status">Fixed' in page and "Filled yesterday." in page
-    refused = client.post(f"{link}/reopen", data={"note": ""}, follow_redirects=True)
+    refused = client.post(f"{link}/reopen", data={"note": "", "confirmed": "yes"},
+                          follow_redirects=True)
     assert "Say what is still wrong" in refused.get_data(as_text=True)
-    client.post(f"{link}/reopen", data={"note": "It opened again after the rain."})
+    client.post(f"{link}/reopen",
+                data={"note": "It opened again after the rain.", "confirmed": "yes"})
     page = client.get(f"/reports/{report_id}").get_data(as_text=True)
     assert 'id="report-status">New' in page and "after the rain" in page
 
@@ -98,7 +100,7 @@ def test_anyone_may_ask_to_reopen_a_fixed_report_and_staff_see_it(app, client, a
                         follow_redirects=True)
     assert "Only a report marked fixed" in early.get_data(as_text=True)
     assert snapshot() == before
-    client.post(f"{link}/fixed")
+    client.post(f"{link}/fixed", data={"confirmed": "yes"})
     photo = (io.BytesIO(jpeg_bytes(color=(7, 7, 7))), "r.jpg")
     neighbour = app.test_client()
     response = neighbour.post(f"/reports/{report_id}/reopen-request",

@@ -186,6 +186,16 @@ def support_confirmation_message(report, email, token, locale, writer):
     }
 
 
+def links_message(email, reports, locale, writer, nonce):
+    """The private links of a resident's reports, asked for again on /reports/mine."""
+    key = f"private-links:{nonce}"
+    return {
+        "channel": "email", "purpose": "private_link", "recipient": email, "dedupe_key": key,
+        **_written(writer, "email/private_links", locale, reports=reports),
+        "headers": {"Message-ID": _message_id(key, writer)},
+    }
+
+
 def _report_for_staff(db, report_id, links):
     """What a service needs to act: the report, its contact, links and public photos."""
     row = staff_rows.report(db, report_id)

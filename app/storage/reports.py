@@ -113,6 +113,23 @@ def public_events(db, report_id):
     ))
 
 
+def history_with_authors(db, report_id, reporter_actor):
+    """The public history, each event saying who made it (``changed_by``): the reporter,
+    someone else from the public page, the city's staff or systems, or the system itself.
+    Staff names and addresses are never selected."""
+    return list(db.query(
+        "SELECT e.id, e.kind, e.at, e.from_status, e.to_status, e.public_note, "
+        "u.text AS update_text, CASE WHEN e.kind = 'created' OR e.actor = ? THEN 'reporter' "
+        "WHEN e.kind = 'reopen_requested' THEN 'public' WHEN e.actor = 'system' THEN 'system' "
+        "ELSE 'city' END AS changed_by FROM report_events e "
+        "LEFT JOIN report_updates u ON u.id = json_extract(e.details, '$.update') "
+        "AND NOT u.hidden "
+        "WHERE e.report_id = ? AND e.kind IN ('created', 'status', 'reassigned', 'rerouted', "
+        "'update', 'reopen_requested') "
+        "ORDER BY e.at, e.id", [reporter_actor, report_id]
+    ))
+
+
 def stored_photo_names(db):
     """Every photo file name a report, an update or a staged photo refers to."""
     names = set()

@@ -46,6 +46,11 @@ photo_position_limit = limiter.limit(
     lambda: current_app.config["PHOTO_POSITION_RATE_LIMIT"], exempt_when=limits_off,
 )
 
+#: Residents asking for their private links by e-mail (/reports/mine).
+my_links_limit = limiter.limit(
+    lambda: current_app.config["MY_LINKS_RATE_LIMIT"], exempt_when=limits_off,
+)
+
 #: Photos uploaded ahead of their report: each one is decoded and stored, so each counts.
 photo_staging_limit = limiter.limit(
     lambda: current_app.config["PHOTO_STAGING_RATE_LIMIT"], exempt_when=limits_off,

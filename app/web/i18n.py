@@ -165,4 +165,8 @@ def ui_text():
         "too_many_photos": gettext("You can attach at most {count} photos."),
         "waiting_for_photos": gettext("Waiting for the photos to finish uploading…"),
         "sending": gettext("Sending your report…"),
+        "link_copied": gettext("Link copied."),
+        "link_not_copied": gettext("The link could not be copied: select it and copy it."),
+        "sent_on": gettext("Sent {date}"),
+        "forget_on_phone": gettext("Forget report #{id} on this phone"),
     }

@@ -26,7 +26,7 @@ from app.storage import catalog
 from app.storage import questions as question_rows
 from app.storage import reports as report_rows
 from app.storage import updates as update_rows
-from app.web import assets, maps, phone_form, place_form, question_fields
+from app.web import assets, manage_page, maps, phone_form, place_form, question_fields
 from app.web.db import get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.extensions import photo_position_limit, report_creation_limit, support_limit
@@ -247,8 +247,7 @@ def confirm_support(token):
 @bp.get("/reports/<id:report_id>/manage/<token>")
 def manage_report(report_id, token):
     """The reporter's private page: add an update, say it is fixed, or reopen it."""
-    report = updates.check_link(get_db(), report_id, token)
-    return render_template("reports/manage.html", report=report, token=token)
+    return manage_page.render(updates.check_link(get_db(), report_id, token), token)
 
 
 def reporter_action(report_id, token, action, done):
@@ -277,12 +276,16 @@ def reporter_update(report_id, token):
 
 @bp.post("/reports/<id:report_id>/manage/<token>/fixed")
 def reporter_fixed(report_id, token):
+    if manage_page.needs_confirmation(request.form):
+        return manage_page.confirmation(report_id, token, "fixed", request.form.get("note"))
     return reporter_action(report_id, token, lambda: updates.mark_fixed(
         get_db(), report_id, token, request.form.get("note")), _("Marked as fixed. Thank you!"))
 
 
 @bp.post("/reports/<id:report_id>/manage/<token>/reopen")
 def reporter_reopen(report_id, token):
+    if manage_page.needs_confirmation(request.form):
+        return manage_page.confirmation(report_id, token, "reopen", request.form.get("note"))
     return reporter_action(report_id, token, lambda: updates.reopen(
         get_db(), report_id, token, request.form.get("note")),
         _("Reopened: the service will see it."))

@@ -19,6 +19,7 @@ from app.web import (
     hashed_static,
     i18n,
     local_time,
+    my_reports,
     open311,
     open311_partners,
     open_data,
@@ -37,10 +38,11 @@ from app.web.extensions import csrf, limiter
 from app.web.links import RowIdConverter
 from app.web.staff import login_manager
 
-#: The blueprints; alerts, open_data and photo_staging add their views to the reports one.
+#: The blueprints; alerts, open_data, photo_staging and my_reports add their views to the
+#: reports one.
 BLUEPRINTS = (reports.bp, auth.bp, dispatch.bp, open311.bp, places.bp, questions.bp, stats.bp,
               data_catalogue.bp, pwa.bp)
-VIEWS_ON_REPORTS = (alerts, open_data, photo_staging)
+VIEWS_ON_REPORTS = (alerts, open_data, photo_staging, my_reports)
 #: Views added to the Open311 blueprint by a module of their own.
 VIEWS_ON_OPEN311 = (open311_partners,)
 
