@@ -37,6 +37,9 @@ SETTINGS = [
             "'photos gc' then removes them."),
     Setting("STAGED_PHOTOS_PER_BROWSER", 12,
             "Most photos one browser may have waiting (uploaded, its report not yet sent)."),
+    Setting("MY_LINKS_RATE_LIMIT", "10 per hour",
+            "Most requests for one's private links by e-mail (/reports/mine) per client "
+            "address."),
     Setting("PHOTO_STAGING_RATE_LIMIT", "60 per hour",
             "Most photos uploaded ahead of their report (the form's POST /api/photos) per "
             "client address."),
