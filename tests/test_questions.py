@@ -156,8 +156,13 @@ def test_every_wrong_answer_is_named_at_once(asking, client, snapshot):
 
 def test_a_wrong_answer_is_explained_in_french(asking, client):
     response = client.post("/report/new", data=report_form(**{
-        **GOOD_ANSWERS, "attribute[depth]": ""}), headers={"Accept-Language": "fr"})
-    assert "Répondez à cette question : elle est obligatoire." in response.get_data(as_text=True)
+        **GOOD_ANSWERS, "attribute[depth]": "", "attribute[lane]": "x"}),
+        headers={"Accept-Language": "fr"})
+    html = response.get_data(as_text=True)
+    assert '<p class="field-problem" id="attribute[depth]-problem">Répondez à cette question ' \
+           ": elle est obligatoire.</p>" in html
+    # the summary names the question, in the reader's language when translated
+    assert "Où sur la chaussée ? — &#39;x&#39; ne fait pas partie des réponses" in html
 
 
 def test_a_blocking_answer_stops_the_report_with_its_message(asking, client, snapshot):

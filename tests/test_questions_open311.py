@@ -151,9 +151,11 @@ def test_every_datatype_round_trips_through_open311(asking, client, fmt):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"attribute[depth]": ""}, "attribute[depth]: Answer this question: it is required."),
-    ({"attribute[depth]": "ten"}, "attribute[depth]: Enter a number"),
-    ({"attribute[lane]": "shoulder"}, "attribute[lane]: 'shoulder' is not one of the answers"),
+    ({"attribute[depth]": ""},
+     "attribute[depth]: How deep is it, in cm? — Answer this question: it is required."),
+    ({"attribute[depth]": "ten"}, "attribute[depth]: How deep is it, in cm? — Enter a number"),
+    ({"attribute[lane]": "shoulder"},
+     "attribute[lane]: Where on the road? — 'shoulder' is not one of the answers"),
     ({"attribute[hazards][]": ["water", "fire"]}, "'fire' is not one of the answers"),
     ({"attribute[colour]": "red"}, "attribute[colour]: There is no question 'colour'"),
     ({"attribute[danger]": "yes"},

@@ -49,6 +49,16 @@ class BlockedReport(ValidationError):
         super().__init__("%(message)s", message=message)
 
 
+#: A problem with an answer, named by its question (for a summary of every problem);
+#: :func:`problem_alone` gives the problem without it, for its place under the question.
+ABOUT_QUESTION = "%(question)s — %(problem)s"
+
+
+def problem_alone(text):
+    """The problem of an answer without its question (shown right under that question)."""
+    return text.params["problem"] if text.template == ABOUT_QUESTION else text
+
+
 class AnswerText(Text):
     """A problem with one answer: shown next to its question as is, but named by its field
     in English (``str``), which is what Open311 clients read in the error list."""
@@ -302,7 +312,8 @@ def checked_answers(db, category_code, given, locale=None):
         try:
             answer = _answer(question, values)
         except ValidationError as error:
-            problems[field_name(question["code"])] = error.text
+            problems[field_name(question["code"])] = Text(
+                ABOUT_QUESTION, question=question["text"], problem=error.text)
             continue
         if answer is not None:
             answers.append(answer)

@@ -5,7 +5,7 @@ and Open311 (which reads answers the same way)."""
 from app.reporting import questions
 from app.storage import questions as question_rows
 from app.web.db import get_db
-from app.web.i18n import current_language, field_messages, message_of
+from app.web.i18n import current_language, message_of, translated
 
 
 def asked(category_code):
@@ -26,7 +26,8 @@ def problems_of(error):
     """Each answer's problem in the reader's language, by field name."""
     if isinstance(error, questions.BlockedReport):
         return {error.field: message_of(error)}
-    return {name: message for name, message in field_messages(error).items()
+    return {name: translated(questions.problem_alone(text))
+            for name, text in getattr(error, "fields", {}).items()
             if name.startswith("attribute[")}
 
 
