@@ -121,6 +121,8 @@ def test_a_refused_bulk_change_keeps_the_selection_names_each_failure_and_stores
         assert f'value="{report_id}" id="select-{report_id}"' in page
         assert re.search(rf'id="select-{report_id}" [^>]*checked', page)
     assert 'value="duplicate" selected' in page and 'value="Same hole"' in page
+    back = re.search(r'name="next" value="([^"]+)"', page).group(1)
+    assert unescape(back) == "/dispatch?status=all", "the language switcher goes to the queue"
     with app.app_context():
         assert row_counts(get_db()) == before
 

@@ -128,6 +128,7 @@ def queue_page(bulk_form=None, failures=(), status=200):
         quick_filters=QUICK_FILTERS, selection=selection, bulk=bulk_form or {},
         selected={str(v) for v in (bulk_form.getlist("report") if bulk_form else ())},
         failures=failures, now=datetime.now(UTC),
+        page_path=url_for("dispatch.queue", **link_args(request.args)),
     ), status
 
 
