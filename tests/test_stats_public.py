@@ -206,6 +206,7 @@ def test_summaries_kept_on_write_equal_a_recount(app):
         db = get_db()
         public_stats.ensure_calendar(db, public_stats.localtime.zone_named(ZONE))
         kept = summaries(db)
+        db.execute("UPDATE stats_zone SET name = 'Europe/Paris'")  # as if the zone changed
         stats_rows.recount_in_zone(db, ZONE, public_stats.day_starts(
             public_stats.localtime.zone_named(ZONE)))
         assert summaries(db) == kept
@@ -300,3 +301,12 @@ def test_the_density_layer_counts_public_reports_per_cell(client):
     assert client.get("/api/density.json?bbox=2,2,3,3").get_json()["cells"] == []
     refused = client.get("/api/density.json?bbox=3,3,1,1")
     assert refused.status_code == 400 and "minimum" in refused.get_json()["error"]["message"]
+
+
+def test_a_report_dated_after_today_counts_in_no_period(app, client):
+    """An imported report with a clock ahead of ours is not received yet."""
+    with app.app_context():
+        add_report(get_db(), "roads", "pothole", "Square A", NOW + timedelta(days=3))
+    data = stats(client, period="30d")
+    assert data["received"] == 4 and data["weeks"][-1]["week_of"] <= data["period"]["last_day"]
+    assert client.get("/stats?period=30d").status_code == 200

@@ -191,12 +191,12 @@ def figures(db, stats_filter, today):
     first_day = today - timedelta(days=PERIODS[stats_filter.period] - 1)
     area = service_area(db, stats_filter.area) if stats_filter.area else None
     scope = _scope(db, stats_filter, area)
-    day_counts = rows.day_counts(db, scope, first_day.isoformat())
+    day_counts = rows.day_counts(db, scope, first_day.isoformat(), today.isoformat())
     periods = window_periods(first_day, today)
     durations = {"ack": Durations(), "fix": Durations()}
     for kind, hours, n in rows.duration_counts(db, scope, periods):
         durations[kind].counts.append((hours, n))
-    lines = _lines(db, scope, first_day, area, periods)
+    lines = _lines(db, scope, (first_day, today), area, periods)
     return Figures(
         filter=stats_filter, first_day=first_day, today=today,
         statuses=_by_status(day_counts), backlog=_backlog(rows.open_days(db, scope), today),
@@ -265,14 +265,15 @@ def _weeks(day_counts, first_day, today):
     return [(first_monday + timedelta(weeks=k), weekly[k]) for k in range(count)]
 
 
-def _lines(db, scope, first_day, area, periods):
+def _lines(db, scope, days, area, periods):
     """The service and category lines, with the share fixed within target where a category
     has one."""
     services = {v[0]: (code, v[1]) for code, v in rows.ids_by_code(db, "services").items()}
     categories = {v[0]: (code, v[1]) for code, v in rows.ids_by_code(db, "categories").items()}
     targets = rows.fix_targets(db)
     lines = {}
-    for service_id, category_id, status, n in rows.line_counts(db, scope, first_day.isoformat()):
+    first_day, last_day = (day.isoformat() for day in days)
+    for service_id, category_id, status, n in rows.line_counts(db, scope, first_day, last_day):
         if area:
             service_id = area["service_id"]
         line = lines.get((service_id, category_id))

@@ -22,6 +22,8 @@ def recount_in_zone(db, name, day_starts):
     """Count every summary again in the days of zone ``name``: ``day_starts`` gives each
     local day's first instant as (UTC ISO string, YYYY-MM-DD); none means UTC days."""
     with db.atomic():
+        if calendar_zone(db) == name:  # another worker counted them while this one waited
+            return
         db.execute("DELETE FROM stats_calendar")
         db.conn.executemany("INSERT INTO stats_calendar (starts_at, day) VALUES (?, ?)",
                             day_starts)
@@ -30,11 +32,12 @@ def recount_in_zone(db, name, day_starts):
             db.execute(statement)
 
 
-def day_counts(db, scope, first_day):
-    """(day, status, n) of the reports received in ``scope`` since ``first_day``."""
+def day_counts(db, scope, first_day, last_day):
+    """(day, status, n) of the reports received in ``scope`` from ``first_day`` to
+    ``last_day``."""
     return db.execute(
-        f"SELECT day, status, n FROM stats_counts WHERE {SCOPE} AND day >= ? AND n != 0",
-        [*scope, first_day]).fetchall()
+        f"SELECT day, status, n FROM stats_counts WHERE {SCOPE} AND day BETWEEN ? AND ? "
+        "AND n != 0", [*scope, first_day, last_day]).fetchall()
 
 
 def open_days(db, scope):
@@ -45,7 +48,7 @@ def open_days(db, scope):
         "GROUP BY day HAVING sum(n) != 0", [*scope, *OPEN]).fetchall()
 
 
-def line_counts(db, scope, first_day):
+def line_counts(db, scope, first_day, last_day):
     """(service_id, category_id, status, n) per service and category line inside ``scope``
     (a service's categories, a category's services, an area's categories...).
 
@@ -61,10 +64,10 @@ def line_counts(db, scope, first_day):
         SELECT k.service_id, k.category_id, k.status, sum(k.n)
         FROM ({services}) s CROSS JOIN ({categories}) c CROSS JOIN stats_counts k
         WHERE k.service_id = s.id AND k.category_id = c.id AND k.area_id = :area
-              AND k.day >= :first_day
+              AND k.day BETWEEN :first_day AND :last_day
         GROUP BY 1, 2, 3 HAVING sum(k.n) != 0""",
         {"service": service_id, "category": category_id, "area": area_id,
-         "first_day": first_day}).fetchall()
+         "first_day": first_day, "last_day": last_day}).fetchall()
 
 
 def duration_counts(db, scope, periods, kind=None):
