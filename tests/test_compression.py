@@ -107,3 +107,23 @@ def test_missing_files_and_escapes_are_not_found(client):
     assert client.get("/static/js/nope.js").status_code == 404
     assert client.get("/static/../app/__init__.py").status_code == 404
     assert hashed_name("/nonexistent", "../x.js") == "../x.js"
+
+
+def test_files_are_compressed_once_at_the_best_level(client):
+    leaflet = f"/vendor/leaflet/{xstatic.pkg.leaflet.VERSION}/leaflet.js"
+    plain = client.get(leaflet).data
+    best = client.get(leaflet, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    again = client.get(leaflet, headers={"Accept-Encoding": "br"})
+    assert best.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(best.data) == plain
+    assert len(best.data) < len(brotli.compress(plain, quality=4))
+    assert again.data == best.data
+    assert best.headers["ETag"] != client.get(leaflet).headers["ETag"]  # one per encoding
+
+
+def test_an_unchanged_file_is_not_sent_again(client):
+    leaflet = f"/vendor/leaflet/{xstatic.pkg.leaflet.VERSION}/leaflet.js"
+    first = client.get(leaflet, headers={"Accept-Encoding": "br"})
+    again = client.get(leaflet, headers={"Accept-Encoding": "br",
+                                         "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app, send_from_directory
 from werkzeug.security import safe_join
 
-from app.web.compression import in_memory
+from app.web.compression import precompressed
 
 ONE_YEAR = 365 * 24 * 3600
 DIGEST_LENGTH = 12
@@ -71,7 +71,7 @@ def static_file(filename):
         response.cache_control.immutable = True
     else:
         response.cache_control.no_cache = True
-    return in_memory(response)
+    return precompressed(response, Path(folder) / plain)
 
 
 def register(app):

@@ -70,13 +70,12 @@ class Tiles:
 class MapAssets:
     leaflet_js: str
     leaflet_css: str
-    jquery_js: str
     plugin_js: list = field(default_factory=list)
     plugin_css: list = field(default_factory=list)
 
     @property
     def scripts(self):
-        return [self.leaflet_js, self.jquery_js, *self.plugin_js]
+        return [self.leaflet_js, *self.plugin_js]
 
     @property
     def stylesheets(self):
