@@ -20,7 +20,7 @@ CHECKED = {"reports.home", "reports.public_map", "reports.report_list", "reports
            "reports.new_report", "reports.alerts", "reports.manage_report", "auth.login",
            "reports.confirm_subscription", "reports.confirm_support",
            "reports.unsubscribe_page", "data.catalogue", "stats.city", "stats.areas",
-           "stats.area"}
+           "stats.area", "reports.my_reports"}
 
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -59,7 +59,7 @@ def test_every_public_page_is_checked(demo_server):
 @pytest.mark.parametrize("path", ["/", "/reports", "/report/new", "/alerts", "/login",
                                   "/alerts/not-a-token/confirm", "/supports/nope/confirm",
                                   "/alerts/not-a-token/unsubscribe", "/no-such-page",
-                                  "/data", "/stats", "/areas"])
+                                  "/data", "/stats", "/areas", "/reports/mine"])
 def test_simple_pages(page, path):
     page.goto(path)
     assert_accessible(page)

@@ -156,3 +156,23 @@ def test_mark_as_fixed_is_confirmed_with_the_keyboard_only(phone, demo_server):
     phone.get_by_role("button", name="Yes, it is fixed").focus()
     phone.keyboard.press("Enter")
     expect(phone.locator("#manage-status")).to_have_text("Fixed")
+
+
+@pytest.mark.browser
+def test_the_confirmation_step_and_a_refused_links_request_are_accessible(phone):
+    from tests.axe import assert_accessible
+
+    start_report_at(phone, "34.0536", "-118.2426", "pothole")
+    phone.fill("#description", "Pothole for the accessibility check.")
+    phone.get_by_role("button", name="Send report").click()
+    phone.wait_for_url(re.compile(r"/reports/\d+"))
+    assert_accessible(phone)  # the report page with its private link, Copy and Share
+    phone.goto(phone.get_attribute("#private-link", "href"))
+    phone.get_by_role("button", name="Mark as fixed").click()
+    expect(phone.locator("#confirm-title")).to_be_focused()
+    assert_accessible(phone)
+    phone.goto("/reports/mine")
+    phone.fill("#mine-email", "ana@gmail")
+    phone.get_by_role("button", name="Send me my links").click()
+    expect(phone.locator("#mine-email-error")).to_be_visible()
+    assert_accessible(phone)
