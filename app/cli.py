@@ -87,7 +87,7 @@ def demo_load():
     """Load the demo city (Los Angeles) once; running it again changes nothing."""
     db = up_to_date_db()
     with as_click_errors():
-        summary = load_demo(db)
+        summary = load_demo(db, LANGUAGES)
     click.echo(summary)
 
 

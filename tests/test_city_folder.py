@@ -7,6 +7,7 @@ import re
 import pytest
 
 from app import create_app
+from app.demo import DATA
 from app.reporting import questions
 from app.reporting.city import CityFolderError, read_city_folder
 from app.storage import city as city_rows
@@ -350,3 +351,29 @@ def test_an_export_is_a_valid_folder_whatever_the_names_hold(city_app, folder, t
     text = (tmp_path / "exported" / "city.toml").read_text(encoding="utf-8")
     assert re.search(r'fr = "Voirie \\"centrale\\" \\\\ Nord"', text)
     read_city_folder(tmp_path / "exported", LANGUAGES)
+
+
+def test_the_demo_city_is_a_folder_that_loads_as_the_demo_did(city_app):
+    result = run(city_app, "load", str(DATA))
+    assert result.exit_code == 0, result.output
+    with city_app.app_context():
+        db = get_db()
+        layers = [row["layer"] for row in db.query(
+            "SELECT layer FROM boundary_versions ORDER BY id")]
+        services = {r["code"]: r["target_days"] for r in db.query(
+            "SELECT code, target_days FROM services")}
+        statuses = dict(db.execute("SELECT status, count(*) FROM reports GROUP BY status"))
+        note = db.execute("SELECT public_note FROM report_events r JOIN reports USING (id) "
+                          "WHERE r.kind = 'status' LIMIT 1").fetchone()
+        first = db.execute("SELECT external_id, created_at FROM reports "
+                           "WHERE external_id = 'la311:1-1523590121'").fetchone()
+    assert layers == ["demo-sanitation", "demo-beautification", "demo-street-lighting",
+                      "demo-street-services"]
+    assert services == {"sanitation": 3, "beautification": 3, "street-lighting": 7,
+                        "street-services": 14}
+    assert sum(statuses.values()) == 1051 and set(statuses) <= {
+        "new", "acknowledged", "fixed", "closed"}
+    assert statuses["fixed"] > 0 and note is not None
+    # '1/1/20 0:05' in Los Angeles (PST, UTC-8).
+    assert tuple(first) == ("la311:1-1523590121", "2020-01-01T08:05:00+00:00")
+    assert run(city_app, "load", str(DATA)).output.splitlines()[-1] == "Nothing changed."

@@ -45,14 +45,15 @@ KEYS = {
     "city": {"name", "languages", "time_zone", "open311_jurisdiction", "open311_contact"},
     "map": {"tile_url", "tile_attribution"},
     "data": {"licence", "attribution"},
-    "services": {"code", "names", "email", "webhook"},
+    "services": {"code", "names", "email", "webhook", "target_days"},
     "categories": {"code", "names", "service", "areas", "acknowledge_hours", "fix_hours"},
-    "boundaries": {"name", "file", "name_field", "priority", "crs"},
+    "boundaries": {"name", "file", "name_field", "priority", "crs", "layer"},
     "questions": {"file"},
     "addresses": {"file", "address_field", "lon_field", "lat_field", "crs"},
-    "history": {"file", "source", "id_field", "lon_field", "lat_field", "created_field",
-                "created_format", "category", "category_field", "categories", "status",
-                "description", "actor"},
+    "history": {"file", "source", "id_prefix", "id_field", "lon_field", "lat_field",
+                "created_field", "created_format", "category", "category_field", "categories",
+                "other_categories", "status", "status_field", "statuses", "closed_field",
+                "status_note", "description", "actor"},
 }
 REQUIRED = {
     "city": ("name", "languages", "time_zone"),
@@ -76,7 +77,8 @@ SETTINGS = {
     ("data", "attribution"): "DATA_ATTRIBUTION",
 }
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-HISTORY_STATUSES = ("closed", "fixed")
+#: What a past report may be; each but "new" is recorded as a status change.
+HISTORY_STATUSES = ("new", "acknowledged", "in_progress", "fixed", "closed")
 MOST_ROW_PROBLEMS = 20
 
 
@@ -286,6 +288,10 @@ def _check_named(folder, table):
 
 
 def _check_delivery(folder, index, service):
+    days = service.get("target_days")
+    if days is not None and not (isinstance(days, int) and 0 < days <= 366):
+        folder.problem("target_days must be a whole number of days from 1 to 366.",
+                       "services", index, "target_days")
     email, webhook = service.get("email"), service.get("webhook")
     if email is not None:
         try:
@@ -303,6 +309,11 @@ def _check_boundaries(folder):
         if name in seen:
             folder.problem(f"duplicate boundaries name {name!r}.", "boundaries", index, "name")
         seen.add(name)
+        try:
+            layer_name(entry, "service")
+        except (KeyError, ValueError, IndexError, AttributeError):
+            folder.problem("layer may hold only {name} and {service}, e.g. "
+                           "\"{name}-{service}\".", "boundaries", index, "layer")
         if not isinstance(entry.get("priority", 0), int):
             folder.problem("priority must be a whole number.", "boundaries", index, "priority")
         path = _existing_file(folder, "boundaries", index, entry["file"])
@@ -383,19 +394,25 @@ def _check_history(folder):
     if entry is None:
         return
     codes = {c["code"] for c in folder.entries("categories")}
-    if entry.get("status", "closed") not in HISTORY_STATUSES:
-        folder.problem(f"status must be one of {', '.join(HISTORY_STATUSES)}.",
-                       "history", key="status")
+    statuses = [entry.get("status", "closed"), *(entry.get("statuses") or {}).values()]
+    for status in statuses:
+        if status not in HISTORY_STATUSES:
+            folder.problem(f"the status {status!r} is not one of "
+                           f"{', '.join(HISTORY_STATUSES)}.", "history", key="status")
     if ("category" in entry) == ("category_field" in entry):
         folder.problem("give either category (one code for every row) or category_field "
                        "with its [history.categories] mapping.", "history")
+    if entry.get("other_categories", "refuse") not in ("refuse", "skip"):
+        folder.problem("other_categories must be refuse or skip.", "history",
+                       key="other_categories")
     mapped = [entry["category"]] if "category" in entry else list(
         (entry.get("categories") or {}).values())
     for code in mapped:
         if code not in codes:
             folder.problem(f"history names the category {code!r}, which is not among the "
                            "[[categories]].", "history", key="category")
-    keys = ("id_field", "lon_field", "lat_field", "created_field", "category_field")
+    keys = ("id_field", "lon_field", "lat_field", "created_field", "category_field",
+            "status_field", "closed_field")
     rows = _check_columns(folder, "history", entry, keys)
     if rows is None or folder.problems:
         return
@@ -515,29 +532,36 @@ def _load_names(db, folder, load, allow_private):
                     catalog.set_translated_name(db, kind, entry["code"], language, name.strip())
                     load.names_changed += 1
     for service in folder.entries("services"):
+        if "target_days" in service:
+            catalog.set_service_target(db, service["code"], service["target_days"])
         if "email" in service or "webhook" in service:
             delivery.set_service_delivery(db, service["code"], service.get("email"),
                                           service.get("webhook"), allow_private)
 
 
 def _layer_groups(folder):
-    """{(boundaries name, service): [category codes]} in the folder's order."""
+    """{(boundaries name, service): [category codes]}, in the order of the [[boundaries]]
+    and then of the [[services]] (the order their versions are loaded in)."""
     groups = {}
     for category in folder.entries("categories"):
         for name in _as_list(category["areas"]):
             groups.setdefault((name, category["service"]), []).append(category["code"])
-    return groups
+    boundaries = [b["name"] for b in folder.entries("boundaries")]
+    services = [s["code"] for s in folder.entries("services")]
+    return dict(sorted(groups.items(), key=lambda item: (
+        boundaries.index(item[0][0]), services.index(item[0][1]))))
 
 
-def layer_name(boundaries, service):
-    return f"{boundaries}/{service}"
+def layer_name(entry, service):
+    """The layer of a boundary set for one service: its ``layer`` template, else NAME/SERVICE."""
+    return entry.get("layer", "{name}/{service}").format(name=entry["name"], service=service)
 
 
 def _load_boundaries(db, folder, load):
     entries = {b["name"]: b for b in folder.entries("boundaries")}
     for (name, service), categories in _layer_groups(folder).items():
         entry = entries[name]
-        layer = layer_name(name, service)
+        layer = layer_name(entry, service)
         mapping = {"categories": sorted(categories), "priority": entry.get("priority", 0),
                    "name_field": entry.get("name_field"), "crs": entry.get("crs")}
         print_ = _fingerprint(folder.file(entry["file"]), mapping)
@@ -601,73 +625,118 @@ def _load_addresses(db, folder, load):
 # History ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HistoryRecord:
+    """A past report read from a history row (times naive when the file gives no offset)."""
+
+    ident: str
+    lon: float
+    lat: float
+    created: datetime
+    category: str
+    description: str
+    status: str
+    closed: datetime | None
+    note: str
+
+
 def _history_record(entry, row):
-    """(external id, lon, lat, created ISO UTC, category code, description) of a CSV row;
-    ValueError names what is wrong with it."""
+    """The HistoryRecord of a CSV row, or None for a row of a category left out
+    (``other_categories = "skip"``); ValueError names what is wrong with the row."""
     ident = (row.get(entry["id_field"]) or "").strip()
     if not ident:
         raise ValueError(f"no {entry['id_field']}.")
+    category = entry.get("category") or (entry.get("categories") or {}).get(
+        row[entry["category_field"]])
+    if category is None:
+        if entry.get("other_categories") == "skip":
+            return None
+        raise ValueError(f"{ident}: no category for {row[entry['category_field']]!r}.")
     try:
         lon, lat = float(row[entry["lon_field"]]), float(row[entry["lat_field"]])
     except ValueError:
         raise ValueError(f"{ident}: the position is not two numbers.") from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError(f"{ident}: the position ({lon}, {lat}) is not a longitude/latitude.")
+    closed_text = (row[entry["closed_field"]].strip() if entry.get("closed_field") else "")
+    status = entry.get("status", "closed")
+    if entry.get("status_field"):
+        status = (entry.get("statuses") or {}).get(row[entry["status_field"]], status)
+    return HistoryRecord(
+        ident, lon, lat, _row_time(entry, ident, row[entry["created_field"]]), category,
+        _row_text(entry, ident, row, "description", "{" + entry["id_field"] + "}"), status,
+        _row_time(entry, ident, closed_text) if closed_text else None,
+        _row_text(entry, ident, row, "status_note", "Imported from {actor} as history."))
+
+
+def _row_time(entry, ident, text):
     try:
-        created = datetime.strptime(row[entry["created_field"]].strip(),
-                                    entry["created_format"])
+        return datetime.strptime(text.strip(), entry["created_format"])
     except ValueError:
-        raise ValueError(f"{ident}: {row[entry['created_field']]!r} does not match "
+        raise ValueError(f"{ident}: {text!r} does not match "
                          f"{entry['created_format']!r}.") from None
-    category = entry.get("category") or (entry.get("categories") or {}).get(
-        row[entry["category_field"]])
-    if category is None:
-        raise ValueError(f"{ident}: no category for {row[entry['category_field']]!r}.")
+
+
+def _row_text(entry, ident, row, key, default):
     try:
-        description = entry.get("description", "{" + entry["id_field"] + "}").format_map(row)
+        return entry.get(key, default).format_map({"actor": _actor(entry), **row})
     except (KeyError, ValueError, IndexError) as error:
-        raise ValueError(f"{ident}: the description cannot be written ({error}).") from None
-    return ident, lon, lat, created, category, description
+        raise ValueError(f"{ident}: the {key} cannot be written ({error}).") from None
+
+
+def _actor(entry):
+    return entry.get("actor", entry["source"])
 
 
 def _load_history(db, folder, load):
     entry = folder.config.get("history")
     if entry is None:
         return
-    source = entry["source"]
-    done = report_rows.external_ids(db, source)
+    prefix = entry.get("id_prefix", entry["source"])
+    done = report_rows.external_ids(db, entry["source"])
     zone = ZoneInfo(folder.config["city"]["time_zone"])
     with open(folder.file(entry["file"]), newline="", encoding="utf-8-sig") as handle:
         records = [_history_record(entry, row) for row in csv.DictReader(handle)]
-    records = [r for r in records if f"{source}:{r[0]}" not in done]
+    records = [r for r in records if r and f"{prefix}:{r.ident}" not in done]
     if not records:
         return
     router = build_router(db)
-    found = router.route_many([r[1] for r in records], [r[2] for r in records],
-                              np.array([r[4] for r in records], dtype=object))
+    found = router.route_many([r.lon for r in records], [r.lat for r in records],
+                              np.array([r.category for r in records], dtype=object))
     ids = {"category": {c["code"]: c["id"] for c in catalog.all_categories(db)},
            "service": {s["code"]: s["id"] for s in catalog.all_services(db)}}
     for record, area_id in zip(records, found.tolist(), strict=True):
         if area_id < 0:
             load.history_outside += 1
             continue
-        _import_report(db, entry, record, router, router.areas[area_id], ids, zone)
+        _import_report(db, entry, record, (router.version, router.areas[area_id]), ids, zone)
         load.history_imported += 1
 
 
-def _import_report(db, entry, record, router, area, ids, zone):
-    ident, lon, lat, created, category, description = record
-    at = created.replace(tzinfo=created.tzinfo or zone).astimezone(UTC).isoformat()
-    status, actor = entry.get("status", "closed"), entry.get("actor", entry["source"])
+def _import_report(db, entry, record, routed, ids, zone):
+    version, area = routed
+    created = _utc(record.created, zone)
+    changed = _utc(record.closed, zone) if record.closed else created
+    actor = _actor(entry)
     report_id = report_rows.insert_report(db, {
-        "category_id": ids["category"][category], "service_id": ids["service"][area.service],
-        "area_id": area.id, "boundary_version_id": router.version, "lon": lon, "lat": lat,
-        "description": description, "status": status, "source": entry["source"],
-        "external_id": f"{entry['source']}:{ident}", "created_at": at, "updated_at": at,
+        "category_id": ids["category"][record.category],
+        "service_id": ids["service"][area.service], "area_id": area.id,
+        "boundary_version_id": version, "lon": record.lon, "lat": record.lat,
+        "description": record.description, "status": record.status,
+        "source": entry["source"],
+        "external_id": f"{entry.get('id_prefix', entry['source'])}:{record.ident}",
+        "created_at": created, "updated_at": changed,
     })
-    report_rows.add_event(db, report_id, "created", actor, at=at, to_status="new")
-    report_rows.add_event(db, report_id, "status", actor, at=at, from_status="new",
-                          to_status=status, public_note=f"Imported from {actor} as history.")
+    report_rows.add_event(db, report_id, "created", actor, at=created, to_status="new")
+    if record.status != "new":
+        report_rows.add_event(db, report_id, "status", actor, at=changed, from_status="new",
+                              to_status=record.status, public_note=record.note)
+
+
+def _utc(moment, zone):
+    """A time read from a file (the city's local time unless it carries an offset), as
+    stored: ISO 8601 in UTC."""
+    return moment.replace(tzinfo=moment.tzinfo or zone).astimezone(UTC).isoformat()
 
 
 # Export -----------------------------------------------------------------------------------
