@@ -161,3 +161,35 @@ def test_a_photo_can_be_removed_and_a_bad_file_is_explained(phone, demo_server, 
     expect(phone.locator("#photo-previews li .field-error")).to_contain_text(
         "not an image we accept")
     assert count(demo_server, "staged_photos") == staged - 1
+
+
+def stored_sizes(server):
+    with server.app.app_context():
+        return [tuple(row) for row in get_db().execute(
+            "SELECT width, height FROM staged_photos ORDER BY created_at DESC, rowid DESC")]
+
+
+def test_a_turned_photo_is_shrunk_upright(phone, demo_server, tmp_path):
+    """A camera held upright writes landscape pixels and orientation 6: the phone turns them
+    while shrinking (the shrunk copy has no EXIF left to say so)."""
+    path = tmp_path / "upright.jpg"
+    Image.effect_noise((3000, 2000), 40).convert("RGB").save(
+        path, "JPEG", quality=95, exif=gps_exif(-118.2430, 34.0540, orientation=6))
+    phone.goto("/report/new")
+    add_photos(phone, [str(path)])
+    width, height = stored_sizes(demo_server)[0]
+    assert height > width and max(width, height) <= 2048
+
+
+def test_a_heic_the_browser_cannot_decode_is_sent_as_is(phone, demo_server, tmp_path):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "photo.heic"
+    Image.new("RGB", (1200, 900), (30, 120, 60)).save(path, "HEIF", quality=80)
+    phone.goto("/report/new")
+    decodable = phone.evaluate("""bytes => createImageBitmap(new Blob([new Uint8Array(bytes)]))
+        .then(() => true, () => false)""", list(path.read_bytes()))
+    assert not decodable  # so the phone cannot shrink it: the file goes as it is
+    add_photos(phone, [str(path)])
+    assert stored_sizes(demo_server)[0] == (1200, 900)  # the server decoded the HEIC
