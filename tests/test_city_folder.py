@@ -3,13 +3,16 @@ changed, exported and loaded elsewhere (app/reporting/city.py, `flask --app app 
 
 import json
 import re
+import tomllib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app import create_app
 from app.demo import DATA
 from app.reporting import questions
-from app.reporting.city import CityFolderError, read_city_folder
+from app.reporting.city import CityFolderError, read_city_folder, to_toml
 from app.storage import city as city_rows
 from app.storage import row_counts, upgrade
 from app.storage import targets as target_rows
@@ -167,7 +170,7 @@ def catalogue(app):
                                  for r in db.query("SELECT * FROM categories")),
             "names": sorted(tuple(r.values()) for r in db.query(
                 "SELECT kind, code, locale, name FROM name_translations")),
-            "areas": sorted(tuple(r) for r in db.execute("""
+            "areas": sorted((*r[:2], sorted(r[2].split(",")), *r[3:]) for r in db.execute("""
                 SELECT a.name, s.code, group_concat(c.code), a.priority,
                        round(a.size_m2), a.min_lon, a.max_lon
                 FROM service_areas a JOIN services s ON s.id = a.service_id
@@ -377,3 +380,15 @@ def test_the_demo_city_is_a_folder_that_loads_as_the_demo_did(city_app):
     # '1/1/20 0:05' in Los Angeles (PST, UTC-8).
     assert tuple(first) == ("la311:1-1523590121", "2020-01-01T08:05:00+00:00")
     assert run(city_app, "load", str(DATA)).output.splitlines()[-1] == "Nothing changed."
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
+VALUE = st.one_of(TEXT, st.integers(-10**6, 10**6), st.booleans(),
+                  st.lists(TEXT, max_size=3), st.dictionaries(st.sampled_from("ab"), TEXT))
+ENTRY = st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), VALUE, max_size=4)
+
+
+@given(st.fixed_dictionaries({"city": ENTRY, "services": st.lists(ENTRY, max_size=3)}))
+def test_the_toml_writer_gives_back_what_it_wrote(document):
+    assert tomllib.loads(to_toml(document)) == {
+        key: value for key, value in document.items() if value}

@@ -97,3 +97,14 @@ def test_loading_paris_again_changes_nothing(paris):
     result = paris.test_cli_runner().invoke(args=["city", "load", str(PARIS)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "Nothing changed."
+
+
+def test_paris_exported_and_loaded_into_a_fresh_instance_is_the_same_city(paris, tmp_path):
+    from tests.test_city_folder import catalogue, fresh_app, run
+
+    exported = tmp_path / "paris-again"
+    assert run(paris, "export", str(exported)).exit_code == 0
+    other = fresh_app(tmp_path / "other")
+    result = run(other, "load", str(exported))
+    assert result.exit_code == 0, result.output
+    assert catalogue(other) == catalogue(paris)
