@@ -14,7 +14,8 @@ load time is printed). Then, in the same run and on the same database:
   scan for the nearest point (``ORDER BY`` squared distance over every point).
 
 Prints the lines ``search http p50 <ms> ms p99 <ms> ms``, ``reverse http p50 ...``, the
-baselines and the ratios.
+baselines and the ratios; then ``reports geocode``'s way of answering many places at once
+beside one gazetteer query per place.
 """
 
 import argparse
@@ -33,9 +34,11 @@ from app import create_app  # noqa: E402
 from app.demo import load_demo  # noqa: E402
 from app.reporting.address_load import load_address_file  # noqa: E402
 from app.reporting.areas import build_router  # noqa: E402
+from app.reporting.places import REVERSE_MAX_M, LocalGazetteer  # noqa: E402
 from app.storage import areas as area_rows  # noqa: E402
 from app.storage import upgrade  # noqa: E402
 from app.web.db import get_db  # noqa: E402
+from geo.nearest import nearest_within  # noqa: E402
 
 NUMBERS_PER_STREET = 40
 STEP_M = 15.0
@@ -175,6 +178,7 @@ def main():
                   "areas skipped)")
             run_searches(app, db, rng, samples + real, options)
             run_reverse(app, db, rng, options)
+            run_geocode(db, rng)
 
 
 def _append_real(path, real):
@@ -240,6 +244,28 @@ def run_reverse(app, db, rng, options):
                                 f"{options.scans} points")
     print(f"reverse ratio (scan / http) p50 {base50 / p50:.0f}x, CPU "
           f"{base_cpu50 / cpu50:.0f}x")
+
+
+def run_geocode(db, rng, places=100_000, one_by_one=1000):
+    """What ``reports geocode`` does for many reports: every place at once from one STRtree
+    (geo.nearest) against one gazetteer query per place."""
+    min_lon, min_lat, max_lon, max_lat = area_rows.coverage_bounds(db)
+    lons = rng.uniform(min_lon, max_lon, places)
+    lats = rng.uniform(min_lat, max_lat, places)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    points = db.execute("SELECT lon, lat FROM addresses").fetchall()
+    point_lons, point_lats = (np.array(column) for column in zip(*points, strict=True))
+    nearest_within(point_lons, point_lats, lons, lats, REVERSE_MAX_M)
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    print(f"geocode all at once: {places:,} places in {wall:.1f} s (CPU {cpu:.1f} s), "
+          f"{cpu / places * 1e6:.0f} us CPU each")
+    gazetteer = LocalGazetteer(db)
+    started_cpu = time.process_time()
+    for lon, lat in zip(lons[:one_by_one].tolist(), lats[:one_by_one].tolist(), strict=True):
+        gazetteer.nearest(lon, lat)
+    each = (time.process_time() - started_cpu) / one_by_one
+    print(f"geocode one by one: {each * 1e6:.0f} us CPU each over {one_by_one:,} places; "
+          f"ratio {each / (cpu / places):.0f}x")
 
 
 if __name__ == "__main__":
