@@ -132,7 +132,7 @@ def test_the_private_link_is_copied_and_kept_in_my_reports_on_this_phone(phone):
     expect(phone.locator("#link-status")).to_have_text("Link copied.")
     assert phone.evaluate("() => navigator.clipboard.readText()") == link
 
-    phone.get_by_role("link", name="My reports").click()
+    phone.locator("#private-link-notice").get_by_role("link", name="My reports").click()
     item = phone.locator("#my-reports-list li", has_text=f"#{report_id}")
     expect(item.get_by_role("link")).to_have_attribute("href", link)
     expect(phone.locator("#my-reports-empty")).to_be_hidden()
