@@ -6,13 +6,13 @@ import re
 import tomllib
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
 from app.demo import DATA
 from app.reporting import questions
-from app.reporting.city import CityFolderError, read_city_folder, to_toml
+from app.reporting.city import KEYS, CityFolderError, read_city_folder, to_toml
 from app.storage import city as city_rows
 from app.storage import row_counts, upgrade
 from app.storage import targets as target_rows
@@ -392,3 +392,34 @@ ENTRY = st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True), VALUE, m
 def test_the_toml_writer_gives_back_what_it_wrote(document):
     assert tomllib.loads(to_toml(document)) == {
         key: value for key, value in document.items() if value}
+
+
+ANY = st.recursive(
+    st.one_of(TEXT, st.integers(-5, 10**4), st.floats(allow_nan=True), st.booleans(),
+              st.sampled_from(["squares", "roads", "pothole", "fr", "en", "Europe/Paris",
+                               "squares.geojson", "history.csv", "label", "%Y-%m-%d"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.sampled_from(["fr", "en", "a"]), inner,
+                                            max_size=2)),
+    max_leaves=6)
+
+
+def table_of(name):
+    keys = sorted(KEYS[name] | {"colour"})
+    return st.dictionaries(st.sampled_from(keys), ANY, max_size=6)
+
+
+@given(st.fixed_dictionaries({}, optional={
+    name: (st.lists(table_of(name), max_size=2) if name in ("services", "categories",
+                                                             "boundaries") else table_of(name))
+    for name in sorted(KEYS[""] - {""})}))
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_city_toml_is_read_or_refused_with_reasons_never_an_exception(folder, document):
+    (folder / "city.toml").write_text(to_toml(document), encoding="utf-8")
+    try:
+        read_city_folder(folder, LANGUAGES)
+    except CityFolderError as error:
+        assert error.problems and all(str(p).startswith(("city.toml", "history.csv",
+                                                          "questions.json", "squares"))
+                                      for p in error.problems)

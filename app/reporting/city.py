@@ -183,13 +183,15 @@ def read_city_folder(path, languages):
 
 
 def _check_structure(folder):
-    """Unknown tables and keys, missing required keys, and tables of the wrong shape; return
-    whether the rest can be checked (only unknown keys found, if anything)."""
-    config = folder.config
+    """Unknown tables and keys, missing required keys, values of the wrong type, and tables
+    of the wrong shape; return whether the rest can be checked (True when, at most, unknown
+    keys were found: they are noted and left out)."""
+    config, usable = folder.config, True
     for key in sorted(set(config) - KEYS[""]):
         folder.problem(f"unknown field {key!r}.", key=key, table=key)
     if "city" not in config:
         folder.problem("the [city] table is missing (name, languages, time_zone).")
+        usable = False
     for table in sorted(set(config) & KEYS[""]):
         many = table in ("services", "categories", "boundaries")
         value = config[table]
@@ -197,14 +199,17 @@ def _check_structure(folder):
                 isinstance(e, dict) for e in (value if many else [value])):
             shape = f"[[{table}]] entries" if many else f"a [{table}] table"
             folder.problem(f"{table} must be {shape}.", table=table)
+            usable = False
             continue
         for index, entry in enumerate(value if many else [value]):
-            _check_keys(folder, table, index, entry)
-    return not any(p.message.startswith(("[", "the [city]")) or " must be " in p.message
-                   for p in folder.problems)
+            usable &= _check_keys(folder, table, index, entry)
+    return usable
 
 
 def _check_keys(folder, table, index, entry):
+    """Note unknown keys (and leave them out); return False when a required key is missing
+    or a value has the wrong type."""
+    usable = True
     for key in sorted(set(entry) - KEYS[table]):
         folder.problem(f"unknown field {key!r} in [{table}]; known fields: "
                        f"{', '.join(sorted(KEYS[table]))}.", table, index, key)
@@ -212,9 +217,44 @@ def _check_keys(folder, table, index, entry):
     for key in REQUIRED.get(table, ()):
         if key not in entry:
             folder.problem(f"[{table}] needs {key!r}.", table, index)
+            usable = False
     for key, value in entry.items():
-        if isinstance(value, str) and xml_unsafe_character(value) is not None:
+        kind = _expected_type(table, key)
+        if not _is_a(value, kind):
+            folder.problem(f"{key} must be {TYPE_WORDS[kind]}.", table, index, key)
+            usable = False
+        elif isinstance(value, str) and xml_unsafe_character(value) is not None:
             folder.problem(f"{key} holds a control character.", table, index, key)
+    return usable
+
+
+#: The type of each city.toml value that is not a text.
+TYPES = {
+    ("city", "languages"): "texts", ("services", "names"): "names",
+    ("categories", "names"): "names", ("categories", "areas"): "text or texts",
+    ("categories", "acknowledge_hours"): "number", ("categories", "fix_hours"): "number",
+    ("services", "target_days"): "whole", ("boundaries", "priority"): "whole",
+    ("history", "categories"): "names", ("history", "statuses"): "names",
+}
+TYPE_WORDS = {"text": "a text", "texts": "a list of texts", "names": "a table of texts",
+              "text or texts": "a text or a list of texts", "number": "a number",
+              "whole": "a whole number"}
+
+
+def _expected_type(table, key):
+    return TYPES.get((table, key), "text")
+
+
+def _is_a(value, kind):
+    texts = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return {
+        "text": isinstance(value, str),
+        "texts": texts,
+        "names": isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+        "text or texts": isinstance(value, str) or texts,
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "whole": isinstance(value, int) and not isinstance(value, bool),
+    }[kind]
 
 
 def _check_city(folder, languages):
@@ -227,13 +267,9 @@ def _check_city(folder, languages):
         city["languages"] = ["en"]
     try:
         ZoneInfo(str(city["time_zone"]))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         folder.problem(f"unknown time zone {city['time_zone']!r} (an IANA name such as "
                        "Europe/Paris).", "city", key="time_zone")
-    for table, key in SETTINGS:
-        value = folder.config.get(table, {}).get(key)
-        if value is not None and not isinstance(value, str):
-            folder.problem(f"{key} must be a text.", table, key=key)
     licence = folder.config.get("data", {}).get("licence")
     if licence is not None and not is_http_url(str(licence)):
         folder.problem("licence must be an http(s) URL.", "data", key="licence")
@@ -258,7 +294,7 @@ def _check_catalogue(folder):
         for key in ("acknowledge_hours", "fix_hours"):
             if key in category:
                 value = category[key]
-                if not (isinstance(value, int | float) and 0 < value <= targets.MAX_HOURS):
+                if not 0 < value <= targets.MAX_HOURS:
                     folder.problem(f"{key} must be a number of hours above 0 and at most "
                                    f"{targets.MAX_HOURS}.", "categories", index, key)
 
@@ -289,7 +325,7 @@ def _check_named(folder, table):
 
 def _check_delivery(folder, index, service):
     days = service.get("target_days")
-    if days is not None and not (isinstance(days, int) and 0 < days <= 366):
+    if days is not None and not 0 < days <= 366:
         folder.problem("target_days must be a whole number of days from 1 to 366.",
                        "services", index, "target_days")
     email, webhook = service.get("email"), service.get("webhook")
@@ -314,8 +350,6 @@ def _check_boundaries(folder):
         except (KeyError, ValueError, IndexError, AttributeError):
             folder.problem("layer may hold only {name} and {service}, e.g. "
                            "\"{name}-{service}\".", "boundaries", index, "layer")
-        if not isinstance(entry.get("priority", 0), int):
-            folder.problem("priority must be a whole number.", "boundaries", index, "priority")
         path = _existing_file(folder, "boundaries", index, entry["file"])
         if path is None:
             continue
@@ -680,7 +714,7 @@ def _row_time(entry, ident, text):
 def _row_text(entry, ident, row, key, default):
     try:
         return entry.get(key, default).format_map({"actor": _actor(entry), **row})
-    except (KeyError, ValueError, IndexError) as error:
+    except (KeyError, ValueError, IndexError, AttributeError) as error:
         raise ValueError(f"{ident}: the {key} cannot be written ({error}).") from None
 
 
