@@ -123,3 +123,15 @@ def test_a_report_placed_by_searching_an_address_reads_in_paris_time(
     assert_accessible(page)
     assert page.script_errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("size", ["390", "1366"])
+def test_the_map_credits_the_city_s_data_in_its_attribution(browser, paris_server, size):
+    page = open_page(browser, paris_server, "fr-FR", **(PHONE if size == "390" else DESKTOP))
+    page.goto("/map")
+    credit = page.locator(".leaflet-control-attribution").first
+    expect(credit).to_contain_text("Contains data from Ville de Paris, ODbL")
+    expect(credit).to_contain_text("OpenStreetMap")
+    screenshot(page, f"paris-map-{size}")
+    assert page.script_errors == []
+    page.context.close()

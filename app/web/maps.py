@@ -62,8 +62,14 @@ class Tiles:
 
     @classmethod
     def from_settings(cls, config):
-        """The tile layer that TILE_URL and TILE_ATTRIBUTION name."""
-        return cls(config["TILE_URL"], config["TILE_ATTRIBUTION"])
+        """The tile layer that TILE_URL and TILE_ATTRIBUTION name, crediting the open data
+        as well when DATA_ATTRIBUTION is set (a licence such as the ODbL asks for it where
+        the data is shown, and a map page has no footer)."""
+        attribution = config["TILE_ATTRIBUTION"]
+        if config["DATA_ATTRIBUTION"]:
+            attribution = str(Markup('{} | <a href="{}">{}</a>').format(
+                Markup(attribution), config["DATA_LICENSE"], config["DATA_ATTRIBUTION"]))
+        return cls(config["TILE_URL"], attribution)
 
 
 @dataclass(frozen=True)
