@@ -251,7 +251,8 @@ def test_dry_run_stores_nothing(city_app, folder):
     result = run(city_app, "load", "--dry-run", str(folder))
     assert result.exit_code == 0, result.output
     assert "history reports imported: 3" in result.output
-    assert "Dry run: nothing was stored." in result.output
+    assert result.output.splitlines()[-2:] == ["These changes would be loaded.",
+                                               "Dry run: nothing was stored."]
     assert counts(city_app) == before
 
 

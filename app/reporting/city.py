@@ -484,6 +484,7 @@ class CityLoad:
     history_imported: int = 0
     history_outside: int = 0
     geocoded: int = 0
+    dry_run: bool = False
 
     @property
     def changed(self):
@@ -506,7 +507,11 @@ class CityLoad:
         lines.append(f"history reports imported: {self.history_imported} "
                      f"({self.history_outside} outside every area skipped)")
         lines.append(f"reports given an address: {self.geocoded}")
-        lines.append("Changes loaded." if self.changed else "Nothing changed.")
+        if self.dry_run:
+            lines.append("These changes would be loaded." if self.changed
+                         else "Nothing would change.")
+        else:
+            lines.append("Changes loaded." if self.changed else "Nothing changed.")
         return lines
 
 
@@ -520,7 +525,7 @@ def load_city_folder(db, path, languages, dry_run=False, allow_private=False):
     With ``dry_run`` the load is made and rolled back, so the summary says what would change.
     """
     folder = read_city_folder(path, languages)
-    load = CityLoad(str(folder.path))
+    load = CityLoad(str(folder.path), dry_run=dry_run)
     try:
         with db.atomic():
             _load(db, folder, load, allow_private)
