@@ -14,7 +14,7 @@ SPOT = (-118.3041, 34.0193)  # a street of its own: no other test reports here
 #: GET endpoints that answer no page a person reads: feeds, files, JSON, redirects, parts.
 NOT_PAGES = {"static", "vendor_file", "language", "reports.photo", "reports.report_feed",
              "reports.report_history_feed", "data.catalogue_jsonld", "questions.fragment",
-             "service_worker", "manifest"}
+             "pwa.service_worker", "pwa.manifest", "pwa.icon"}
 #: The pages this file checks, by endpoint; a new public page must be added here.
 CHECKED = {"reports.home", "reports.public_map", "reports.report_list", "reports.show_report",
            "reports.new_report", "reports.alerts", "reports.manage_report", "auth.login",

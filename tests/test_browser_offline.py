@@ -4,6 +4,7 @@ reviewed and deleted, and is sent exactly once when the connection returns."""
 
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -88,6 +89,7 @@ def test_offline_report_is_saved_then_sent_once_with_its_photo(phone, demo_serve
     photo = tmp_path / "tags.jpg"
     photo.write_bytes(jpeg_bytes(size=(1600, 1200)))
     description = "Fresh tags on the bridge, reported from the tunnel"
+    second = "A streetlight out by the tunnel exit, second draft"
     installed(phone)
     before = counts(demo_server)
 
@@ -101,22 +103,30 @@ def test_offline_report_is_saved_then_sent_once_with_its_photo(phone, demo_serve
     expect(draft).to_contain_text(description)
     expect(draft).to_contain_text("photos: 1")
     expect(phone.locator("#description")).to_have_value("")  # ready for the next one
+    # A second draft from the same kept page is a report of its own (a key of its own).
+    fill_offline_report(phone, second)
+    phone.get_by_role("button", name="Send report").click()
+    expect(draft).to_have_count(2)
     assert counts(demo_server) == before
 
-    # Offline, the form and the map still open from the worker's cache.
+    # Offline, the form still opens from the worker's cache, with the drafts.
     phone.goto("/report/new")
-    expect(draft).to_have_count(1)
+    expect(draft).to_have_count(2)
     phone.context.set_offline(False)
     sent = phone.locator("#drafts-list li a")
-    expect(sent).to_contain_text("Sent: report #")
+    expect(sent).to_have_count(2)
     [(report_id, photos)] = reports_described(demo_server, description)
     assert photos == 1
-    expect(sent).to_have_text(f"Sent: report #{report_id}")
+    [(_, no_photos)] = reports_described(demo_server, second)
+    assert no_photos == 0
+    expect(sent.first).to_have_text(re.compile(r"Sent: report #\d+"))
+    assert f"Sent: report #{report_id}" in sent.all_inner_texts()
 
-    phone.reload()  # nothing left to send: no second report
+    phone.reload()  # nothing left to send: no report twice
     expect(phone.locator("#drafts")).to_be_hidden()
     assert len(reports_described(demo_server, description)) == 1
-    assert counts(demo_server)["reports"] == before["reports"] + 1
+    assert len(reports_described(demo_server, second)) == 1
+    assert counts(demo_server)["reports"] == before["reports"] + 2
 
 
 def test_a_draft_can_be_reviewed_and_deleted(phone, demo_server):

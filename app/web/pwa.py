@@ -27,6 +27,8 @@ BRAND = "#0b5cad"
 SHELL_PAGES = ("reports.home", "reports.new_report", "reports.public_map")
 #: Our static files kept: every style and script (a few dozen kilobytes compressed).
 SHELL_STATIC = ("css/*.css", "js/*.js")
+#: Leaflet's own pictures: the form's pin and its shadow.
+LEAFLET_IMAGES = ("marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
 #: Paths the worker never answers from its cache nor keeps.
 NEVER_CACHED = ("/api/", "/dispatch", "/login", "/logout", "/open311", "/photos/",
                 "/alerts/", "/supports/", "/language/")
@@ -40,6 +42,7 @@ def shell_urls():
         *(url_for(endpoint) for endpoint in SHELL_PAGES),
         *(url_for("static", filename=name) for name in static_files()),
         *vendored.scripts, *vendored.stylesheets,
+        *(assets.vendor_url("leaflet", f"images/{name}") for name in LEAFLET_IMAGES),
         *(url_for("pwa.icon", size=size) for size in ICON_SIZES),
     ]
 

@@ -14,6 +14,7 @@
   var sending = false;
   var unreachable = false;  // the last try found no connection after all
   var retryDelay = 2000;
+  var justSent = null;  // the last draft sent, to announce
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(config.worker).catch(function () { /* pages still work */ });
@@ -108,6 +109,7 @@
       }, Promise.resolve([])).then(function (ids) { return postDraft(draft, token, ids); });
     }).then(function (report) {
       sent.push({ key: draft.key, id: report.id, url: report.url });
+      justSent = report;
       return deleteDraft(draft.key);
     }, function (error) {
       if (!(error instanceof Refused)) { unreachable = true; return null; }  // try later
@@ -135,7 +137,10 @@
     }).then(function () {
       sending = false;
       if (unreachable) { retryLater(); } else { retryDelay = 2000; }
-      return render();
+      return render().then(function () {
+        if (justSent && section) { announce(t("draft_sent", { id: justSent.id })); }
+        justSent = null;
+      });
     }, function () { sending = false; });
   }
 
@@ -260,17 +265,32 @@
     var files = Array.prototype.map.call(previews.querySelectorAll("li"), function (item) {
       return item.draftPhoto;
     }).filter(Boolean);
+    // A key of its own: the form kept offline is the same page every time, with one key.
+    var key = newKey();
+    fields = fields.filter(function (pair) { return pair[0] !== "submission_key"; })
+      .concat([["submission_key", key]]);
     return Promise.all(files.map(shrunk)).then(function (photos) {
-      return putDraft({ key: field({ fields: fields }, "submission_key"), savedAt: Date.now(),
-        fields: fields, photos: photos });
+      return putDraft({ key: key, savedAt: Date.now(), fields: fields, photos: photos });
     });
   }
 
+  function saved() {
+    section.hidden = false;
+    announce(t("draft_saved"));
+    section.querySelector("h2").focus();
+  }
+
+  // A clean form for the next report: the page again (from the worker's cache offline),
+  // which then says the draft is saved.
   function startAfresh() {
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      sessionStorage.setItem("draft-saved", "1");
+      window.location.reload();
+      return Promise.resolve();
+    }
     form.reset();
-    form.elements.submission_key.value = newKey();
     previews.textContent = "";
-    ["lat", "lon"].forEach(function (name) { form.elements[name].value = ""; });
+    return render().then(saved);
   }
 
   form.addEventListener("submit", function (event) {
@@ -287,14 +307,15 @@
       section.querySelector("h2").focus();
       return;
     }
-    saveDraft().then(function () {
-      startAfresh();
-      return render();
-    }).then(function () {
-      announce(t("draft_saved"));
-      section.querySelector("h2").focus();
-    }, function () { announce(t("draft_not_saved")); });
+    saveDraft().then(startAfresh, function () { announce(t("draft_not_saved")); });
   }, true);
 
-  render();
+  render().then(function () {
+    var fromWorker = new URLSearchParams(window.location.search).get("draft") === "saved";
+    if (sessionStorage.getItem("draft-saved") || fromWorker) {
+      sessionStorage.removeItem("draft-saved");
+      if (fromWorker) { history.replaceState(null, "", window.location.pathname); }
+      saved();
+    }
+  });
 }());

@@ -28,9 +28,58 @@ function isKept(url) {
     !/\/manage\//.test(url.pathname);
 }
 
+// The form posted while the phone believed it was online, and the network failed (a weak
+// signal, a Wi-Fi without internet): the report is kept as a draft, as the page does offline
+// (static/js/drafts.js, same database), with a key of its own, and the form says so.
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+function keepDraft(data) {
+  const key = newKey();
+  const fields = [];
+  const photos = [];
+  for (const [name, value] of data.entries()) {
+    if (typeof value !== "string") {
+      if (value.size) { photos.push(value); }
+    } else if (name !== "csrf_token" && name !== "submission_key") {
+      fields.push([name, value]);
+    }
+  }
+  fields.push(["submission_key", key]);
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open("civic-reporter", 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore("drafts", { keyPath: "key" });
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const tx = opening.result.transaction("drafts", "readwrite");
+      tx.objectStore("drafts").put({ key, savedAt: Date.now(), fields, photos });
+      tx.oncomplete = () => { opening.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
+async function sendOrKeep(request) {
+  const copy = request.clone();
+  try {
+    return await fetch(request);
+  } catch (error) {
+    await keepDraft(await copy.formData());
+    return Response.redirect(OFFLINE_PAGE + "?draft=saved", 303);
+  }
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
+  if (request.method === "POST" && request.mode === "navigate" &&
+      url.origin === self.location.origin && url.pathname === OFFLINE_PAGE) {
+    event.respondWith(sendOrKeep(request));
+    return;
+  }
   if (request.method !== "GET" || !isKept(url)) { return; }  // the network, as without us
   if (request.mode === "navigate") {
     // Pages: always the network when there is one; the kept copy only offline.
