@@ -744,32 +744,44 @@ def _load_history(db, folder, load):
                               np.array([r.category for r in records], dtype=object))
     ids = {"category": {c["code"]: c["id"] for c in catalog.all_categories(db)},
            "service": {s["code"]: s["id"] for s in catalog.all_services(db)}}
-    for record, area_id in zip(records, found.tolist(), strict=True):
-        if area_id < 0:
-            load.history_outside += 1
-            continue
-        _import_report(db, entry, record, (router.version, router.areas[area_id]), ids, zone)
-        load.history_imported += 1
+    rows = [_history_row(entry, record, (router.version, router.areas[area_id]), ids, zone)
+            for record, area_id in zip(records, found.tolist(), strict=True) if area_id >= 0]
+    load.history_outside = len(records) - len(rows)
+    load.history_imported = len(rows)
+    notes = [row.pop("_note") for row in rows]
+    report_rows.insert_reports_bulk(db, rows)
+    report_ids = city_rows.report_ids_by_external_id(db, entry["source"])
+    city_rows.add_history_events(db, [
+        event for row, note in zip(rows, notes, strict=True)
+        for event in _history_events(_actor(entry), row, note, report_ids)])
 
 
-def _import_report(db, entry, record, routed, ids, zone):
+def _history_row(entry, record, routed, ids, zone):
+    """The reports row of a past report, with its status note (removed before insertion)."""
     version, area = routed
     created = _utc(record.created, zone)
-    changed = _utc(record.closed, zone) if record.closed else created
-    actor = _actor(entry)
-    report_id = report_rows.insert_report(db, {
+    return {
         "category_id": ids["category"][record.category],
         "service_id": ids["service"][area.service], "area_id": area.id,
         "boundary_version_id": version, "lon": record.lon, "lat": record.lat,
         "description": record.description, "status": record.status,
         "source": entry["source"],
         "external_id": f"{entry.get('id_prefix', entry['source'])}:{record.ident}",
-        "created_at": created, "updated_at": changed,
-    })
-    report_rows.add_event(db, report_id, "created", actor, at=created, to_status="new")
-    if record.status != "new":
-        report_rows.add_event(db, report_id, "status", actor, at=changed, from_status="new",
-                              to_status=record.status, public_note=record.note)
+        "created_at": created,
+        "updated_at": _utc(record.closed, zone) if record.closed else created,
+        "_note": record.note,
+    }
+
+
+def _history_events(actor, row, note, report_ids):
+    """Created, then (unless still new) the status reached, at the closing time."""
+    report_id = report_ids[row["external_id"]]
+    yield {"report_id": report_id, "kind": "created", "actor": actor, "at": row["created_at"],
+           "from_status": None, "to_status": "new", "public_note": None}
+    if row["status"] != "new":
+        yield {"report_id": report_id, "kind": "status", "actor": actor,
+               "at": row["updated_at"], "from_status": "new", "to_status": row["status"],
+               "public_note": note}
 
 
 def _utc(moment, zone):

@@ -105,3 +105,21 @@ def all_address_points(db):
 def translation_locales(db):
     """The languages some category or service is named in."""
     return {row[0] for row in db.execute("SELECT DISTINCT locale FROM name_translations")}
+
+
+def report_ids_by_external_id(db, source):
+    """{external_id: report id} of the reports imported from ``source``."""
+    return dict(db.execute(
+        "SELECT external_id, id FROM reports WHERE source = ? AND external_id IS NOT NULL",
+        [source]))
+
+
+def add_history_events(db, events):
+    """Record the events of imported reports in one statement (dicts: report_id, kind, actor,
+    at, from_status, to_status, public_note), as ``reports.add_event`` records one: an empty
+    note is stored as none."""
+    db.conn.executemany(
+        "INSERT INTO report_events (report_id, kind, actor, at, from_status, to_status, "
+        "public_note, internal_note, details) VALUES (:report_id, :kind, :actor, :at, "
+        ":from_status, :to_status, :public_note, NULL, '{}')",
+        [{**event, "public_note": event["public_note"] or None} for event in events])
