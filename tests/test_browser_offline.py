@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.storage import row_counts
 from app.web.db import get_db
+from tests.axe import assert_accessible
 from tests.factories import jpeg_bytes
 from tests.live import only_our_hosts, submit_report
 
@@ -224,3 +225,28 @@ def test_the_worker_script_lists_a_shell_that_answers(client):
     for url in shell:
         assert client.get(url).status_code == 200, url
     assert not [url for url in shell if url.startswith(("/api/", "/dispatch", "/login"))]
+
+
+def test_a_draft_the_city_refuses_stays_with_the_reason(phone, demo_server):
+    description = "Pothole far out at sea, kept offline"
+    installed(phone)
+    before = counts(demo_server)
+    phone.context.set_offline(True)
+    phone.click("#manual-position summary")
+    phone.fill("#lat", "33.2000")  # the Pacific: no service takes it
+    phone.fill("#lon", "-119.5000")
+    phone.select_option("#category", "graffiti")
+    phone.fill("#description", description)
+    phone.get_by_role("button", name="Send report").click()
+    draft = phone.locator("#drafts-list li")
+    expect(draft).to_have_count(1)
+    phone.context.set_offline(False)
+    expect(draft).to_contain_text("Not sent:")
+    expect(draft.get_by_role("button", name="Delete this draft")).to_be_visible()
+    expect(phone.locator("#drafts-status")).to_have_text(
+        "Not sent: This location is outside the area we cover.")
+    assert_accessible(phone)
+    assert counts(demo_server)["reports"] == before["reports"]
+    phone.reload()  # a refused draft is not sent again and again
+    expect(draft).to_contain_text("Not sent:")
+    assert counts(demo_server)["reports"] == before["reports"]

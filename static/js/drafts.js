@@ -15,6 +15,7 @@
   var unreachable = false;  // the last try found no connection after all
   var retryDelay = 2000;
   var justSent = null;  // the last draft sent, to announce
+  var justRefused = null;  // the last draft the server refused, to announce
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(config.worker).catch(function () { /* pages still work */ });
@@ -94,7 +95,8 @@
           var link = page.querySelector(".private-link");
           return { id: report[1], url: r.url, privateLink: link && link.href };
         }
-        var problem = page.querySelector("#error-summary li, .error-message, [role=alert]");
+        var problem = page.querySelector("#error-summary li") ||
+          page.querySelector(".error-message, [role=alert]");
         throw new Refused(problem ? problem.textContent.trim() : String(r.status));
       });
     });
@@ -114,6 +116,7 @@
     }, function (error) {
       if (!(error instanceof Refused)) { unreachable = true; return null; }  // try later
       draft.refused = error.message;
+      justRefused = draft;
       return putDraft(draft);
     });
   }
@@ -138,8 +141,12 @@
       sending = false;
       if (unreachable) { retryLater(); } else { retryDelay = 2000; }
       return render().then(function () {
-        if (justSent && section) { announce(t("draft_sent", { id: justSent.id })); }
-        justSent = null;
+        if (justRefused && section) {
+          announce(t("draft_refused", { message: justRefused.refused }));
+        } else if (justSent && section) {
+          announce(t("draft_sent", { id: justSent.id }));
+        }
+        justSent = justRefused = null;
       });
     }, function () { sending = false; });
   }
@@ -285,6 +292,7 @@
   function startAfresh() {
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
       sessionStorage.setItem("draft-saved", "1");
+      history.scrollRestoration = "manual";  // the clean form opens at its top
       window.location.reload();
       return Promise.resolve();
     }
