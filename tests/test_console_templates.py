@@ -74,6 +74,17 @@ def test_admins_manage_templates_on_a_console_page_and_dispatchers_may_not(app, 
     listing = client.get("/dispatch/templates").get_data(as_text=True)
     assert "Pour le n° {number}" in listing and "Français" in listing
     template_id = re.search(r'id="template-(\d+)"', listing).group(1)
+    editing = unescape(client.get(f"/dispatch/templates?edit={template_id}").get_data(
+        as_text=True))
+    assert f'name="template_id" value="{template_id}"' in editing
+    assert 'value="Équipe"' in editing and ">Pour le n° {number}</textarea>" in editing
+    assert client.get("/dispatch/templates?edit=999").status_code == 404
+    changed = client.post("/dispatch/templates", data={
+        "template_id": template_id, "service": "lights", "locale": "fr",
+        "title": "Équipe prévue", "text": "Une équipe passe pour le n° {number}."})
+    assert changed.status_code == 302 and template_count(app) == 1
+    listing = client.get("/dispatch/templates").get_data(as_text=True)
+    assert "Une équipe passe" in listing and "Street lighting" in listing
     client.post(f"/dispatch/templates/{template_id}/delete")
     assert template_count(app) == 0
 

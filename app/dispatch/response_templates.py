@@ -35,10 +35,9 @@ def save_template(db, languages, service_code, category_code, status, locale, ti
     if template_id is None:
         return template_rows.add_template(db, service["id"], category_id, status, locale,
                                           title, text)
-    existing = template_rows.template(db, template_id)
-    if existing is None or existing["service_id"] != service["id"]:
+    if not template_rows.update_template(db, template_id, service["id"], category_id, status,
+                                         locale, title, text):
         raise NotFound("There is no response template number %(id)s.", id=template_id)
-    template_rows.update_template(db, template_id, category_id, status, locale, title, text)
     return template_id
 
 

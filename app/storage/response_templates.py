@@ -21,11 +21,12 @@ def add_template(db, service_id, category_id, status, locale, title, text):
     }).last_pk
 
 
-def update_template(db, template_id, category_id, status, locale, title, text):
+def update_template(db, template_id, service_id, category_id, status, locale, title, text):
     return db.execute("""
-        UPDATE response_templates SET category_id = ?, status = ?, locale = ?, title = ?,
-               text = ?, updated_at = ? WHERE id = ?
-    """, [category_id, status, locale, title, text, now(), template_id]).rowcount == 1
+        UPDATE response_templates SET service_id = ?, category_id = ?, status = ?, locale = ?,
+               title = ?, text = ?, updated_at = ? WHERE id = ?
+    """, [service_id, category_id, status, locale, title, text, now(),
+          template_id]).rowcount == 1
 
 
 def remove_template(db, template_id):

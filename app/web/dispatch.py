@@ -373,16 +373,29 @@ def admin_required():
 def templates():
     admin_required()
     db = get_db()
-    return template_admin_page(db)
+    form = {}
+    if "edit" in request.args:
+        form = template_form(db, row_id(request.args["edit"]))
+    return template_admin_page(db, form=form)
 
 
-def template_admin_page(db, status=200):
+def template_form(db, template_id):
+    """The form's fields for changing template ``template_id`` (404 when there is none)."""
+    found = template_rows.template(db, template_id) if template_id else None
+    if found is None:
+        abort(404)
+    return {"template_id": str(found["id"]), "service": found["service_code"],
+            "category": found["category_code"] or "", "status": found["status"] or "",
+            "locale": found["locale"], "title": found["title"], "text": found["text"]}
+
+
+def template_admin_page(db, status=200, form=None):
     """The admin page of response templates; after a refusal, the form as it was typed."""
     return render_template(
         "dispatch/templates.html", templates=template_rows.templates_of(db, None),
         services=catalog.all_services(db), categories=catalog.all_categories(db),
         statuses=STATUSES, languages=LANGUAGES, placeholders=response_templates.PLACEHOLDERS,
-        form=request.form if request.method == "POST" else {},
+        form=request.form if request.method == "POST" else (form or {}),
         page_path=url_for("dispatch.templates"),
     ), status
 
@@ -393,6 +406,8 @@ def save_template():
     admin_required()
     db, form = get_db(), request.form
     template_id = row_id(form.get("template_id")) if form.get("template_id") else None
+    if form.get("template_id") and template_id is None:
+        abort(404)
     try:
         with db.atomic():
             response_templates.save_template(
