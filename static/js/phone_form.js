@@ -163,11 +163,17 @@
     sendStatus.textContent = "";
   });
 
-  if (map) {
-    var view = mapView.value.split(",").map(Number);
-    if (view.length === 3 && view.every(isFinite)) {
+  // After a refusal the map shows what the resident was looking at, also if the page's
+  // other scripts fit the map to the city once everything has loaded.
+  var view = mapView.value.split(",").map(Number);
+  function restoreView() {
+    if (map && view.length === 3 && view.every(isFinite)) {
       map.setView([view[0], view[1]], view[2], { animate: false });
     }
+  }
+  if (map) {
+    restoreView();
+    window.addEventListener("load", restoreView, { once: true });
     map.on("moveend", function () {
       var centre = map.getCenter();
       mapView.value = [centre.lat.toFixed(6), centre.lng.toFixed(6), map.getZoom()].join(",");
