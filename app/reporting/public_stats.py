@@ -84,10 +84,6 @@ class Durations:
         total = self.count
         return self.at_rank(math.ceil(0.9 * total)) if total else None
 
-    def share_within(self, hours):
-        """(within, count): how many took at most ``hours``, of how many."""
-        return sum(n for value, n in self.counts if value <= hours), self.count
-
 
 @dataclass
 class Line:
@@ -286,9 +282,7 @@ def _lines(db, scope, days, area, periods):
     for (service_id, category_id), line in lines.items():
         if line.target_hours is not None:
             line_scope = (0, category_id, area["id"]) if area else (service_id, category_id, 0)
-            fixes = Durations([(h, n) for _, h, n in
-                               rows.duration_counts(db, line_scope, periods, "fix")])
-            line.within_target = fixes.share_within(line.target_hours)
+            line.within_target = rows.fixed_within(db, line_scope, periods, line.target_hours)
     return sorted(lines.values(), key=lambda line: (line.service, line.category))
 
 

@@ -70,15 +70,23 @@ def line_counts(db, scope, first_day, last_day):
          "first_day": first_day, "last_day": last_day}).fetchall()
 
 
-def duration_counts(db, scope, periods, kind=None):
+def duration_counts(db, scope, periods):
     """(kind, hours, n) of ``scope`` over ``periods`` (whole months 'YYYY-MM' and days
     'YYYY-MM-DD', which must not overlap), durations rounded to two significant figures."""
     marks = ", ".join("?" * len(periods)) or "NULL"
-    kinds = "AND kind = ?" if kind else ""
     return db.execute(
         f"SELECT kind, hours, sum(n) FROM stats_times WHERE {SCOPE} AND period IN ({marks}) "
-        f"{kinds} GROUP BY 1, 2 HAVING sum(n) != 0 ORDER BY 1, 2",
-        [*scope, *periods, *([kind] if kind else [])]).fetchall()
+        "GROUP BY 1, 2 HAVING sum(n) != 0 ORDER BY 1, 2", [*scope, *periods]).fetchall()
+
+
+def fixed_within(db, scope, periods, hours):
+    """(fixed within ``hours``, fixed) of ``scope`` over ``periods``, summed in SQL."""
+    marks = ", ".join("?" * len(periods)) or "NULL"
+    within, fixed = db.execute(
+        f"SELECT coalesce(sum(CASE WHEN hours <= ? THEN n END), 0), coalesce(sum(n), 0) "
+        f"FROM stats_times WHERE {SCOPE} AND period IN ({marks}) AND kind = 'fix'",
+        [hours, *scope, *periods]).fetchone()
+    return within, fixed
 
 
 def most_supported(db, scope, limit):
