@@ -113,16 +113,19 @@ def test_area_and_service_names_are_text_in_the_public_map_tooltip(page):
 
 
 def test_a_category_name_is_text_in_the_staff_map_popup(page):
+    """The staff page's map of open reports nearby labels each with its category."""
     submit_report(page, lon=SPOT[0], lat=SPOT[1], category="trap", description="Odd")
+    other = submit_report(page, lon="2.5005", lat=SPOT[1], category="trap", description="Odd")
     page.goto("/login")
     log_in(page, *ADMIN)
     page.goto("/dispatch?status=all&category=trap")
     assert CATEGORY in page.text_content("table.queue")
-    page.locator(".leaflet-marker-icon").last.click()
+    page.goto(other.replace("/reports/", "/dispatch/reports/"))
+    page.locator(".leaflet-overlay-pane path.leaflet-interactive[fill='#a4161a']").first.click()
     link = page.locator(".leaflet-popup-content a")
     link.wait_for()
     assert re.fullmatch(rf"#\d+ {re.escape(CATEGORY)}", link.inner_text().strip())
-    assert re.search(r"/dispatch/reports/\d+$", link.get_attribute("href"))
+    assert re.search(r"#nearby-\d+$", link.get_attribute("href"))
     screenshot(page, "queue")
     nothing_ran(page)
 
