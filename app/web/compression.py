@@ -1,8 +1,13 @@
 """Text answers compressed (zstd, brotli or gzip, as the browser accepts) by Flask-Compress.
 
-Pages, scripts, styles, JSON and GeoJSON are mostly repeated words and shrink several times,
-which is what a phone on a slow network waits for. Images are already compressed and are left
-as they are; so are answers to requests that do not ask for it (``Accept-Encoding``).
+Scripts, styles, JSON and GeoJSON are mostly repeated words and shrink several times, which
+is what a phone on a slow network waits for. Images are already compressed and are left as
+they are; so are answers to requests that do not ask for it (``Accept-Encoding``).
+
+HTML pages are not compressed: every page carries the session's form token next to text
+taken from the request (filters, searches), and a compressed page's size would then tell an
+eavesdropper, guess by guess, how much of a guess matches the token (BREACH). Pages are a
+few kilobytes; what phones wait for is the scripts and the map's data.
 
 Streamed answers (the CSV and GeoJSON exports, photos) stay uncompressed streams: they keep
 their own limits on slow readers, and compressing a stream would leave its file to the garbage
@@ -21,6 +26,8 @@ from flask_compress import Compress
 
 #: Text types this app serves that Flask-Compress leaves out by default.
 EXTRA_TYPES = ("application/geo+json",)
+#: Answers that carry the session's form token beside request text: never compressed.
+SECRET_BEARING_TYPES = ("text/html",)
 #: The file encodings kept, best first, as named in Accept-Encoding.
 FILE_ENCODINGS = ("br", "gzip")
 
@@ -30,8 +37,11 @@ compress = Compress()
 def register(app):
     app.config["COMPRESS_STREAMS"] = False
     compress.init_app(app)
-    app.config["COMPRESS_MIMETYPES"] = [*app.config["COMPRESS_MIMETYPES"], *EXTRA_TYPES]
+    app.config["COMPRESS_MIMETYPES"] = [
+        *(kind for kind in app.config["COMPRESS_MIMETYPES"] if kind not in SECRET_BEARING_TYPES),
+        *EXTRA_TYPES]
     compress.compress_mimetypes_set.update(EXTRA_TYPES)
+    compress.compress_mimetypes_set.difference_update(SECRET_BEARING_TYPES)
 
 
 def in_memory(response):
