@@ -92,6 +92,7 @@ def test_map_with_panel_list_and_popup_open(page, report_url):
     page.evaluate(f"window['{name}'].setView([{SPOT[1]}, {SPOT[0]}], 19)")
     page.get_by_role("button", name=f"Show report #{report_id(report_url)} on the map").click()
     expect(page.locator(".report-popup")).to_be_visible()
+    expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")  # faded in
     assert_accessible(page)
 
 

@@ -68,6 +68,7 @@ def test_resident_updates_and_reopen_requests_show_as_text(page, demo_dispatcher
     page.get_by_role("button", name="Publish update").click()
     page.fill("#fixed-note", PAYLOADS[2])
     page.get_by_role("button", name="Mark as fixed").click()
+    page.get_by_role("button", name="Yes, it is fixed").click()
     page.goto(report_url)
     page.fill("#reopen-text", PAYLOADS[1])
     page.get_by_role("button", name="Ask to reopen").click()
