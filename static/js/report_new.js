@@ -16,6 +16,7 @@
   var marker = null;
   var supported = new Set();
   var nearbyGeneration = 0;
+  var nearbyShown = null;
 
   function say(text) { statusLine.textContent = text; }
 
@@ -116,21 +117,34 @@
     var list = document.getElementById("nearby-list");
     if (!lonInput.value || !latInput.value || !category.value) {
       section.hidden = true;
+      nearbyShown = null;
       return;
     }
-    var mine = ++nearbyGeneration;
-    section.setAttribute("aria-busy", "true");
     var url = form.dataset.nearbyUrl + "?lon=" + encodeURIComponent(lonInput.value) +
       "&lat=" + encodeURIComponent(latInput.value) + "&category=" +
       encodeURIComponent(category.value);
+    // The same place and category asked again keeps the list as it is, so a "Me too"
+    // just given is not drawn over by the same answer.
+    if (url === nearbyShown) { return; }
+    nearbyShown = url;
+    var mine = ++nearbyGeneration;
+    section.setAttribute("aria-busy", "true");
     fetch(url).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (result) {
         if (mine !== nearbyGeneration) { return; }
         section.setAttribute("aria-busy", "false");
         list.replaceChildren();
+        if (!result) { nearbyShown = null; }
         if (!result || !result.reports.length) { section.hidden = true; return; }
         result.reports.forEach(function (report) { list.appendChild(nearbyItem(report)); });
         section.hidden = false;
+      })
+      .catch(function () {
+        // Offline or the server unreachable: the list stays hidden and is asked again later.
+        if (mine !== nearbyGeneration) { return; }
+        nearbyShown = null;
+        section.setAttribute("aria-busy", "false");
+        section.hidden = true;
       });
   }
 
