@@ -14,6 +14,7 @@ peak memory (VmHWM growth of a fresh process) and time.
 """
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -191,22 +192,30 @@ def main():
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--spatial-order", action="store_true")
+    parser.add_argument("--keep", metavar="FOLDER",
+                        help="seed into FOLDER and keep it; a later run with the same FOLDER "
+                             "times the views again without seeding")
     parser.add_argument("--export-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
         export_child(*args.export_child)
         return
     rng = np.random.default_rng(11)
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
+    with contextlib.ExitStack() as stack:
+        folder = (Path(args.keep) if args.keep
+                  else Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        folder.mkdir(parents=True, exist_ok=True)
+        seeded = (folder / "bench.sqlite3").exists()
         app = make_app(folder)
         add_previous_route(app)
         with app.app_context():
             db = get_db()
             upgrade(db)
             start = time.perf_counter()
-            total = seed(db, args.reports, rng, args.spatial_order)
-            print(f"seeded {total:,} reports in {time.perf_counter() - start:.0f} s "
+            total = (db.execute("SELECT count(*) FROM reports WHERE source = 'bench'").fetchone()[0]
+                     if seeded else seed(db, args.reports, rng, args.spatial_order))
+            print(f"{'reused' if seeded else 'seeded'} {total:,} reports in "
+                  f"{time.perf_counter() - start:.0f} s "
                   f"({'ids in Z-order of position, ' if args.spatial_order else ''}"
                   "R*Tree, cell counts and map data version kept by triggers)")
             boxes = neighbourhood_boxes(db, args.runs, rng, total)
