@@ -35,12 +35,12 @@ def closing(app):
     return wsgi
 
 
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, closing(app), threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+class BackgroundServer:
+    """A server (a socketserver) answering on a thread of its own while the ``with`` lasts."""
+
+    def __init__(self, server):
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -50,6 +50,13 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class LiveServer(BackgroundServer):
+    def __init__(self, app):
+        self.app = app
+        super().__init__(make_server("127.0.0.1", 0, closing(app), threaded=True))
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
 
 
 def free_port():

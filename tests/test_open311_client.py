@@ -3,7 +3,6 @@ updates are read back, against real HTTP servers on 127.0.0.1 (a second instance
 application, or a small server where a city behaves differently from ours)."""
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +15,7 @@ from app.messaging import open311_client
 from app.storage import apikeys
 from app.web.db import get_db
 from tests.factories import jpeg_bytes, make_app
-from tests.live import LiveServer, free_port
+from tests.live import BackgroundServer, LiveServer, free_port
 from tests.test_outbox import mail_app, new_report, outbox_rows, send
 
 KEY_ENV = "TEST_CITY_KEY"
@@ -34,7 +33,7 @@ def cli(app, *args, ok=True):
     return result.output
 
 
-class City:
+class City(BackgroundServer):
     """A city's Open311 server that answers as told: ``routes`` maps (method, path) to
     (status, JSON value), or to a function of the query giving them."""
 
@@ -67,17 +66,8 @@ class City:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", port), Handler))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v2"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def configure(app, url, *more):

@@ -6,7 +6,6 @@ then back loses nothing and gets nothing twice."""
 
 import json
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,7 +15,7 @@ from app.dispatch.accounts import create_staff_user
 from app.storage import apikeys, row_counts
 from app.web.db import get_db
 from tests.factories import jpeg_bytes, make_app
-from tests.live import Gunicorn, free_port
+from tests.live import BackgroundServer, Gunicorn, free_port
 from tests.test_outbox import mail_app, new_report, outbox_rows, send, staff_page
 from tests.test_subscriptions import FAN, ask, confirm_from_email
 
@@ -127,7 +126,7 @@ def test_a_report_goes_to_the_city_and_its_status_comes_back(ours, smtp, tmp_pat
                                                               "in_progress")]
 
 
-class FailingCity:
+class FailingCity(BackgroundServer):
     """An HTTP server on ``port`` answering every request with HTTP 500."""
 
     def __init__(self, port):
@@ -147,16 +146,7 @@ class FailingCity:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", port), Handler))
 
 
 def delivery(app):

@@ -295,6 +295,9 @@ def test_a_message_that_kills_the_worker_is_given_up_after_the_last_attempt(tmp_
 # Point 15: webhooks
 
 
+#: Addresses a webhook must never be set to. They are only checked as text and resolved as
+#: literals, never contacted: the suite's loopback guard (tests/loopback.py) fails any
+#: connection to them before a packet leaves.
 NOT_PUBLIC = ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/hook",
               "http://[::1]/", "http://localhost/", "http://127.0.0.1:8080/",
               "http://[::ffff:169.254.169.254]/", "http://[64:ff9b::a9fe:a9fe]/",
