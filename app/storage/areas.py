@@ -61,9 +61,11 @@ def _insert_area(db, version_id, layer, area):
 
 
 def active_areas(db):
-    """The areas in force, with their service code and category codes (comma separated)."""
+    """The areas in force, with their layer, properties, service code and category codes
+    (comma separated), in id order."""
     return list(db.query("""
-        SELECT a.id, a.name, a.priority, a.size_m2, a.geometry, s.code AS service,
+        SELECT a.id, a.layer, a.name, a.priority, a.size_m2, a.geometry, a.properties,
+               s.code AS service,
                group_concat(c.code) AS categories
         FROM service_areas a
         JOIN services s ON s.id = a.service_id

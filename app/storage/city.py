@@ -4,7 +4,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from app.storage import now
+from app.storage import areas, now
 
 
 def settings(db):
@@ -82,17 +82,7 @@ def layers_in_force(db):
     """Each layer in force: its areas with name, priority, service, categories and
     properties, in id order."""
     layers = {}
-    for row in db.query("""
-        SELECT a.layer, a.name, a.priority, a.geometry, a.properties, s.code AS service,
-               group_concat(c.code) AS categories
-        FROM service_areas a
-        JOIN services s ON s.id = a.service_id
-        JOIN service_area_categories ac ON ac.area_id = a.id
-        JOIN categories c ON c.id = ac.category_id
-        WHERE a.retired_version_id IS NULL
-        GROUP BY a.id
-        ORDER BY a.id
-    """):
+    for row in areas.active_areas(db):
         layers.setdefault(row["layer"], []).append(row)
     return layers
 
