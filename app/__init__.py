@@ -39,6 +39,6 @@ def create_app(test_config=None):
 def city_settings(app):
     """The settings the loaded city folder stored in the database (``city load``): above
     the defaults, below the environment and a test's dict."""
-    from app.storage import city, database_path
+    from app.storage import city, database_target
 
-    return city.settings_in_file(database_path(app))
+    return city.stored_settings(database_target(app))

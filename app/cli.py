@@ -24,14 +24,14 @@ from app.fields import check_xml_safe
 from app.messaging import delivery, open311_client, outbox
 from app.reporting import address_load, city, exports, places, questions
 from app.reporting.areas import load_boundary_file, reroute_reports
-from app.storage import apikeys, catalog, pending_migrations, upgrade
+from app.storage import apikeys, catalog, database_target, pending_migrations, upgrade
 from app.storage import areas as area_rows
 from app.storage import open311 as open311_rows
 from app.storage import outbox as outbox_rows
 from app.storage import questions as question_rows
 from app.storage import response_templates as template_rows
 from app.storage import targets as target_rows
-from app.web.db import database_path, get_db, get_photo_store, get_router
+from app.web.db import get_db, get_photo_store, get_router
 from app.web.emails import EmailWriter
 from app.web.i18n import LANGUAGES
 from app.web.links import SiteLinks
@@ -367,7 +367,7 @@ def apikeys_revoke(name):
 
 
 def instance_paths():
-    return database_path(current_app), get_photo_store().root
+    return database_target(current_app), get_photo_store().root
 
 
 @click.command("backup")

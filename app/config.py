@@ -28,6 +28,10 @@ SETTINGS = [
     Setting("SESSION_COOKIE_SECURE", False,
             "Send cookies over HTTPS only; turn on when the site is served over HTTPS."),
     Setting("DATABASE", "civic.sqlite3", "SQLite file, relative to the instance folder."),
+    Setting("DATABASE_URL", "",
+            "postgresql://... runs on PostgreSQL + PostGIS (several app servers over one "
+            "database; rate limits counted in it too); empty or sqlite:///FILE: the SQLite "
+            "file."),
     Setting("PHOTO_DIR", "photos", "Folder for stored photos, relative to the instance folder."),
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
             "Largest request body in bytes; larger uploads get 413."),
@@ -162,4 +166,6 @@ def from_environment(environ=os.environ):
         raw = environ.get(ENV_PREFIX + setting.name)
         if raw is not None:
             values[setting.name] = json.loads(raw) if isinstance(setting.default, int) else raw
+    if environ.get("DATABASE_URL") and "DATABASE_URL" not in values:
+        values["DATABASE_URL"] = environ["DATABASE_URL"]  # the name every host sets
     return values

@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import pytest
@@ -7,10 +8,36 @@ from app.demo import load_demo
 from app.dispatch.accounts import create_staff_user
 from app.storage import apikeys, row_counts, upgrade
 from app.web.db import get_db
+from tests import engines
 from tests.factories import OPEN311_KEY, make_app
 from tests.live import LiveServer
 from tests.loopback import guard
 from tests.receivers import SmtpSink, WebhookSink
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--engine", choices=("sqlite", "postgresql"), default="sqlite",
+        help="database engine of every app the tests build: sqlite (files, the default) or "
+             "postgresql (TEST_DATABASE_URL's server, else a throwaway cluster on a unix "
+             "socket)")
+
+
+_engine_stack = contextlib.ExitStack()
+
+
+def pytest_configure(config):
+    if config.getoption("--engine") == "postgresql":
+        engines.current = _engine_stack.enter_context(
+            engines.postgresql_engine(os.environ.get("TEST_DATABASE_URL")))
+
+
+def pytest_unconfigure(config):
+    _engine_stack.close()
+
+
+def pytest_report_header(config):
+    return f"database engine: {engines.current.name}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,7 +164,7 @@ def demo_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     app = create_app({
         "SECRET_KEY": "test",
-        "DATABASE": str(folder / "demo.sqlite3"),
+        **engines.current.config(folder, "demo.sqlite3"),
         "PHOTO_DIR": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
         "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",

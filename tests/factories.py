@@ -11,6 +11,7 @@ from app import create_app
 from app.storage import areas as area_rows
 from app.storage import catalog, upgrade
 from app.web.db import get_db
+from tests import engines
 
 OPEN311_KEY = "test-key-0123456789"
 SQUARE_A = shapely.box(0, 0, 1, 1)
@@ -100,7 +101,7 @@ def make_app(folder, **config):
     """An app on a fresh database in ``folder`` with the two squares, CSRF and limits off."""
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-        "RATE_LIMITS_ON": False, "DATABASE": str(folder / "test.sqlite3"),
+        "RATE_LIMITS_ON": False, **engines.current.config(folder),
         "PHOTO_DIR": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"), **config,
     })

@@ -9,11 +9,11 @@ The command that starts it hands it the web layer's ``writer``
 """
 
 import signal
-import sqlite3
 import threading
 
 from app.messaging import delivery, notify, open311_client
 from app.reporting import exports
+from app.storage import DatabaseError
 
 
 def send_round(app, db, writer):
@@ -33,7 +33,7 @@ def refresh_exports(app, db, links, report):
     try:
         if exports.refresh_if_stale(app, db, links):
             report("Regenerated the full open-data exports.")
-    except (OSError, sqlite3.Error) as error:
+    except (OSError, *DatabaseError) as error:
         report(f"Could not regenerate the full open-data exports: {error}")
 
 

@@ -6,7 +6,6 @@ channel gets the same rules and the same errors.
 
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass, field
 
 from app.errors import FieldChecks, Name, NotCovered, Text, ValidationError
@@ -15,7 +14,7 @@ from app.reporting import questions, staging
 from app.reporting.client_fields import ClientFields
 from app.reporting.photos import PreparedPhoto, prepare_photo, storing_photos
 from app.reporting.places import address_at
-from app.storage import catalog
+from app.storage import IntegrityError, catalog
 from app.storage import questions as question_rows
 from app.storage import reports as report_rows
 from geo.coords import parse_lon_lat
@@ -118,7 +117,7 @@ def submit_report(db, router, store, submission, limits=Limits()):
     }
     try:
         return _store(db, store, report, photos, answers, submission)
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         first = key and report_rows.report_with_submission_key(db, key)
         if first:  # the same form arrived twice at once: the other one was stored first
             return first

@@ -1,7 +1,8 @@
 """All SQL lives in this package, in functions named by intent.
 
-Views and services call these functions and never write SQL, so another engine can be added
-behind the same names.
+Views and services call these functions and never write SQL. Two engines run it: an
+embedded SQLite file (the default) and PostgreSQL + PostGIS (``DATABASE_URL``), behind the
+same names; ``postgresql`` adapts the connection, ``dialect`` holds what differs.
 """
 
 import contextlib
@@ -10,9 +11,15 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import sqlite_utils
 
-from migrations import migrations
+import migrations
+
+#: A write refused by a UNIQUE, CHECK or FOREIGN KEY constraint, on either engine.
+IntegrityError = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+#: Any error the database engine raises (its file or server unreachable, a refused query).
+DatabaseError = (sqlite3.Error, psycopg.Error)
 
 BUSY_TIMEOUT_SECONDS = 15
 
@@ -25,6 +32,12 @@ class Database(sqlite_utils.Database):
     BEGIN IMMEDIATE waits for the lock within the busy timeout instead. Nested blocks stay
     savepoints.
     """
+
+    dialect = "sqlite"
+
+    def connection_lost(self):
+        """A file connection is never lost (the file's identity is checked instead)."""
+        return False
 
     @contextlib.contextmanager
     def atomic(self):
@@ -43,11 +56,33 @@ class Database(sqlite_utils.Database):
 
 
 def database_path(app):
-    """The app's database file: DATABASE in its instance folder (an absolute path stays)."""
+    """The app's SQLite file: DATABASE in its instance folder (an absolute path stays)."""
     return Path(app.instance_path) / app.config["DATABASE"]
 
 
-def open_database(path):
+def database_target(app):
+    """What ``open_database`` opens for the app: the ``DATABASE_URL`` of a PostgreSQL server
+    when set, else the SQLite file."""
+    url = app.config.get("DATABASE_URL") or ""
+    if url.startswith("sqlite:///"):
+        return Path(app.instance_path) / url.removeprefix("sqlite:///")
+    return url if is_postgresql(url) else database_path(app)
+
+
+def is_postgresql(target):
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def open_database(target):
+    """Open the database: a ``postgresql://`` URL, or the path of a SQLite file."""
+    if is_postgresql(target):
+        from app.storage import postgresql
+
+        return postgresql.Database(str(target))
+    return open_sqlite(target)
+
+
+def open_sqlite(path):
     """Open the SQLite file with WAL, foreign keys and a busy timeout for concurrent writers.
 
     ``secure_delete`` zeroes deleted and overwritten content, so an erased address does not
@@ -76,13 +111,17 @@ def distance_m(lon1, lat1, lon2, lat2):
 
 def upgrade(db):
     """Apply pending migrations; return the names applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
+    if db.dialect == "postgresql":
+        return migrations.apply_postgresql(db, now())
+    pending = [m.name for m in migrations.migrations.pending(db)]
+    migrations.migrations.apply(db)
     return pending
 
 
 def pending_migrations(db):
-    return [m.name for m in migrations.pending(db)]
+    if db.dialect == "postgresql":
+        return migrations.pending_postgresql(db)
+    return [m.name for m in migrations.migrations.pending(db)]
 
 
 def now():

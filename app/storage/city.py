@@ -4,7 +4,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from app.storage import areas, now
+from app.storage import areas, is_postgresql, now, open_database
 
 
 def settings(db):
@@ -24,9 +24,26 @@ def replace_settings(db, values):
     return True
 
 
-def settings_in_file(path):
-    """The city settings stored in the database file at ``path``, read without creating
-    the file or changing it ({} when it or its table does not exist yet)."""
+def stored_settings(target):
+    """The city settings stored in the database (a PostgreSQL URL or a SQLite file), read
+    without creating or changing anything ({} when it or its table does not exist yet)."""
+    if is_postgresql(target):
+        return _settings_on_server(target)
+    return _settings_in_file(target)
+
+
+def _settings_on_server(url):
+    db = open_database(url)
+    try:
+        if not db["city_settings"].exists():
+            return {}
+        rows = db.execute("SELECT name, value FROM city_settings").fetchall()
+    finally:
+        db.close()
+    return {name: json.loads(value) for name, value in rows}
+
+
+def _settings_in_file(path):
     if not Path(path).is_file():
         return {}
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

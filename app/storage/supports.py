@@ -5,9 +5,8 @@ A support counts on the report (a trigger adds it to ``reports.supports``) once 
 support given with an e-mail.
 """
 
-import sqlite3
 
-from app.storage import now
+from app.storage import IntegrityError, now
 
 _AGO = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)"
 
@@ -19,7 +18,7 @@ def add_browser_support(db, report_id, browser_token):
         with db.atomic():
             db["supports"].insert({"report_id": report_id, "browser_token": browser_token,
                                    "confirmed_at": stamp, "created_at": stamp})
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         return False
     return True
 

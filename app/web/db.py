@@ -1,4 +1,5 @@
-"""The one module that owns the connection: each thread keeps one sqlite-utils Database.
+"""The one module that owns the connection: each thread keeps one open database (a
+sqlite-utils Database, or its PostgreSQL counterpart).
 
 It also hands out the other instance resources (the router, the photo store) and runs
 streamed responses on a connection of their own.
@@ -11,22 +12,24 @@ from pathlib import Path
 from flask import Response, current_app, g, stream_with_context
 
 from app.reporting.photos import PhotoStore
-from app.storage import database_path, open_database
+from app.storage import database_target, is_postgresql, open_database
 
 
 class HeldConnection:
-    """A connection kept open for one thread, and the file it was opened on."""
+    """A connection kept open for one thread, and the database it was opened on."""
 
-    def __init__(self, path):
-        self.path, self.identity, self.pid = path, file_identity(path), os.getpid()
-        self.db = open_database(path)
-        self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    def __init__(self, target):
+        self.target, self.identity, self.pid = target, file_identity(target), os.getpid()
+        self.db = open_database(target)
+        if self.db.dialect == "sqlite":
+            self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
 
-    def still_valid(self, path):
-        """Same file in the same process: not another database, not a file replaced under
-        it (a restore), not a connection inherited across a fork (gunicorn's workers)."""
-        return (self.path == path and self.pid == os.getpid()
-                and self.identity == file_identity(path))
+    def still_valid(self, target):
+        """Same database in the same process: not another database, not a file replaced
+        under it (a restore), not a connection inherited across a fork (gunicorn's
+        workers), not a server connection that was lost."""
+        return (self.target == target and self.pid == os.getpid()
+                and self.identity == file_identity(target) and not self.db.connection_lost())
 
 
 #: Each thread's connection maps up to this much of the file: reads come straight from the
@@ -35,6 +38,8 @@ MMAP_BYTES = 1 << 30
 
 
 def file_identity(path):
+    if is_postgresql(path):
+        return None
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -50,12 +55,12 @@ class ConnectionPool:
     def __init__(self):
         self._local = threading.local()
 
-    def connection(self, path):
+    def connection(self, target):
         held = getattr(self._local, "held", None)
-        if held is None or not held.still_valid(path):
+        if held is None or not held.still_valid(target):
             if held is not None and held.pid == os.getpid():
                 held.db.close()
-            held = self._local.held = HeldConnection(path)
+            held = self._local.held = HeldConnection(target)
         return held.db
 
 
@@ -63,7 +68,7 @@ def get_db():
     """The request's database: this thread's kept connection (see ConnectionPool)."""
     if "db" not in g:
         pool = current_app.extensions.setdefault("db_pool", ConnectionPool())
-        g.db = pool.connection(database_path(current_app))
+        g.db = pool.connection(database_target(current_app))
     return g.db
 
 
@@ -89,10 +94,10 @@ def streamed(make_chunks, mimetype, filename):
     The request's connection is closed on teardown, which may come before a long download
     ends; this one lives exactly as long as the stream.
     """
-    path = database_path(current_app)
+    target = database_target(current_app)
 
     def generate():
-        db = open_database(path)
+        db = open_database(target)
         try:
             yield from make_chunks(db)
         finally:

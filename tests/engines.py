@@ -1,0 +1,142 @@
+"""The database engine the tests run on: SQLite files by default; PostgreSQL + PostGIS with
+``pytest --engine postgresql`` (a throwaway cluster on a unix socket, started here) or with
+``TEST_DATABASE_URL`` (a server of yours; the tests create and drop databases on it).
+
+Each app gets a fresh database either way: on PostgreSQL, a copy of a template database
+migrated once per run (``CREATE DATABASE ... TEMPLATE``), which takes milliseconds.
+"""
+
+import contextlib
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from app.storage import open_database, upgrade
+
+TEMPLATE = "civic_template"
+PREFIX = "civic_test_"
+
+
+def postgresql_bin():
+    """The newest installed PostgreSQL's programs folder, or None."""
+    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                     key=lambda f: int(Path(f).parent.name))
+    return folders[-1] if folders and os.path.exists(f"{folders[-1]}/initdb") else None
+
+
+def with_database(url, name):
+    """The same server's URL naming another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class ThrowawayCluster:
+    """A PostgreSQL cluster in a temporary folder, reachable only on its unix socket (no TCP
+    at all), with PostGIS available; removed when stopped."""
+
+    def __init__(self, port=55499):
+        self.bin, self.port = postgresql_bin(), port
+        self.folder = Path(tempfile.mkdtemp(prefix="civic-pg-"))
+        self.url = f"postgresql://postgres@/postgres?host={self.folder}&port={port}"
+
+    def start(self):
+        self._as_owner(["initdb", "-D", f"{self.folder}/data", "-A", "trust", "-U",
+                        "postgres", "--no-sync"])
+        self._as_owner(["pg_ctl", "-D", f"{self.folder}/data", "-l", f"{self.folder}/log",
+                        "-w", "-o", f"-p {self.port} -k {self.folder} -c listen_addresses='' "
+                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                        "start"])
+        return self
+
+    def stop(self):
+        self._as_owner(["pg_ctl", "-D", f"{self.folder}/data", "-m", "immediate", "-w",
+                        "stop"])
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _as_owner(self, command):
+        """Run a server program; as root, as the ``postgres`` user (initdb refuses root)."""
+        command = [f"{self.bin}/{command[0]}", *command[1:]]
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True)
+
+
+class DatabaseFactory:
+    """Fresh, migrated databases on one PostgreSQL server."""
+
+    def __init__(self, server_url):
+        self.server_url = server_url
+        self._numbers = itertools.count(1)
+        self._admin = psycopg.connect(server_url, autocommit=True)
+        self._drop_leftovers()
+        self._make_template()
+
+    def fresh(self):
+        """The URL of a new database, a copy of the migrated template."""
+        name = f"{PREFIX}{os.getpid()}_{next(self._numbers)}"
+        self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE} STRATEGY FILE_COPY')
+        return with_database(self.server_url, name)
+
+    def close(self):
+        self._drop_leftovers()
+        self._admin.close()
+
+    def _make_template(self):
+        self._admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        self._admin.execute(f"CREATE DATABASE {TEMPLATE}")
+        db = open_database(with_database(self.server_url, TEMPLATE))
+        try:
+            upgrade(db)
+        finally:
+            db.close()
+
+    def _drop_leftovers(self):
+        names = [row[0] for row in self._admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [PREFIX + "%"])]
+        for name in names:
+            self._admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+class Engine:
+    """What a test's app is configured with, for the engine of this run."""
+
+    def __init__(self, factory=None):
+        self.factory = factory
+
+    @property
+    def name(self):
+        return "postgresql" if self.factory else "sqlite"
+
+    def config(self, folder, filename="test.sqlite3"):
+        """The settings naming a fresh database for an app whose files live in ``folder``."""
+        config = {"DATABASE": str(Path(folder) / filename)}
+        if self.factory:
+            config["DATABASE_URL"] = self.factory.fresh()
+        return config
+
+
+#: Set once per run by tests/conftest.py; SQLite until then.
+current = Engine()
+
+
+@contextlib.contextmanager
+def postgresql_engine(server_url=None):
+    """An Engine on ``server_url``, or on a throwaway cluster started for the run."""
+    cluster = None if server_url else ThrowawayCluster().start()
+    factory = DatabaseFactory(server_url or cluster.url)
+    try:
+        yield Engine(factory)
+    finally:
+        factory.close()
+        if cluster:
+            cluster.stop()
