@@ -40,6 +40,13 @@ def pytest_report_header(config):
     return f"database engine: {engines.current.name}"
 
 
+def pytest_runtest_setup(item):
+    """``@pytest.mark.only_engine("sqlite", reason=...)``: skipped on the other engine."""
+    marker = item.get_closest_marker("only_engine")
+    if marker and marker.args[0] != engines.current.name:
+        pytest.skip(f"{marker.args[0]} only: {marker.kwargs['reason']}")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def only_loopback_traffic():
     """Every test runs under the loopback guard (tests/loopback.py)."""
