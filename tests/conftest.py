@@ -47,6 +47,20 @@ def pytest_runtest_setup(item):
         pytest.skip(f"{marker.args[0]} only: {marker.kwargs['reason']}")
 
 
+@pytest.fixture(scope="session")
+def postgresql_server():
+    """The URL of a PostgreSQL + PostGIS server for tests that need one on either engine's
+    run (the schema twins, ``db copy``): the run's own server, else a throwaway cluster."""
+    if engines.current.factory:
+        yield engines.current.factory.server_url
+        return
+    reason = engines.missing_postgresql()
+    if reason:
+        pytest.skip(reason)
+    with engines.throwaway_cluster() as url:
+        yield url
+
+
 @pytest.fixture(scope="session", autouse=True)
 def only_loopback_traffic():
     """Every test runs under the loopback guard (tests/loopback.py)."""

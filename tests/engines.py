@@ -32,6 +32,16 @@ def postgresql_bin():
     return folders[-1] if folders and os.path.exists(f"{folders[-1]}/initdb") else None
 
 
+def missing_postgresql():
+    """Why a PostgreSQL + PostGIS cluster cannot be started here, or None."""
+    if postgresql_bin() is None:
+        return ("PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin): "
+                "apt-get install postgresql postgresql-postgis")
+    if not glob.glob("/usr/share/postgresql/*/extension/postgis.control"):
+        return "PostGIS is not installed: apt-get install postgresql-postgis"
+    return None
+
+
 def with_database(url, name):
     """The same server's URL naming another database."""
     parts = urlsplit(url)
@@ -130,13 +140,20 @@ current = Engine()
 
 
 @contextlib.contextmanager
+def throwaway_cluster():
+    """The URL of a cluster started for the block and removed after it."""
+    cluster = ThrowawayCluster().start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@contextlib.contextmanager
 def postgresql_engine(server_url=None):
     """An Engine on ``server_url``, or on a throwaway cluster started for the run."""
-    cluster = None if server_url else ThrowawayCluster().start()
-    factory = DatabaseFactory(server_url or cluster.url)
-    try:
+    with contextlib.ExitStack() as stack:
+        url = server_url or stack.enter_context(throwaway_cluster())
+        factory = DatabaseFactory(url)
+        stack.callback(factory.close)
         yield Engine(factory)
-    finally:
-        factory.close()
-        if cluster:
-            cluster.stop()

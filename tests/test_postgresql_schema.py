@@ -2,22 +2,17 @@
 build, and their triggers keep the same summaries.
 
 Both engines are real: a throwaway PostgreSQL + PostGIS cluster started with
-``shared/tools/pg_local.sh`` (found beside the repository, or at ``PG_LOCAL_SH``), and a
-SQLite file migrated by ``app.storage.upgrade``. Without PostgreSQL the tests skip and say why.
+the run's (tests/engines.py), and a SQLite file migrated by ``app.storage.upgrade``. Without
+PostgreSQL the tests skip and say why.
 """
 
-import glob
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from app.storage import open_database, upgrade
+from tests.engines import with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "migrations"
@@ -50,7 +45,7 @@ def migration_names():
 
 
 def twin_names():
-    return sorted(p.stem for p in TWINS.glob("*.sql"))
+    return sorted(p.stem for p in TWINS.glob("m[0-9]*.sql"))
 
 
 def test_every_migration_has_a_twin_and_every_twin_a_migration():
@@ -60,69 +55,15 @@ def test_every_migration_has_a_twin_and_every_twin_a_migration():
 
 # --- the two engines -------------------------------------------------------------------------
 
-def _postgresql_bin():
-    """The newest PostgreSQL server binaries' folder, or None."""
-    found = [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-             if Path(p, "pg_ctl").exists() and Path(p, "initdb").exists()]
-    return found[-1] if found else None
-
-
-def _pg_local_script():
-    """shared/tools/pg_local.sh beside the repository (or a parent folder of it)."""
-    if os.environ.get("PG_LOCAL_SH"):
-        return Path(os.environ["PG_LOCAL_SH"])
-    return next((p / "shared" / "tools" / "pg_local.sh" for p in ROOT.parents
-                 if (p / "shared" / "tools" / "pg_local.sh").exists()), None)
-
-
-def _skip_reason():
-    """Why PostgreSQL cannot run here, or None."""
-    if _postgresql_bin() is None:
-        return ("PostgreSQL is not installed (pg_ctl and initdb under /usr/lib/postgresql/*/bin): "
-                "apt-get install postgresql postgresql-postgis")
-    if not glob.glob("/usr/share/postgresql/*/extension/postgis.control"):
-        return "PostGIS is not installed: apt-get install postgresql-postgis"
-    script = _pg_local_script()
-    if script is None or not script.exists():
-        return "shared/tools/pg_local.sh not found beside the repository (or set PG_LOCAL_SH)"
-    if os.geteuid() != 0:
-        return "pg_local.sh runs the server as the postgres user, so it must be called as root"
-    return None
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def postgresql_url():
-    """A throwaway cluster for this session, listening on a unix socket only.
+def postgresql_url(postgresql_server):
+    """A database of its own on the run's PostgreSQL server (tests/conftest.py)."""
+    import psycopg
 
-    Its folder is made in the system's temporary folder rather than by tmp_path_factory:
-    pytest's folders are private to the user running the tests, and the server runs as the
-    postgres user.
-    """
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed")
-    script = str(_pg_local_script())
-    folder = tempfile.mkdtemp(prefix="pg_twins_")
-    os.chmod(folder, 0o755)
-    try:
-        started = subprocess.run([script, "start", folder, str(_free_port())],
-                                 capture_output=True, text=True)
-        if started.returncode:
-            pytest.fail(f"pg_local.sh could not start PostgreSQL: {started.stderr}")
-        url = started.stdout.split()[-1]
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE twins")
-        yield url.replace("/postgres?", "/twins?")
-    finally:
-        subprocess.run([script, "stop", folder], check=False, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+    with psycopg.connect(postgresql_server, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS twins WITH (FORCE)")
+        admin.execute("CREATE DATABASE twins")
+    yield with_database(postgresql_server, "twins")
 
 
 def apply_twins(conn):

@@ -26,7 +26,7 @@ def services_with_recipients(db):
     return list(db.query("""
         SELECT s.id, s.code, s.name, s.email,
                (SELECT group_concat(u.email, ' ') FROM user_services us
-                JOIN users u ON u.id = us.user_id AND u.active
+                JOIN users u ON u.id = us.user_id AND u.active = 1
                 WHERE us.service_id = s.id) AS staff
         FROM services s ORDER BY s.code
     """))

@@ -11,7 +11,7 @@ def report_for_request_token(db, token):
 
     Only the request token answered to the API client finds a report here; the reporter's
     manage token does not, so this lookup never confirms or leaks a manage secret."""
-    row = db.execute("SELECT id FROM reports WHERE request_token = ? AND NOT hidden",
+    row = db.execute("SELECT id FROM reports WHERE request_token = ? AND hidden = 0",
                      [token]).fetchone()
     return row[0] if row else None
 
@@ -22,7 +22,7 @@ def report_for_request_token(db, token):
 STATUS_UPDATES_SQL = """
     SELECT e.id, e.report_id, e.at, e.to_status, e.public_note
     FROM report_events e JOIN reports r ON r.id = e.report_id
-    WHERE e.kind IN ('status', 'created') AND NOT r.hidden AND e.at >= ? AND e.at < ?
+    WHERE e.kind IN ('status', 'created') AND r.hidden = 0 AND e.at >= ? AND e.at < ?
     ORDER BY e.at, e.id LIMIT ?
 """
 

@@ -12,11 +12,11 @@ from app.storage.targets import FIX_DUE_COLUMN
 PUBLIC_COLUMNS = f"""
     r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at,
     coalesce(r.public_description, r.description) AS description,
-    CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
+    CASE WHEN r.show_name = 1 THEN r.reporter_name END AS reporter_name,
     c.code AS category_code, c.name AS category, s.code AS service_code, s.name AS service,
-    (SELECT p.thumb_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
+    (SELECT p.thumb_name FROM photos p WHERE p.report_id = r.id AND p.hidden = 0
      ORDER BY p.position LIMIT 1) AS thumb_name,
-    (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND NOT p.hidden
+    (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND p.hidden = 0
      ORDER BY p.position LIMIT 1) AS photo_name,
     r.media_url, s.target_days, r.supports, coalesce(r.address_string, r.address) AS address,
     r.address_string, r.address_id, r.media_urls, {FIX_DUE_COLUMN}
@@ -67,7 +67,7 @@ def _status_category_service(query, status_column, params):
 def _where(query, catalogue=True):
     """The FROM and WHERE clauses of a query, and their parameters. Without ``catalogue``
     the categories (c) and services (s) are joined only when filtering by their codes."""
-    params, clauses = [], ["NOT r.hidden"]
+    params, clauses = [], ["r.hidden = 0"]
     source = "reports r"
     if query.bbox is not None:
         # The R*Tree's 32-bit bounds are rounded outwards: a superset, then exact checks.
@@ -106,7 +106,7 @@ FEATURE_COLUMNS = """
     r.id, r.lon, r.lat, r.status, r.category_id, r.service_id, r.created_at, r.updated_at,
     coalesce(r.address_string, r.address) AS address,
     coalesce(r.public_description, r.description) AS description,
-    CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name, r.supports
+    CASE WHEN r.show_name = 1 THEN r.reporter_name END AS reporter_name, r.supports
 """
 
 
@@ -128,7 +128,7 @@ def _feature_sql(text, params):
             'description', o.description, 'reporter_name', o.reporter_name,
             'supports', o.supports, 'url', ? || o.id,
             'thumbnail', (SELECT ? || p.thumb_name FROM photos p
-                          WHERE p.report_id = o.id AND NOT p.hidden
+                          WHERE p.report_id = o.id AND p.hidden = 0
                           ORDER BY p.position LIMIT 1)))"""
 
 

@@ -104,7 +104,7 @@ def most_supported(db, scope, limit):
         FROM reports r INDEXED BY reports_open_supported
         JOIN categories c ON c.id = r.category_id
         JOIN service_areas a ON a.id = r.area_id
-        WHERE r.supports > 0 AND NOT r.hidden AND r.status IN {OPEN_LITERAL} {' '.join(where)}
+        WHERE r.supports > 0 AND r.hidden = 0 AND r.status IN {OPEN_LITERAL} {' '.join(where)}
         ORDER BY r.supports DESC, r.id LIMIT ?""", [*params, limit]))
 
 
@@ -134,7 +134,7 @@ def open_report_points(db, area_id, limit):
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, c.code AS category_code, c.name AS category
         FROM reports r JOIN categories c ON c.id = r.category_id
-        WHERE r.area_id = ? AND NOT r.hidden AND r.status IN ({marks})
+        WHERE r.area_id = ? AND r.hidden = 0 AND r.status IN ({marks})
         ORDER BY r.created_at DESC LIMIT ?""", [area_id, *OPEN, limit]))
 
 

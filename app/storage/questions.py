@@ -114,7 +114,7 @@ def _answer(row):
 
 def report_answers(db, report_id, public_only):
     """A report's answers in the order asked; only the public ones if ``public_only``."""
-    visible = "AND public" if public_only else ""
+    visible = "AND public = 1" if public_only else ""
     return [_answer(row) for row in db.query(
         "SELECT code, question, datatype, value, shown, public FROM report_answers "
         f"WHERE report_id = ? {visible} ORDER BY position", [report_id])]
@@ -145,7 +145,7 @@ def shown_answers_of(db, report_ids, public_only=True):
     if not report_ids:
         return found
     marks = ",".join("?" * len(report_ids))
-    visible = "AND public" if public_only else ""
+    visible = "AND public = 1" if public_only else ""
     for report_id, position, code, shown in db.execute(
             "SELECT report_id, position, code, shown FROM report_answers "
             f"WHERE report_id IN ({marks}) {visible}", report_ids):
@@ -157,4 +157,4 @@ def shown_answers_of(db, report_ids, public_only=True):
 def public_answer_codes(db):
     """Every code a public answer was given to, sorted (the export's answer columns)."""
     return [row[0] for row in db.execute(
-        "SELECT DISTINCT code FROM report_answers WHERE public ORDER BY code")]
+        "SELECT DISTINCT code FROM report_answers WHERE public = 1 ORDER BY code")]

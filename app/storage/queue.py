@@ -68,7 +68,7 @@ def staff_of(db, service_ids):
     return list(db.query(f"""
         SELECT DISTINCT u.id, u.email FROM users u
         JOIN user_services us ON us.user_id = u.id
-        WHERE u.active AND us.service_id IN ({','.join('?' * len(ids)) or 'NULL'})
+        WHERE u.active = 1 AND us.service_id IN ({','.join('?' * len(ids)) or 'NULL'})
         ORDER BY u.email
     """, ids))
 

@@ -72,7 +72,7 @@ def public_report(db, report_id):
     rows = list(db.query("""
         SELECT r.id, r.lon, r.lat, coalesce(r.public_description, r.description) AS description,
                r.status, r.created_at, r.updated_at, o.id AS duplicate_of, r.supports,
-               CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name,
+               CASE WHEN r.show_name = 1 THEN r.reporter_name END AS reporter_name,
                c.code AS category_code, c.name AS category,
                s.code AS service_code, s.name AS service, a.name AS area,
                r.boundary_version_id, coalesce(r.address_string, r.address) AS address
@@ -80,8 +80,8 @@ def public_report(db, report_id):
         JOIN categories c ON c.id = r.category_id
         JOIN services s ON s.id = r.service_id
         JOIN service_areas a ON a.id = r.area_id
-        LEFT JOIN reports o ON o.id = r.duplicate_of AND NOT o.hidden
-        WHERE r.id = ? AND NOT r.hidden
+        LEFT JOIN reports o ON o.id = r.duplicate_of AND o.hidden = 0
+        WHERE r.id = ? AND r.hidden = 0
     """, [report_id]))
     return rows[0] if rows else None
 
@@ -89,14 +89,14 @@ def public_report(db, report_id):
 def public_duplicates(db, report_id):
     """Public reports marked as duplicates of this one."""
     return [r[0] for r in db.execute(
-        "SELECT id FROM reports WHERE duplicate_of = ? AND NOT hidden ORDER BY id", [report_id])]
+        "SELECT id FROM reports WHERE duplicate_of = ? AND hidden = 0 ORDER BY id", [report_id])]
 
 
 def report_photos(db, report_id):
     """The public photos of a report."""
     return list(db.query(
         "SELECT position, display_name, thumb_name, width, height FROM photos "
-        "WHERE report_id = ? AND NOT hidden ORDER BY position", [report_id]
+        "WHERE report_id = ? AND hidden = 0 ORDER BY position", [report_id]
     ))
 
 
@@ -106,7 +106,7 @@ def public_events(db, report_id):
         "SELECT e.id, e.kind, e.at, e.from_status, e.to_status, e.public_note, "
         "u.text AS update_text FROM report_events e "
         "LEFT JOIN report_updates u ON u.id = json_extract(e.details, '$.update') "
-        "AND NOT u.hidden "
+        "AND u.hidden = 0 "
         "WHERE e.report_id = ? AND e.kind IN ('created', 'status', 'reassigned', 'rerouted', "
         "'update', 'reopen_requested') "
         "ORDER BY e.at, e.id", [report_id]
@@ -123,7 +123,7 @@ def history_with_authors(db, report_id, reporter_actor):
         "WHEN e.kind = 'reopen_requested' THEN 'public' WHEN e.actor = 'system' THEN 'system' "
         "ELSE 'city' END AS changed_by FROM report_events e "
         "LEFT JOIN report_updates u ON u.id = json_extract(e.details, '$.update') "
-        "AND NOT u.hidden "
+        "AND u.hidden = 0 "
         "WHERE e.report_id = ? AND e.kind IN ('created', 'status', 'reassigned', 'rerouted', "
         "'update', 'reopen_requested') "
         "ORDER BY e.at, e.id", [reporter_actor, report_id]
@@ -155,9 +155,9 @@ def photo_is_public(db, name):
     """Whether a public photo of a public report uses this file."""
     return db.execute(
         "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id "
-        "WHERE (p.display_name = ?1 OR p.thumb_name = ?1) AND NOT p.hidden AND NOT r.hidden "
+        "WHERE (p.display_name = ?1 OR p.thumb_name = ?1) AND p.hidden = 0 AND r.hidden = 0 "
         "UNION ALL SELECT 1 FROM report_updates u JOIN reports r ON r.id = u.report_id "
-        "WHERE (u.display_name = ?1 OR u.thumb_name = ?1) AND NOT u.hidden AND NOT r.hidden "
+        "WHERE (u.display_name = ?1 OR u.thumb_name = ?1) AND u.hidden = 0 AND r.hidden = 0 "
         "LIMIT 1", [name]
     ).fetchone() is not None
 
@@ -176,7 +176,7 @@ def recent_reports(db, limit):
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN service_areas a ON a.id = r.area_id
-        WHERE NOT r.hidden
+        WHERE r.hidden = 0
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT ?
     """, [limit]))

@@ -15,7 +15,7 @@ def add_update(db, report_id, author, text, photo=None):
 def public_updates(db, report_id):
     return list(db.query(
         "SELECT id, author, text, display_name, thumb_name, created_at FROM report_updates "
-        "WHERE report_id = ? AND NOT hidden ORDER BY created_at, id", [report_id]))
+        "WHERE report_id = ? AND hidden = 0 ORDER BY created_at, id", [report_id]))
 
 
 def all_updates(db, report_id):

@@ -12,12 +12,12 @@ def create_user(db, email, password_hash, role, service_ids):
 
 
 def user_by_email(db, email):
-    rows = list(db.query("SELECT * FROM users WHERE email = ? AND active", [email]))
+    rows = list(db.query("SELECT * FROM users WHERE email = ? AND active = 1", [email]))
     return rows[0] if rows else None
 
 
 def user_by_id(db, user_id):
-    rows = list(db.query("SELECT * FROM users WHERE id = ? AND active", [user_id]))
+    rows = list(db.query("SELECT * FROM users WHERE id = ? AND active = 1", [user_id]))
     return rows[0] if rows else None
 
 
