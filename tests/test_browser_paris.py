@@ -150,7 +150,9 @@ def test_the_city_maps_open_at_the_folder_s_centre_and_zoom(browser, paris_serve
         return [centre.lng, centre.lat, map.getZoom()];
     }""", box)
     assert view[2] == 12
-    assert metres_between(view[:2], (2.3488, 48.8566)) < 1
+    # Within a pixel at zoom 12 (~25 m; a phone's layout may shift it by a fraction of one);
+    # the fit to the arrondissements would centre the map some 290 m away.
+    assert metres_between(view[:2], (2.3488, 48.8566)) < 50
     screenshot(page, f"paris-view{path.replace('/', '-')}-{size}")
     assert page.script_errors == []
     page.context.close()
