@@ -634,12 +634,14 @@ def city_load(folder, dry_run):
 @city_cli.command("export")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def city_export(folder):
-    """Write the running city (settings, catalogue, areas, questions, targets, addresses)
-    as a city folder."""
+    """Write the running city (settings, catalogue, areas, questions, targets, addresses,
+    public reports as history) as a city folder."""
     db = up_to_date_db()
     with as_click_errors():
-        written = city.export_city_folder(db, folder, current_app.config)
-    click.echo(f"Wrote {len(written)} file(s) to {folder}: {', '.join(written)}.")
+        exported = city.export_city_folder(db, folder, current_app.config)
+    click.echo(f"City folder: {folder}")
+    for line in exported.lines():
+        click.echo(line)
 
 
 def register(app):

@@ -59,6 +59,11 @@ SETTINGS = [
     Setting("DESCRIPTION_MAX_LENGTH", 5000, "Longest report description, in characters."),
     Setting("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "Map tile server URL template; the only outside host our pages contact."),
+    Setting("MAP_CENTRE", "",
+            "Where the maps of the whole city open, as 'lon,lat' (with MAP_ZOOM); empty: "
+            "they fit the service areas in force."),
+    Setting("MAP_ZOOM", 0,
+            "The zoom (1 to 19) the maps of the whole city open at, with MAP_CENTRE."),
     Setting("TILE_ATTRIBUTION",
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
             "contributors",

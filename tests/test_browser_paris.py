@@ -135,3 +135,24 @@ def test_the_map_credits_the_city_s_data_in_its_attribution(browser, paris_serve
     screenshot(page, f"paris-map-{size}")
     assert page.script_errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("size", ["390", "1366"])
+@pytest.mark.parametrize("path, box", [("/map", "#public-map"), ("/report/new", "#report-form")])
+def test_the_city_maps_open_at_the_folder_s_centre_and_zoom(browser, paris_server, size, path,
+                                                           box):
+    page = open_page(browser, paris_server, "fr-FR", **(PHONE if size == "390" else DESKTOP))
+    page.goto(path)
+    page.wait_for_load_state("load")
+    view = page.evaluate("""(box) => {
+        const map = window[document.querySelector(box).dataset.map];
+        const centre = map.getCenter();
+        return [centre.lng, centre.lat, map.getZoom()];
+    }""", box)
+    assert view[2] == 12
+    # Within a pixel at zoom 12 (~25 m; a phone's layout may shift it by a fraction of one);
+    # the fit to the arrondissements would centre the map some 290 m away.
+    assert metres_between(view[:2], (2.3488, 48.8566)) < 50
+    screenshot(page, f"paris-view{path.replace('/', '-')}-{size}")
+    assert page.script_errors == []
+    page.context.close()

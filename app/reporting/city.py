@@ -30,6 +30,7 @@ from app.fields import check_email, is_http_url, xml_unsafe_character
 from app.messaging import delivery
 from app.reporting import address_load, places, questions
 from app.reporting.areas import build_router, load_boundary_file, reroute_reports
+from app.statuses import STATUSES
 from app.storage import catalog
 from app.storage import city as city_rows
 from app.storage import reports as report_rows
@@ -43,7 +44,7 @@ KEYS = {
     "": {"city", "map", "data", "services", "categories", "boundaries", "questions",
          "addresses", "history"},
     "city": {"name", "languages", "time_zone", "open311_jurisdiction", "open311_contact"},
-    "map": {"tile_url", "tile_attribution"},
+    "map": {"tile_url", "tile_attribution", "centre", "zoom"},
     "data": {"licence", "attribution"},
     "services": {"code", "names", "email", "webhook", "target_days"},
     "categories": {"code", "names", "service", "areas", "acknowledge_hours", "fix_hours"},
@@ -73,12 +74,14 @@ SETTINGS = {
     ("city", "open311_contact"): "OPEN311_CONTACT",
     ("map", "tile_url"): "TILE_URL",
     ("map", "tile_attribution"): "TILE_ATTRIBUTION",
+    ("map", "centre"): "MAP_CENTRE",
+    ("map", "zoom"): "MAP_ZOOM",
     ("data", "licence"): "DATA_LICENSE",
     ("data", "attribution"): "DATA_ATTRIBUTION",
 }
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: What a past report may be; each but "new" is recorded as a status change.
-HISTORY_STATUSES = ("new", "acknowledged", "in_progress", "fixed", "closed")
+HISTORY_STATUSES = tuple(STATUSES)
 MOST_ROW_PROBLEMS = 20
 
 
@@ -235,10 +238,11 @@ TYPES = {
     ("categories", "acknowledge_hours"): "number", ("categories", "fix_hours"): "number",
     ("services", "target_days"): "whole", ("boundaries", "priority"): "whole",
     ("history", "categories"): "names", ("history", "statuses"): "names",
+    ("map", "centre"): "position", ("map", "zoom"): "whole",
 }
 TYPE_WORDS = {"text": "a text", "texts": "a list of texts", "names": "a table of texts",
               "text or texts": "a text or a list of texts", "number": "a number",
-              "whole": "a whole number"}
+              "whole": "a whole number", "position": "a [longitude, latitude] pair"}
 
 
 def _expected_type(table, key):
@@ -254,6 +258,8 @@ def _is_a(value, kind):
         "text or texts": isinstance(value, str) or texts,
         "number": isinstance(value, int | float) and not isinstance(value, bool),
         "whole": isinstance(value, int) and not isinstance(value, bool),
+        "position": isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value),
     }[kind]
 
 
@@ -273,6 +279,22 @@ def _check_city(folder, languages):
     licence = folder.config.get("data", {}).get("licence")
     if licence is not None and not is_http_url(str(licence)):
         folder.problem("licence must be an http(s) URL.", "data", key="licence")
+    _check_map_view(folder, folder.config.get("map", {}))
+
+
+def _check_map_view(folder, entry):
+    """The map's centre (lon, lat) and zoom: both or neither, each in range."""
+    if ("centre" in entry) != ("zoom" in entry):
+        folder.problem("give the map's centre and zoom together (or neither: the maps then "
+                       "fit the areas).", "map", key="centre" if "centre" in entry else "zoom")
+    if "centre" in entry:
+        lon, lat = entry["centre"]
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            folder.problem(f"centre {[lon, lat]} is not [longitude, latitude] (longitude "
+                           "from -180 to 180, latitude from -90 to 90).", "map", key="centre")
+    if "zoom" in entry and not 1 <= entry["zoom"] <= 19:
+        folder.problem(f"zoom {entry['zoom']} must be from 1 (the world) to 19 (a street).",
+                       "map", key="zoom")
 
 
 def _check_catalogue(folder):
@@ -476,6 +498,8 @@ class CityLoad:
     folder: str
     settings_changed: bool = False
     names_changed: int = 0
+    retired: list = field(default_factory=list)
+    brought_back: list = field(default_factory=list)
     layers_loaded: list = field(default_factory=list)
     questions_loaded: bool = False
     targets_set: int = 0
@@ -488,7 +512,8 @@ class CityLoad:
 
     @property
     def changed(self):
-        return bool(self.settings_changed or self.names_changed or self.layers_loaded
+        return bool(self.settings_changed or self.names_changed or self.retired
+                    or self.brought_back or self.layers_loaded
                     or self.questions_loaded or self.targets_set or self.addresses
                     or self.history_imported or self.geocoded)
 
@@ -497,6 +522,11 @@ class CityLoad:
                  "settings: " + ("changed (restart the app to use them)"
                                  if self.settings_changed else "unchanged"),
                  f"services and categories created or renamed: {self.names_changed}"]
+        if self.retired:
+            lines.append("retired (no longer offered; their reports keep them): "
+                         + ", ".join(self.retired))
+        if self.brought_back:
+            lines.append("offered again: " + ", ".join(self.brought_back))
         lines += [f"boundaries {layer}: loaded as boundary version {version}"
                   for layer, version in self.layers_loaded] or ["boundaries: unchanged"]
         if self.reroute is not None:
@@ -556,6 +586,8 @@ def city_settings(config):
     values = {setting: config[table][key] for (table, key), setting in SETTINGS.items()
               if key in config.get(table, {})}
     values["BABEL_DEFAULT_LOCALE"] = config["city"]["languages"][0]
+    if "MAP_CENTRE" in values:  # the setting is text, as the environment gives it
+        values["MAP_CENTRE"] = ",".join(repr(float(v)) for v in values["MAP_CENTRE"])
     return values
 
 
@@ -570,6 +602,11 @@ def _load_names(db, folder, load, allow_private):
                 if city_rows.translated_name(db, kind, entry["code"], language) != name.strip():
                     catalog.set_translated_name(db, kind, entry["code"], language, name.strip())
                     load.names_changed += 1
+    for kind, table in (("service", "services"), ("category", "categories")):
+        retired, back = city_rows.retire_others(
+            db, kind, [entry["code"] for entry in folder.entries(table)])
+        load.retired += [f"{kind} {code}" for code in retired]
+        load.brought_back += [f"{kind} {code}" for code in back]
     for service in folder.entries("services"):
         if "target_days" in service:
             catalog.set_service_target(db, service["code"], service["target_days"])
@@ -793,9 +830,28 @@ def _utc(moment, zone):
 # Export -----------------------------------------------------------------------------------
 
 
+@dataclass
+class CityExport:
+    """What ``city export`` wrote, for the person who ran it."""
+
+    files: list
+    reports: int = 0
+    left_out: int = 0
+
+    def lines(self):
+        lines = [f"Wrote {len(self.files)} file(s): {', '.join(self.files)}.",
+                 f"Reports written as history: {self.reports} (hidden ones and reporters' "
+                 "contact details are never exported)."]
+        if self.left_out:
+            lines.append(f"Reports left out because their category is retired: "
+                         f"{self.left_out}.")
+        return lines
+
+
 def export_city_folder(db, path, settings):
     """Write the running city (settings, services, categories, areas in force, questions,
-    targets, addresses) as a city folder at ``path``; return the files written.
+    targets, addresses, and its public reports as history) as a city folder at ``path``;
+    return a CityExport.
 
     The settings a city folder stored win over ``settings`` (the app's), which fill in the
     others: an instance set up without a folder exports what it runs with.
@@ -809,15 +865,21 @@ def export_city_folder(db, path, settings):
     boundaries, groups = _export_boundaries(path, layers)
     written = [f"boundaries/{name}.geojson" for name in boundaries]
     document = _export_document(db, settings, boundaries, groups)
-    if _export_questions(db, path):
+    if _export_questions(db, path, {c["code"] for c in document["categories"]}):
         document["questions"] = {"file": "questions.json"}
         written.append("questions.json")
     if _export_addresses(db, path):
         document["addresses"] = {"file": "addresses.csv", "address_field": "address",
                                  "lon_field": "lon", "lat_field": "lat"}
         written.append("addresses.csv")
+    exported = CityExport([CITY_FILE, *written])
+    codes = [c["code"] for c in document["categories"]]
+    exported.reports, exported.left_out = _export_reports(db, path, codes)
+    if exported.reports:
+        document["history"] = _history_entry(codes)
+        exported.files.append(HISTORY_FILE)
     (path / CITY_FILE).write_text(to_toml(document), encoding="utf-8")
-    return [CITY_FILE, *written]
+    return exported
 
 
 def _export_boundaries(path, layers):
@@ -861,12 +923,18 @@ def _write_geojson(target, areas):
 
 
 def _export_document(db, settings, boundaries, groups):
+    """city.toml as a document; a retired category (and a service handling only retired
+    ones) is left out, so loading the export does not offer it again."""
+    offered = {c["code"] for c in catalog.offered_categories(db)}
+    groups = {code: group for code, group in groups.items() if code in offered}
     default = settings.get("BABEL_DEFAULT_LOCALE", setting_defaults()["BABEL_DEFAULT_LOCALE"])
     languages = [default] + sorted(city_rows.translation_locales(db) - {default})
     document = {table: {key: settings[name] for (t, key), name in SETTINGS.items()
                         if t == table and settings.get(name) not in (None, "")}
                 for table in ("city", "map", "data")}
     document["city"]["languages"] = languages
+    if "centre" in document["map"]:
+        document["map"]["centre"] = [float(v) for v in document["map"]["centre"].split(",")]
     document["services"] = [
         _named(service, city_rows.translations_of(db, "service"), languages)
         | {k: service[v] for k, v in (("email", "email"), ("webhook", "webhook_url"))
@@ -896,8 +964,11 @@ def _named(row, translations, languages):
             "names": {lang: names.get(lang, row["name"]) for lang in languages}}
 
 
-def _export_questions(db, path):
+def _export_questions(db, path, codes):
+    """Write the questions of the exported categories ``codes``; return whether any."""
     document = questions.export_definitions(db)
+    document["categories"] = {code: found for code, found in document["categories"].items()
+                              if code in codes}
     if not document["categories"]:
         return False
     (path / "questions.json").write_text(questions.to_json(document) + "\n", encoding="utf-8")
@@ -915,6 +986,50 @@ def _export_addresses(db, path):
     return True
 
 
+HISTORY_FILE = "reports.csv"
+HISTORY_COLUMNS = ("id", "category", "lon", "lat", "created_at", "status", "status_at",
+                   "description")
+#: Times in the exported history: UTC with the offset, to the second (as stored).
+HISTORY_TIME = "%Y-%m-%dT%H:%M:%S%z"
+
+
+def _history_entry(codes):
+    """The [history] table that reads the exported reports back: every column mapped to
+    itself, so a fresh instance gets the same categories, statuses and times."""
+    return {"file": HISTORY_FILE, "source": "city-export", "id_field": "id",
+            "lon_field": "lon", "lat_field": "lat", "created_field": "created_at",
+            "created_format": HISTORY_TIME, "category_field": "category",
+            "categories": {code: code for code in codes}, "status_field": "status",
+            "statuses": {status: status for status in HISTORY_STATUSES},
+            "closed_field": "status_at", "description": "{description}",
+            "status_note": ""}
+
+
+def _export_reports(db, path, codes):
+    """Write the public reports of the offered ``codes`` as the history CSV; return
+    (reports written, reports left out for their retired category)."""
+    rows = city_rows.public_reports(db)
+    kept = [row for row in rows if row["category"] in set(codes)]
+    if kept:
+        with open(path / HISTORY_FILE, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HISTORY_COLUMNS)
+            writer.writerows((
+                row["id"], row["category"], repr(row["lon"]), repr(row["lat"]),
+                _export_time(row["created_at"]), row["status"],
+                _export_time(row["status_at"]) if row["status"] != "new" else "",
+                row["description"] or "") for row in kept)
+    return len(kept), len(rows) - len(kept)
+
+
+def _export_time(stored):
+    """A stored time (ISO 8601; naive ones are UTC) in the history's format."""
+    if not stored:
+        return ""
+    moment = datetime.fromisoformat(stored)
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC).strftime(HISTORY_TIME)
+
+
 def to_toml(document):
     """A small TOML writer for the city document (tables of plain values and lists of
     tables); the standard library reads TOML but does not write it."""
@@ -922,10 +1037,18 @@ def to_toml(document):
     for table, value in document.items():
         if isinstance(value, list):
             for entry in value:
-                out += ["", f"[[{table}]]"] + [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
+                out += ["", f"[[{table}]]"] + [f"{_toml_key(k)} = {_toml_value(v)}"
+                                               for k, v in entry.items()]
         elif value:
-            out += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+            out += ["", f"[{table}]"] + [f"{_toml_key(k)} = {_toml_value(v)}"
+                                         for k, v in value.items()]
     return "\n".join(out).lstrip() + "\n"
+
+
+def _toml_key(key):
+    """A bare key when TOML allows it, else a quoted one (a code may hold a '.', which a
+    bare key would read as a dotted key)."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
 def _toml_value(value):
@@ -936,5 +1059,6 @@ def _toml_value(value):
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }"
     return json.dumps(str(value), ensure_ascii=False)

@@ -136,7 +136,7 @@ def _coordinates(submission):
 def _category(db, code):
     if not code:
         raise ValidationError("Choose what kind of problem this is.")
-    category = catalog.category_by_code(db, code)
+    category = catalog.offered_category(db, code)
     if category is None:
         raise ValidationError("%(code)r is not a category we know: choose one from the list.",
                               code=code)

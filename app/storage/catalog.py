@@ -24,20 +24,35 @@ def ensure_category(db, code, name=None):
 
 
 def category_by_code(db, code):
-    rows = list(db.query("SELECT id, code, name FROM categories WHERE code = ?", [code]))
+    rows = list(db.query("SELECT id, code, name, retired FROM categories WHERE code = ?",
+                         [code]))
     return rows[0] if rows else None
 
 
+def offered_category(db, code):
+    """The category ``code`` if residents may still choose it (not retired), else None."""
+    category = category_by_code(db, code)
+    return category if category and category["retired"] == 0 else None
+
+
 def categories_by_code(db, codes):
-    """Categories among ``codes`` that exist, in name order."""
+    """Categories among ``codes`` that exist and are offered (not retired), in name order."""
     codes = list(codes)
     marks = ",".join("?" * len(codes))
-    sql = f"SELECT id, code, name FROM categories WHERE code IN ({marks}) ORDER BY name"
+    sql = (f"SELECT id, code, name FROM categories WHERE code IN ({marks}) AND retired = 0 "
+           "ORDER BY name")
     return list(db.query(sql, codes))
 
 
 def all_categories(db):
+    """Every category, retired ones included (old reports keep theirs: filters, console)."""
     return list(db.query("SELECT id, code, name, description FROM categories ORDER BY name"))
+
+
+def offered_categories(db):
+    """The categories residents may choose: those not retired."""
+    return list(db.query("SELECT id, code, name, description FROM categories "
+                         "WHERE retired = 0 ORDER BY name"))
 
 
 def category_groups(db):

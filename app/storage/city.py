@@ -80,6 +80,20 @@ def upsert_named(db, kind, code, name):
     return True
 
 
+def retire_others(db, kind, codes):
+    """Retire the categories or services not among ``codes`` and bring back those among
+    them that were retired; return (retired codes, brought back codes), each sorted."""
+    table = {"category": "categories", "service": "services"}[kind]
+    codes = set(codes)
+    flags = dict(db.execute(f"SELECT code, retired FROM {table}"))
+    retire = sorted(code for code, flag in flags.items() if flag == 0 and code not in codes)
+    restore = sorted(code for code, flag in flags.items() if flag != 0 and code in codes)
+    for flag, chosen in ((1, retire), (0, restore)):
+        db.conn.executemany(f"UPDATE {table} SET retired = ? WHERE code = ?",
+                            [(flag, code) for code in chosen])
+    return retire, restore
+
+
 def translated_name(db, kind, code, locale):
     row = db.execute("SELECT name FROM name_translations WHERE kind = ? AND code = ? "
                      "AND locale = ?", [kind, code, locale]).fetchone()
@@ -107,6 +121,20 @@ def layers_in_force(db):
 def all_address_points(db):
     """Every address point of the gazetteer: its text and position."""
     return list(db.query("SELECT address, lon, lat FROM addresses ORDER BY id"))
+
+
+def public_reports(db):
+    """What a city export writes of each report the public may see (not hidden): its id,
+    category, position, public description, status, and when it was made and reached that
+    status; never the reporter's name, e-mail, phone or any other contact."""
+    return list(db.query("""
+        SELECT r.id, c.code AS category, r.lon, r.lat, r.created_at, r.status,
+               (SELECT max(e.at) FROM report_events e WHERE e.report_id = r.id
+                  AND e.kind = 'status' AND e.to_status = r.status) AS status_at,
+               coalesce(r.public_description, r.description) AS description
+        FROM reports r JOIN categories c ON c.id = r.category_id
+        WHERE r.hidden = 0
+        ORDER BY r.id"""))
 
 
 def translation_locales(db):

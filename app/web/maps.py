@@ -73,6 +73,39 @@ class Tiles:
 
 
 @dataclass(frozen=True)
+class MapView:
+    """Where the maps of the whole city open (MAP_CENTRE, MAP_ZOOM), when the city chose it
+    rather than the fit to its areas (a region's areas may span far more than the city)."""
+
+    lon: float
+    lat: float
+    zoom: int
+
+    @classmethod
+    def from_settings(cls, config):
+        """The configured view, or None when MAP_CENTRE is empty; ValueError names a bad
+        value (checked at start-up, so a typo stops the app rather than a page).
+
+        >>> MapView.from_settings({"MAP_CENTRE": "2.3488, 48.8534", "MAP_ZOOM": 13})
+        MapView(lon=2.3488, lat=48.8534, zoom=13)
+        """
+        centre, zoom = str(config["MAP_CENTRE"]).strip(), config["MAP_ZOOM"]
+        if not centre:
+            return None
+        try:
+            lon, lat = (float(part) for part in centre.split(","))
+        except ValueError:
+            lon = lat = float("nan")
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError(f"MAP_CENTRE {centre!r} is not 'lon,lat' (a longitude from "
+                             "-180 to 180 and a latitude from -90 to 90).")
+        if isinstance(zoom, bool) or not isinstance(zoom, int) or not 1 <= zoom <= 19:
+            raise ValueError(f"MAP_ZOOM {zoom!r} is not a whole number from 1 to 19 (it "
+                             "goes with MAP_CENTRE).")
+        return cls(lon, lat, zoom)
+
+
+@dataclass(frozen=True)
 class MapAssets:
     leaflet_js: str
     leaflet_css: str
@@ -117,16 +150,24 @@ def _parts(fmap, assets):
     )
 
 
-def area_map(bounds, tiles, assets):
-    """A map centred on the covered area: the report form's and the public map's.
+def area_map(bounds, tiles, assets, view=None):
+    """A map of the whole city: the report form's and the public map's.
 
-    ``bounds`` is (min_lon, min_lat, max_lon, max_lat). The page's script fits the map to
-    them without animation (an animated fit would swallow a "use my location" that lands
-    while it runs) and adds what the page shows: the resident's pin, or the reports.
+    It opens at ``view`` (a :class:`MapView`) when the city configured one. Otherwise it is
+    centred on ``bounds`` (min_lon, min_lat, max_lon, max_lat), which the page's script fits
+    without animation (an animated fit would swallow a "use my location" that lands while it
+    runs); the page gives the script the bounds only in that case (:func:`fit_bounds`).
     """
+    if view is not None:
+        return _parts(_base_map(view.lon, view.lat, view.zoom, tiles, assets), assets)
     min_lon, min_lat, max_lon, max_lat = bounds
     fmap = _base_map((min_lon + max_lon) / 2, (min_lat + max_lat) / 2, 10, tiles, assets)
     return _parts(fmap, assets)
+
+
+def fit_bounds(bounds, view):
+    """The bounds the page's script fits the map to: none when the city chose a view."""
+    return None if view is not None else bounds
 
 
 def report_map(lon, lat, tiles, assets, label):

@@ -73,7 +73,7 @@ def service_records(db):
     groups = catalog.category_groups(db)
     asking = question_rows.categories_with_questions(db)
     return [georeport.service_record(c, groups.get(c["code"], ""), c["code"] in asking)
-            for c in catalog.all_categories(db)]
+            for c in catalog.offered_categories(db)]
 
 
 @bp.get(f"/services.{FORMAT}")
@@ -83,7 +83,7 @@ def services(fmt):
 
 @bp.get(f"/services/<service_code>.{FORMAT}")
 def service_definition(service_code, fmt):
-    if catalog.category_by_code(get_db(), service_code) is None:
+    if catalog.offered_category(get_db(), service_code) is None:
         raise NotFound(f"There is no service_code {service_code!r}.")
     return render(questions.service_definition(get_db(), service_code), fmt,
                   "service_definition")

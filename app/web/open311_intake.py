@@ -21,7 +21,7 @@ def submission_from_form(db):
     """The Submission of this POST; NotFound for a service_code we do not have."""
     form = request.form
     code = form.get("service_code")
-    if code and catalog.category_by_code(db, code) is None:
+    if code and catalog.offered_category(db, code) is None:
         raise NotFound(f"There is no service_code {code!r}.")
     client = ClientFields(
         phone=form.get("phone"), device_id=form.get("device_id"),

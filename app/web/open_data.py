@@ -51,8 +51,10 @@ def filter_choices(db):
 def public_map():
     db = get_db()
     bounds = area_rows.coverage_bounds(db) or (-180.0, -85.0, 180.0, 85.0)
-    overview = maps.area_map(bounds, tiles(), assets.map_assets(cluster=True))
-    return render_template("reports/map.html", overview=overview, bounds=bounds,
+    view = maps.MapView.from_settings(current_app.config)
+    overview = maps.area_map(bounds, tiles(), assets.map_assets(cluster=True), view)
+    return render_template("reports/map.html", overview=overview,
+                           bounds=maps.fit_bounds(bounds, view),
                            choices=filter_choices(db), args=link_args(request.args))
 
 

@@ -3,14 +3,16 @@ problem to show next to each question. Shared by the report form, its script's f
 and Open311 (which reads answers the same way)."""
 
 from app.reporting import questions
+from app.storage import catalog
 from app.storage import questions as question_rows
 from app.web.db import get_db
 from app.web.i18n import current_language, message_of, translated
 
 
 def asked(category_code):
-    """The category's questions in the reader's language ([] without a category)."""
-    if not category_code:
+    """The category's questions in the reader's language ([] without a category, or for
+    a retired one: it is no longer offered)."""
+    if not category_code or catalog.offered_category(get_db(), category_code) is None:
         return []
     locale = current_language()
     return [questions.in_language(q, locale)

@@ -40,7 +40,7 @@ def overview():
     by_category = {}
     for question in question_rows.all_questions(db):
         by_category.setdefault(question["category"], []).append(question)
-    return render_template("questions/overview.html", categories=catalog.all_categories(db),
+    return render_template("questions/overview.html", categories=catalog.offered_categories(db),
                            by_category=by_category)
 
 
@@ -83,7 +83,7 @@ def form_values(question):
 
 def edit_page(values, is_new, error=None):
     page = render_template("questions/edit.html", values=values, is_new=is_new, error=error,
-                           categories=catalog.all_categories(get_db()),
+                           categories=catalog.offered_categories(get_db()),
                            datatypes=questions.DATATYPES, languages=OTHER_LANGUAGES)
     return page, error.status if error else 200
 

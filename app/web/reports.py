@@ -96,14 +96,15 @@ def uploaded_photos():
 def render_form(values, error=None, place_search=None):
     db = get_db()
     bounds = area_rows.coverage_bounds(db)
-    picker = maps.area_map(bounds, tiles(), assets.map_assets()) if bounds else None
+    view = maps.MapView.from_settings(current_app.config)
+    picker = maps.area_map(bounds, tiles(), assets.map_assets(), view) if bounds else None
     return render_template(
         "reports/new.html",
         values=values,
         error=error,
-        categories=catalog.all_categories(db),
+        categories=catalog.offered_categories(db),
         picker=picker,
-        bounds=bounds,
+        bounds=maps.fit_bounds(bounds, view),
         max_photos=current_app.config["MAX_PHOTOS"],
         **question_fields.form_context(values, error),
         **phone_form.form_context(values, error),
@@ -150,7 +151,7 @@ def categories_api():
     """All categories, or with ``lon``/``lat`` only those handled at that point."""
     db = get_db()
     if "lon" not in request.args and "lat" not in request.args:
-        return jsonify({"categories": catalog.all_categories(db)})
+        return jsonify({"categories": catalog.offered_categories(db)})
     try:
         lon, lat = parse_lon_lat(request.args.get("lon"), request.args.get("lat"))
     except InvalidCoordinates as error:

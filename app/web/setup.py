@@ -19,6 +19,7 @@ from app.web import (
     hashed_static,
     i18n,
     local_time,
+    maps,
     my_reports,
     open311,
     open311_partners,
@@ -76,6 +77,7 @@ def init_web(app):
         "/vendor/<package>/<version>/<path:filename>", view_func=assets.vendor_file
     )
     local_time.register(app)
+    maps.MapView.from_settings(app.config)  # a bad MAP_CENTRE or MAP_ZOOM stops start-up
     i18n.babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
     csrf.init_app(app)
