@@ -1,9 +1,8 @@
 """The daily budget of confirmation e-mails per mailbox (keyed by an HMAC, never the address)."""
 
-from app.storage import now
+from app.storage import dialect, now
 
-_AGO = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)"
-#: How far back the budget looks (an SQLite modifier).
+#: How far back the budget looks (an SQLite modifier, read by PostgreSQL as an interval).
 BUDGET_WINDOW = "-1 day"
 
 
@@ -11,7 +10,8 @@ def take_turn(db, mailbox_key, per_day):
     """Note one more confirmation e-mail for this mailbox unless ``per_day`` were noted in
     the last day; return whether it may be sent. Call inside the caller's transaction."""
     sent = db.execute(
-        f"SELECT count(*) FROM confirmation_budget WHERE mailbox_key = ? AND sent_at >= {_AGO}",
+        f"SELECT count(*) FROM confirmation_budget WHERE mailbox_key = ? AND sent_at >= "
+        f"{dialect.now_moved_by(db)}",
         [mailbox_key, BUDGET_WINDOW]).fetchone()[0]
     if sent >= per_day:
         return False
@@ -22,8 +22,8 @@ def take_turn(db, mailbox_key, per_day):
 
 def forget_spent(db):
     """Delete the budget entries older than a day (they no longer count); return how many."""
-    return db.execute(f"DELETE FROM confirmation_budget WHERE sent_at < {_AGO}",
-                      [BUDGET_WINDOW]).rowcount
+    return db.execute("DELETE FROM confirmation_budget WHERE sent_at < "
+                      f"{dialect.now_moved_by(db)}", [BUDGET_WINDOW]).rowcount
 
 
 def forget_mailbox(db, mailbox_key):

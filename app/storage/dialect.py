@@ -41,3 +41,34 @@ def flag_off(db, column):
     """``column`` (a 0/1 flag) is 0, written as SQLite's partial indexes of m018 write it
     (``NOT hidden``): SQLite uses a partial index only when the query repeats its terms."""
     return f"{column} = 0" if is_postgresql(db) else f"NOT {column}"
+
+
+# --- due times: a report's creation plus its target's hours -------------------------------
+# SQLite moves a stored ISO 8601 text with strftime modifiers; PostgreSQL casts it to a
+# timestamptz and adds an interval. Both give back the same ISO 8601 UTC text.
+
+def hours_after(db, time, hours):
+    """The ISO 8601 UTC text of ``time`` (a stored ISO 8601 text) plus ``hours`` (a number
+    in SQL; NULL gives NULL), to the second: elapsed hours, whatever the clocks do."""
+    if is_postgresql(db):
+        return (f"to_char(CAST({time} AS timestamptz) AT TIME ZONE 'UTC' "
+                f"+ round({hours} * 3600) * interval '1 second', {ISO_FORMAT_POSTGRESQL})")
+    return (f"strftime({ISO_FORMAT_SQLITE}, {time}, "
+            f"'+' || CAST(round({hours} * 3600) AS INTEGER) || ' seconds')")
+
+
+# --- reports near a point: the spatial index's box, then the exact distance ---------------
+# SQLite's R*Tree is the table reports_rtree; PostgreSQL has the GiST index on reports.geom.
+
+def reports_in_box(db, box, rows=True):
+    """The FROM and WHERE of the reports ``r`` the spatial index finds in ``box`` (min_lon,
+    min_lat, max_lon, max_lat), with its parameters: a superset (the index rounds its
+    bounds outwards), so callers also compare lon and lat. Without ``rows`` only the index
+    is read where it is a table of its own (SQLite's R*Tree ``t``), for a cheap count."""
+    min_lon, min_lat, max_lon, max_lat = box
+    if is_postgresql(db):
+        return ("reports r", "r.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)",
+                [min_lon, min_lat, max_lon, max_lat])
+    return ("reports_rtree t JOIN reports r ON r.id = t.id" if rows else "reports_rtree t",
+            "t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
+            [min_lon, max_lon, min_lat, max_lat])

@@ -1,6 +1,6 @@
 """The daily overdue digests: what is overdue per service, and which days were sent."""
 
-from app.storage.targets import DUE_AT, DUE_KIND
+from app.storage.targets import DUE_KIND, due_at
 
 
 def overdue_reports(db, at):
@@ -10,14 +10,14 @@ def overdue_reports(db, at):
         SELECT * FROM (
             SELECT r.id, r.service_id, s.code AS service_code, s.name AS service,
                    c.code AS category_code, c.name AS category, r.address, r.lon, r.lat,
-                   r.priority, u.email AS assignee, {DUE_AT} AS due_at,
+                   r.priority, u.email AS assignee, {due_at(db)} AS due_at,
                    {DUE_KIND} AS due_kind
             FROM reports r
             JOIN services s ON s.id = r.service_id
             JOIN categories c ON c.id = r.category_id
             LEFT JOIN users u ON u.id = r.assignee_id
                 WHERE r.status IN ('new', 'acknowledged', 'in_progress')
-        ) WHERE due_at < ? ORDER BY service_id, due_at, id
+        ) AS due WHERE due_at < ? ORDER BY service_id, due_at, id
     """, [at]))
 
 
@@ -42,6 +42,7 @@ def last_digest_at(db, service_id):
 def claim_day(db, service_id, day, at, overdue):
     """Record the service's digest of ``day`` (the city's date); False when that day's digest
     was already recorded, so running the command twice sends once."""
-    cursor = db.execute("INSERT OR IGNORE INTO overdue_digests (service_id, day, sent_at, "
-                        "overdue) VALUES (?, ?, ?, ?)", [service_id, day, at, overdue])
+    cursor = db.execute("INSERT INTO overdue_digests (service_id, day, sent_at, overdue) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [service_id, day, at, overdue])
     return cursor.rowcount == 1

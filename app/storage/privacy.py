@@ -2,7 +2,7 @@
 
 import re
 
-from app.storage import now
+from app.storage import dialect, now
 from app.storage.reports import add_event
 
 
@@ -22,8 +22,8 @@ def reports_with_contact_before(db, age):
     """Reports older than ``age`` (an SQLite modifier such as '-24 months') with contact data."""
     return [r[0] for r in db.execute(
         "SELECT id FROM reports WHERE (reporter_email IS NOT NULL OR reporter_name IS NOT NULL "
-        "OR reporter_phone IS NOT NULL) "
-        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?) ORDER BY id", [age])]
+        f"OR reporter_phone IS NOT NULL) AND created_at < {dialect.now_moved_by(db)} "
+        "ORDER BY id", [age])]
 
 
 def anonymise(db, report_ids, actor, reason):
@@ -59,12 +59,23 @@ def forget_supporters_before(db, age):
     """Clear the mailbox hash of supports older than ``age`` (an SQLite modifier)."""
     return db.execute(
         "UPDATE supports SET email_key = NULL WHERE email_key IS NOT NULL "
-        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
+        f"AND created_at < {dialect.now_moved_by(db)}", [age]).rowcount
+
+
+#: The tables whose rows held the contact data an erasure or retention removes.
+ERASED_TABLES = ("reports", "supports", "subscriptions", "outbox")
 
 
 def checkpoint(db):
     """Copy the WAL into the database file and truncate it to zero bytes, so erased data
     does not survive in old WAL frames; return whether it completed (False: a reader held
-    the WAL past the busy timeout)."""
+    the WAL past the busy timeout).
+
+    On PostgreSQL an UPDATE leaves the old row version in place until VACUUM prunes it:
+    the changed tables are vacuumed now rather than at autovacuum's next pass (VACUUM waits
+    for no writer, and runs outside a transaction, as this does)."""
+    if db.dialect == "postgresql":
+        db.execute("VACUUM " + ", ".join(ERASED_TABLES))
+        return True
     busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     return busy == 0

@@ -7,9 +7,9 @@ chose to show it.
 import math
 from dataclasses import dataclass
 
-from app.storage.targets import FIX_DUE_COLUMN
+from app.storage.targets import fix_due_column
 
-PUBLIC_COLUMNS = f"""
+PUBLIC_COLUMNS = """
     r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at,
     coalesce(r.public_description, r.description) AS description,
     CASE WHEN r.show_name = 1 THEN r.reporter_name END AS reporter_name,
@@ -19,8 +19,13 @@ PUBLIC_COLUMNS = f"""
     (SELECT p.display_name FROM photos p WHERE p.report_id = r.id AND p.hidden = 0
      ORDER BY p.position LIMIT 1) AS photo_name,
     r.media_url, s.target_days, r.supports, coalesce(r.address_string, r.address) AS address,
-    r.address_string, r.address_id, r.media_urls, {FIX_DUE_COLUMN}
+    r.address_string, r.address_id, r.media_urls
 """
+
+
+def public_columns(db):
+    """PUBLIC_COLUMNS and the fix due time (whose date arithmetic is the engine's)."""
+    return f"{PUBLIC_COLUMNS}, {fix_due_column(db)}"
 JOINS = """
     JOIN categories c ON c.id = r.category_id
     JOIN services s ON s.id = r.service_id
@@ -214,7 +219,7 @@ def nearest(db, query, lon, lat, limit):
     """Matching reports with their distance in metres to (lon, lat), nearest first."""
     sql, params = _where(query)
     return list(db.query(
-        f"SELECT {PUBLIC_COLUMNS}, distance_m(r.lon, r.lat, ?, ?) AS distance_m {sql} "
+        f"SELECT {public_columns(db)}, distance_m(r.lon, r.lat, ?, ?) AS distance_m {sql} "
         "ORDER BY distance_m LIMIT ?", [lon, lat, *params, limit]))
 
 
@@ -226,7 +231,7 @@ def count_reports(db, query):
 def reports_page(db, query, offset, limit, order="r.created_at DESC, r.id DESC"):
     sql, params = _where(query)
     return list(db.query(
-        f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT {public_columns(db)} {sql} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ))
 
@@ -238,7 +243,7 @@ def recently_updated(db, query, limit):
 def iter_reports(db, query):
     """Every matching public report, oldest first, read lazily (for streamed exports)."""
     sql, params = _where(query)
-    cursor = db.conn.execute(f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY r.id", params)
+    cursor = db.conn.execute(f"SELECT {public_columns(db)} {sql} ORDER BY r.id", params)
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))

@@ -4,8 +4,8 @@ handling, the statistics."""
 import math
 from dataclasses import dataclass, replace
 
-from app.storage import now
-from app.storage.targets import ACKNOWLEDGE_DUE, DUE_AT, DUE_KIND, FIX_DUE
+from app.storage import dialect, now
+from app.storage.targets import DUE_KIND, acknowledge_due, due_at, fix_due
 
 
 def report(db, report_id):
@@ -13,8 +13,8 @@ def report(db, report_id):
     rows = list(db.query(f"""
         SELECT r.*, c.code AS category_code, c.name AS category, s.code AS service_code,
                s.name AS service, a.name AS area, u.email AS assignee,
-               {ACKNOWLEDGE_DUE} AS acknowledge_due_at, {FIX_DUE} AS fix_due_at,
-               {DUE_AT} AS due_at, {DUE_KIND} AS due_kind
+               {acknowledge_due(db)} AS acknowledge_due_at, {fix_due(db)} AS fix_due_at,
+               {due_at(db)} AS due_at, {DUE_KIND} AS due_kind
         FROM reports r
         JOIN categories c ON c.id = r.category_id
         JOIN services s ON s.id = r.service_id
@@ -79,23 +79,23 @@ def nearby_open(db, report, radius_m):
     them)."""
     lat_margin = radius_m / 111_000
     lon_margin = lat_margin / max(0.05, _cos_deg(report["lat"]))
-    return list(db.query("""
+    source, in_box, box_params = dialect.reports_in_box(db, (
+        report["lon"] - lon_margin, report["lat"] - lat_margin,
+        report["lon"] + lon_margin, report["lat"] + lat_margin))
+    return list(db.query(f"""
         SELECT * FROM (
             SELECT r.id, r.lon, r.lat, r.status, r.address, r.created_at, r.description,
                    c.code AS category_code, c.name AS category, s.code AS service_code,
                    s.name AS service, r.service_id,
                    distance_m(?, ?, r.lon, r.lat) AS distance
-            FROM reports_rtree b
-            JOIN reports r ON r.id = b.id
+            FROM {source}
             JOIN categories c ON c.id = r.category_id
             JOIN services s ON s.id = r.service_id
-            WHERE b.min_lon BETWEEN ? AND ? AND b.min_lat BETWEEN ? AND ?
+            WHERE {in_box}
               AND r.id != ? AND r.status IN ('new', 'acknowledged', 'in_progress')
               AND r.duplicate_of IS NULL
-        ) WHERE distance <= ? ORDER BY distance, id
-    """, [report["lon"], report["lat"], report["lon"] - lon_margin,
-          report["lon"] + lon_margin, report["lat"] - lat_margin, report["lat"] + lat_margin,
-          report["id"], radius_m]))
+        ) AS nearby WHERE distance <= ? ORDER BY distance, id
+    """, [report["lon"], report["lat"], *box_params, report["id"], radius_m]))
 
 
 def _cos_deg(degrees):
@@ -147,11 +147,11 @@ class QueueFilter:
     near: tuple | None = None
 
 
-def _queue_where(selection):
+def _queue_where(db, selection):
     clauses, params = [], []
     if selection.service_ids is not None:
         clauses.append(f"r.service_id IN ({','.join('?' * len(selection.service_ids))})"
-                       if selection.service_ids else "0")
+                       if selection.service_ids else "1 = 0")
         params += list(selection.service_ids)
     if selection.statuses:
         clauses.append(f"r.status IN ({','.join('?' * len(selection.statuses))})")
@@ -159,22 +159,22 @@ def _queue_where(selection):
     for clause, value in (("c.code = ?", selection.category), ("a.name = ?", selection.area),
                           ("r.assignee_id = ?", selection.assignee_id),
                           ("r.priority = ?", selection.priority),
-                          (f"({DUE_AT}) >= ?", selection.due_from),
-                          (f"({DUE_AT}) < ?", selection.due_before)):
+                          (f"({due_at(db)}) >= ?", selection.due_from),
+                          (f"({due_at(db)}) < ?", selection.due_before)):
         if value is not None:
             clauses.append(clause)
             params.append(value)
     if selection.unassigned:
         clauses.append("r.assignee_id IS NULL")
     if selection.older_than_days is not None:
-        clauses.append("r.created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)")
+        clauses.append(f"r.created_at < {dialect.now_moved_by(db)}")
         params.append(f"-{selection.older_than_days} days")
     if selection.text:
         clauses.append("(r.description LIKE ? ESCAPE '\\' OR coalesce(r.address, '') LIKE ? "
                        "ESCAPE '\\' OR CAST(r.id AS TEXT) = ?)")
         escaped = selection.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params += [f"%{escaped}%", f"%{escaped}%", selection.text]
-    return " AND ".join(clauses) or "1", params
+    return " AND ".join(clauses) or "1 = 1", params
 
 
 COUNT_FROM = """
@@ -195,7 +195,7 @@ STATUS_RANK = ("CASE r.status WHEN 'new' THEN 0 WHEN 'acknowledged' THEN 1 "
                "WHEN 'duplicate' THEN 5 ELSE 6 END")
 #: Sortable columns: the SQL to order by, and whether "ascending" reads it backwards (the
 #: youngest report has the smallest age; the most urgent comes first). Empty values go last
-#: either way.
+#: either way. The due time's SQL is the engine's (a function of the database).
 QUEUE_SORTS = {
     "number": ("r.id", False),
     "category": ("c.name", False),
@@ -206,14 +206,16 @@ QUEUE_SORTS = {
     "supports": ("r.supports", True),
     "priority": (PRIORITY_RANK, True),
     "assignee": ("u.email", False),
-    "due": (DUE_AT, False),
+    "due": (due_at, False),
 }
 
 
-def _order_by(selection):
+def _order_by(db, selection):
     if selection.near:
         return "distance ASC, r.id ASC"
     expression, backwards = QUEUE_SORTS.get(selection.sort, QUEUE_SORTS["age"])
+    if callable(expression):
+        expression = expression(db)
     direction = "DESC" if selection.descending != backwards else "ASC"
     return f"({expression}) {direction} NULLS LAST, r.id {direction}"
 
@@ -221,21 +223,21 @@ def _order_by(selection):
 def queue(db, selection, offset, limit):
     """A page of the selection, with each report's next due time and, when the selection
     is ``near`` a position, its distance in metres from there."""
-    where, params = _queue_where(selection)
+    where, params = _queue_where(db, selection)
     near = list(selection.near or (None, None))
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
                r.hidden, r.supports, r.reporter_name, r.reporter_email, r.address,
                r.priority, r.assignee_id, u.email AS assignee, c.code AS category_code,
                c.name AS category, s.name AS service, s.code AS service_code,
-               a.name AS area, {DUE_AT} AS due_at, {DUE_KIND} AS due_kind,
+               a.name AS area, {due_at(db)} AS due_at, {DUE_KIND} AS due_kind,
                CASE WHEN ? IS NOT NULL THEN distance_m(?, ?, r.lon, r.lat) END AS distance
-        {QUEUE_FROM} WHERE {where} ORDER BY {_order_by(selection)} LIMIT ? OFFSET ?
+        {QUEUE_FROM} WHERE {where} ORDER BY {_order_by(db, selection)} LIMIT ? OFFSET ?
     """, [near[0], *near, *params, limit, offset]))
 
 
 def queue_count(db, selection):
-    where, params = _queue_where(selection)
+    where, params = _queue_where(db, selection)
     return db.execute(f"SELECT count(*) {COUNT_FROM} WHERE {where}",
                       params).fetchone()[0]
 
@@ -243,7 +245,7 @@ def queue_count(db, selection):
 def queue_status_counts(db, selection):
     """Counts per status for the selection without its status filter."""
     unfiltered = replace(selection, statuses=())
-    where, params = _queue_where(unfiltered)
+    where, params = _queue_where(db, unfiltered)
     return dict(db.execute(
         f"SELECT r.status, count(*) {COUNT_FROM} WHERE {where} GROUP BY r.status",
         params))
@@ -257,13 +259,13 @@ EXPORT_COLUMNS = ["id", "created_at", "updated_at", "status", "category", "servi
 
 def queue_export(db, selection):
     """Every report of the selection with staff fields, lazily, oldest first."""
-    where, params = _queue_where(selection)
+    where, params = _queue_where(db, selection)
     cursor = db.conn.execute(f"""
         SELECT r.id, r.created_at, r.updated_at, r.status, c.code AS category,
                s.code AS service, a.name AS area, r.lon, r.lat, r.description,
                r.public_description, r.reporter_name, r.reporter_email, r.show_name, r.hidden,
                r.duplicate_of, r.source, r.address, r.priority, u.email AS assignee,
-               {DUE_AT} AS due_at
+               {due_at(db)} AS due_at
         {QUEUE_FROM} WHERE {where} ORDER BY r.created_at, r.id
     """, params)
     names = [d[0] for d in cursor.description]

@@ -6,7 +6,7 @@ A report's due time is its creation plus the target's hours, in UTC: elapsed hou
 for the category wins over the category's target for everyone.
 """
 
-from app.storage import now
+from app.storage import dialect, now
 
 
 def _target(column):
@@ -18,21 +18,30 @@ def _target(column):
             "ORDER BY x.service_id IS NULL LIMIT 1)")
 
 
-def _plus_hours(hours):
-    return (f"strftime('%Y-%m-%dT%H:%M:%S+00:00', r.created_at, "
-            f"'+' || CAST(round({hours} * 3600) AS INTEGER) || ' seconds')")
-
-
 ACKNOWLEDGE_HOURS = _target("acknowledge_hours")
 FIX_HOURS = _target("fix_hours")
-ACKNOWLEDGE_DUE = _plus_hours(ACKNOWLEDGE_HOURS)
-FIX_DUE = _plus_hours(FIX_HOURS)
-#: What is due next for an open report: acknowledging it while it is new (when the target
-#: has an acknowledge time), else fixing it; nothing for a closed one.
-DUE_AT = f"""CASE
-    WHEN r.status = 'new' AND {ACKNOWLEDGE_HOURS} IS NOT NULL THEN {ACKNOWLEDGE_DUE}
-    WHEN r.status IN ('new', 'acknowledged', 'in_progress') THEN {FIX_DUE}
+
+
+def acknowledge_due(db):
+    """When a report ``r`` is due to be acknowledged, in the engine's date arithmetic."""
+    return dialect.hours_after(db, "r.created_at", ACKNOWLEDGE_HOURS)
+
+
+def fix_due(db):
+    """When a report ``r`` is due to be fixed, in the engine's date arithmetic."""
+    return dialect.hours_after(db, "r.created_at", FIX_HOURS)
+
+
+def due_at(db):
+    """What is due next for an open report: acknowledging it while it is new (when the
+    target has an acknowledge time), else fixing it; nothing for a closed one."""
+    return f"""CASE
+    WHEN r.status = 'new' AND {ACKNOWLEDGE_HOURS} IS NOT NULL THEN {acknowledge_due(db)}
+    WHEN r.status IN ('new', 'acknowledged', 'in_progress') THEN {fix_due(db)}
 END"""
+
+
+#: Which of the two is due next (see ``due_at``); the same words on both engines.
 DUE_KIND = f"""CASE
     WHEN r.status = 'new' AND {ACKNOWLEDGE_HOURS} IS NOT NULL THEN 'acknowledge'
     WHEN r.status IN ('new', 'acknowledged', 'in_progress') AND {FIX_HOURS} IS NOT NULL
@@ -71,8 +80,8 @@ def all_targets(db):
 def due_times(db, report_id):
     """The acknowledge and fix due times of a report (None where no target says)."""
     rows = list(db.query(f"""
-        SELECT r.id, {ACKNOWLEDGE_DUE} AS acknowledge_due_at, {FIX_DUE} AS fix_due_at,
-               {DUE_AT} AS due_at, {DUE_KIND} AS due_kind
+        SELECT r.id, {acknowledge_due(db)} AS acknowledge_due_at,
+               {fix_due(db)} AS fix_due_at, {due_at(db)} AS due_at, {DUE_KIND} AS due_kind
         FROM reports r WHERE r.id = ?
     """, [report_id]))
     return rows[0] if rows else None
@@ -84,11 +93,12 @@ def fix_due_of(db, report_ids):
     if not ids:
         return {}
     return dict(db.execute(f"""
-        SELECT r.id, {FIX_DUE} FROM reports r
+        SELECT r.id, {fix_due(db)} FROM reports r
         WHERE r.id IN ({','.join('?' * len(ids))}) AND {FIX_HOURS} IS NOT NULL
     """, ids))
 
 
-#: A report's fix due time as a column of any query on ``reports r``, for the public reads
-#: that Open311 answers from.
-FIX_DUE_COLUMN = f"{FIX_DUE} AS fix_due_at"
+def fix_due_column(db):
+    """A report's fix due time as a column of any query on ``reports r``, for the public
+    reads that Open311 answers from, in the engine's words."""
+    return f"{fix_due(db)} AS fix_due_at"
