@@ -30,8 +30,8 @@ def make_overdue(app, runner, report_id, hours_ago):
     """Give potholes a 2-hour acknowledge target and make the report ``hours_ago`` old."""
     runner.invoke(args=["targets", "set", "pothole", "--acknowledge-hours", "2",
                         "--fix-hours", "48"])
-    sql(app, "UPDATE reports SET created_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?) "
-        "WHERE id = ?", [f"-{hours_ago} hours", report_id])
+    created = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(timespec="seconds")
+    sql(app, "UPDATE reports SET created_at = ? WHERE id = ?", [created, report_id])
 
 
 def test_the_queue_is_a_table_with_every_column_and_sorts_by_each(app, client, auth, runner):

@@ -224,16 +224,16 @@ def queue(db, selection, offset, limit):
     """A page of the selection, with each report's next due time and, when the selection
     is ``near`` a position, its distance in metres from there."""
     where, params = _queue_where(db, selection)
-    near = list(selection.near or (None, None))
+    distance = "distance_m(?, ?, r.lon, r.lat)" if selection.near else "NULL"
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
                r.hidden, r.supports, r.reporter_name, r.reporter_email, r.address,
                r.priority, r.assignee_id, u.email AS assignee, c.code AS category_code,
                c.name AS category, s.name AS service, s.code AS service_code,
                a.name AS area, {due_at(db)} AS due_at, {DUE_KIND} AS due_kind,
-               CASE WHEN ? IS NOT NULL THEN distance_m(?, ?, r.lon, r.lat) END AS distance
+               {distance} AS distance
         {QUEUE_FROM} WHERE {where} ORDER BY {_order_by(db, selection)} LIMIT ? OFFSET ?
-    """, [near[0], *near, *params, limit, offset]))
+    """, [*(selection.near or ()), *params, limit, offset]))
 
 
 def queue_count(db, selection):
