@@ -15,8 +15,9 @@ def enqueue(db, message):
         row["headers"] = json.dumps(row["headers"])
     columns = list(row)
     cursor = db.execute(
-        f"INSERT OR IGNORE INTO outbox ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))})", [row[c] for c in columns])
+        f"INSERT INTO outbox ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
+        [row[c] for c in columns])
     return cursor.rowcount == 1
 
 
