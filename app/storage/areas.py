@@ -72,7 +72,7 @@ def active_areas(db):
         JOIN service_area_categories ac ON ac.area_id = a.id
         JOIN categories c ON c.id = ac.category_id
         WHERE a.retired_version_id IS NULL
-        GROUP BY a.id
+        GROUP BY a.id, s.code
         ORDER BY a.id
     """))
 
@@ -116,7 +116,7 @@ def layer_summaries(db):
                group_concat(DISTINCT s.code) AS services,
                min(a.min_lon) AS min_lon, min(a.min_lat) AS min_lat,
                max(a.max_lon) AS max_lon, max(a.max_lat) AS max_lat,
-               max(a.retired_version_id IS NULL) AS in_force
+               max(CASE WHEN a.retired_version_id IS NULL THEN 1 ELSE 0 END) AS in_force
         FROM boundary_versions v
         JOIN service_areas a ON a.version_id = v.id
         JOIN services s ON s.id = a.service_id
