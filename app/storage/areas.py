@@ -7,7 +7,7 @@ latest version id names the state of the whole map, and each report stores it.
 
 import json
 
-from app.storage import now
+from app.storage import dialect, now
 
 
 def current_version(db):
@@ -62,11 +62,11 @@ def _insert_area(db, version_id, layer, area):
 
 def active_areas(db):
     """The areas in force, with their layer, properties, service code and category codes
-    (comma separated), in id order."""
-    return list(db.query("""
+    (comma separated, in category id order), in id order."""
+    return list(db.query(f"""
         SELECT a.id, a.layer, a.name, a.priority, a.size_m2, a.geometry, a.properties,
                s.code AS service,
-               group_concat(c.code) AS categories
+               {dialect.concat_in_order(db, "c.code", "c.id")} AS categories
         FROM service_areas a
         JOIN services s ON s.id = a.service_id
         JOIN service_area_categories ac ON ac.area_id = a.id

@@ -120,3 +120,14 @@ def address_index_fills(db):
         return []
     return ["INSERT INTO address_streets_fts(address_streets_fts) VALUES ('rebuild')",
             "INSERT INTO addresses_rtree SELECT id, lon, lon, lat, lat FROM addresses"]
+
+
+# --- lists in one text column ------------------------------------------------------------
+
+def concat_in_order(db, value, order):
+    """``group_concat(value)`` with its items in ``order``: SQLite (before 3.44) takes no
+    ORDER BY in an aggregate, and the queries using this read rows in that order already
+    (an index scan); PostgreSQL's joins may come in any order, so it is told."""
+    if is_postgresql(db):
+        return f"string_agg(CAST({value} AS text), ',' ORDER BY {order})"
+    return f"group_concat({value})"
