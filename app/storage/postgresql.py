@@ -36,6 +36,16 @@ class NumericLoader(adapt.Loader):
         return float(text) if any(c in text for c in ".eE") or text in ("NaN",) else int(text)
 
 
+class FlagDumper(adapt.Dumper):
+    """A Python bool sent as the integer 0 or 1, as sqlite3 stores it: flag columns are
+    bigint on both engines, and PostgreSQL casts no boolean to an integer."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
+
+
 @functools.lru_cache(maxsize=4096)
 def translate(sql, with_params=True):
     """sqlite3's SQL text as psycopg's: ``?`` and ``:name`` become ``%s`` and ``%(name)s``,
@@ -126,6 +136,7 @@ class Database:
     def __init__(self, url):
         raw = psycopg.connect(url, autocommit=True)
         raw.adapters.register_loader("numeric", NumericLoader)
+        raw.adapters.register_dumper(bool, FlagDumper)
         self.url = url
         self.conn = Connection(raw)
         self._transactions = []
