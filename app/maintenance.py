@@ -172,11 +172,20 @@ def collect_photo_garbage(db, store, dry_run=False, staged_hours=None):
     check.expired_staged = expired
     if not dry_run:
         for name in check.orphans:
-            if not report_rows.photo_is_referenced(db, name):
-                store.remove(name)
+            _remove_if_unreferenced(db, store, name)
         for path in check.stale_temporary:
             path.unlink(missing_ok=True)
     return check
+
+
+def _remove_if_unreferenced(db, store, name):
+    """Remove the file unless a row refers to it, checked under the write lock: photos are
+    written inside their report's transaction, which holds that lock, so a file whose
+    report is being stored (by any server sharing the photo store) is never taken for an
+    orphan."""
+    with db.atomic():
+        if not report_rows.photo_is_referenced(db, name):
+            store.remove(name)
 
 
 @dataclass
