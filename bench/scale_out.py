@@ -2,6 +2,7 @@
 PostgreSQL + PostGIS database, under the load test's mix, with kill -9 of one of each.
 
 Run: .venv/bin/python bench/scale_out.py [--seconds 25] [--clients 16] [--workers 4]
+                                         [--engine postgresql|sqlite]
 
 One throwaway PostgreSQL cluster (unix socket only, durable settings) holds the demo city and
 three confirmed alert subscriptions around the point the load test reports at. Two gunicorn
@@ -40,7 +41,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -212,10 +212,10 @@ def run_phase(name, balancer, args, photo, seed, during=None):
     return phase, outcome
 
 
-def shared_settings(url, folder, mail_port):
+def shared_settings(database_settings, folder, mail_port):
     """What every server and worker is given: one database, one secret key, one photo store."""
     return {
-        "DATABASE_URL": url,
+        **database_settings,
         "CIVIC_SECRET_KEY": "scale-out-" + os.urandom(16).hex(),
         "CIVIC_PHOTO_DIR": str(folder / "shared-photos"),
         "CIVIC_PUBLIC_URL": "http://127.0.0.1:8000",
@@ -229,18 +229,25 @@ def shared_settings(url, folder, mail_port):
     }
 
 
+@contextlib.contextmanager
+def database(target):
+    """The database every server and worker uses, opened by the app's own storage."""
+    db = open_database(target)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 def subscribe_alerts(url):
     """Confirmed alerts within 1 km of where the load test reports: three e-mails a report."""
-    db = open_database(url)
-    try:
+    with database(url) as db:
         for n in range(SUBSCRIBERS):
             subscription_id = subscription_rows.insert(db, {
                 "email": f"neighbour-{n}@bench.example", "locale": "en",
                 "token": f"bench-alert-{n}", "kind": "radius", "lon": -118.2437,
                 "lat": 34.0522, "radius_m": 1000.0})
             subscription_rows.confirm(db, subscription_id)
-    finally:
-        db.close()
 
 
 def failed_login(session, url, email):
@@ -282,7 +289,7 @@ def inject_faults(balancer, server, worker, sink, url, delay):
         print("worker A sent nothing within 30 s: not killed", flush=True)
         return {"server killed at": killed_server_at, "held": None}
     worker.kill_hard()
-    with psycopg.connect(url) as db:
+    with database(url) as db:
         row = next(r for r in db.execute(
             "SELECT id, state, attempts, claimed_until, headers FROM outbox "
             "WHERE channel = 'email'") if message_id(r[4]) == sink.held_message_id)
@@ -299,7 +306,7 @@ def message_id(headers):
 def wait_for_outbox(url, timeout):
     """Wait until every event is planned and no message is pending; the seconds it took."""
     started = time.monotonic()
-    with psycopg.connect(url, autocommit=True) as db:
+    with database(url) as db:
         while time.monotonic() - started < timeout:
             pending, behind = db.execute(
                 "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'), "
@@ -313,11 +320,11 @@ def wait_for_outbox(url, timeout):
 
 def stored_submissions(url, photo_dir, acknowledged):
     """Acknowledged reports missing, stored without a photo, and photo files missing."""
-    with psycopg.connect(url) as db:
+    with database(url) as db:
         photos = {}
         for report_id, display, thumb in db.execute(
                 "SELECT r.id, p.display_name, p.thumb_name FROM reports r "
-                "LEFT JOIN photos p ON p.report_id = r.id WHERE r.description = %s",
+                "LEFT JOIN photos p ON p.report_id = r.id WHERE r.description = ?",
                 [DESCRIPTION]):
             photos.setdefault(report_id, []).extend(n for n in (display, thumb) if n)
     missing = [i for i in acknowledged if i not in photos]
@@ -330,7 +337,7 @@ def stored_submissions(url, photo_dir, acknowledged):
 def deliveries(url, sink, fault):
     """The outbox's e-mails against what the sink received: states, duplicates, strays, and
     the dead worker's message (sent once, by the other worker, after its lease)."""
-    with psycopg.connect(url) as db:
+    with database(url) as db:
         rows = list(db.execute(
             "SELECT id, state, attempts, sent_at, headers FROM outbox WHERE channel = 'email'"))
     states = Counter(r[1] for r in rows)
@@ -360,15 +367,16 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
     parser.add_argument("--pg-port", type=int, default=55731)
+    parser.add_argument("--engine", choices=("postgresql", "sqlite"), default="postgresql",
+                        help="sqlite: the two servers share one file on this machine (a "
+                             "baseline, not a set-up for two machines)")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scale-out-")))
-        cluster = start_cluster(args.pg_port)
-        stack.callback(cluster.stop)
-        url = cluster.create_database("civic")
+        url, database_settings = the_database(args, folder, stack)
         sink = HoldingSink().start()
         stack.callback(sink.stop)
-        settings = shared_settings(url, folder, sink.port)
+        settings = shared_settings(database_settings, folder, sink.port)
         for name in ("a", "b"):
             (folder / name).mkdir()
         prepare_instance(folder / "a", settings)
@@ -378,7 +386,7 @@ def main():
         for process in (*servers, *workers):
             stack.callback(process.stop)
             process.start()
-        print(f"PostgreSQL (durable settings) on a unix socket; servers A {servers[0].url} and "
+        print(f"{args.engine}; servers A {servers[0].url} and "
               f"B {servers[1].url}, {args.workers} gunicorn workers x 4 threads each; 2 outbox "
               f"workers; {args.clients} clients; lease {LEASE_SECONDS} s", flush=True)
         photo = photo_bytes(1)
@@ -437,6 +445,19 @@ def main():
         passed = all(ok for _, ok, _ in checks)
         print("PASS" if passed else "FAIL")
     sys.exit(0 if passed else 1)
+
+
+def the_database(args, folder, stack):
+    """The database's target (for the checks) and the settings naming it: a throwaway
+    PostgreSQL cluster, removed at the end; or one SQLite file (and one rate-limit file)."""
+    if args.engine == "sqlite":
+        return folder / "civic.sqlite3", {
+            "CIVIC_DATABASE": str(folder / "civic.sqlite3"),
+            "CIVIC_RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3")}
+    cluster = start_cluster(args.pg_port)
+    stack.callback(cluster.stop)
+    url = cluster.create_database("civic")
+    return url, {"DATABASE_URL": url}
 
 
 def two_vs_one(one, two):
