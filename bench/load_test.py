@@ -49,6 +49,7 @@ class Client(threading.Thread):
         self.latencies = defaultdict(list)
         self.statuses = defaultdict(int)
         self.acknowledged = []
+        self.errors = []
         self.session = requests.Session()
 
     def run(self):
@@ -68,8 +69,9 @@ class Client(threading.Thread):
         start = time.perf_counter()
         try:
             status = getattr(self, kind.replace(" ", "_"))(token)
-        except requests.RequestException:
+        except requests.RequestException as error:
             status = "connection error"
+            self.errors.append(f"{kind} to {self.url}: {type(error).__name__}: {error}")
         self.latencies[kind].append((time.perf_counter() - start) * 1000)
         self.statuses[status] += 1
         return status

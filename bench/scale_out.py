@@ -193,6 +193,7 @@ class Phase:
                 kinds.setdefault(kind, []).extend(values)
         lines += [f"    {kind:12} n={len(v):5}  p50 {statistics.median(v):7.1f} ms"
                   for kind, v in sorted(kinds.items())]
+        lines += [f"    {error}" for error in [e for c in self.clients for e in c.errors][:5]]
         return "\n".join(lines)
 
 
