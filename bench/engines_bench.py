@@ -120,7 +120,7 @@ def main():
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--submissions", type=int, default=100)
     parser.add_argument("--photo-submissions", type=int, default=20)
-    parser.add_argument("--pg-port", type=int, default=55732)
+    parser.add_argument("--pg-port", type=int, default=55742)
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="engines-")))

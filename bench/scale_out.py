@@ -367,7 +367,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=25, help="length of each load phase")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
-    parser.add_argument("--pg-port", type=int, default=55731)
+    parser.add_argument("--pg-port", type=int, default=55741)
     parser.add_argument("--engine", choices=("postgresql", "sqlite"), default="postgresql",
                         help="sqlite: the two servers share one file on this machine (a "
                              "baseline, not a set-up for two machines)")
