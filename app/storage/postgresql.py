@@ -9,8 +9,8 @@ Transactions follow the SQLite engine's rules: statements outside ``atomic()`` c
 ``atomic()`` is one transaction (savepoints when nested) that first takes the database's write
 lock, a transaction-level advisory lock, and so does a lone write outside it. Writers
 therefore queue exactly as they do behind SQLite's ``BEGIN IMMEDIATE``, on every app server
-at once: a read-then-write cannot lose an update and two writers cannot deadlock.
-Readers never wait for it.
+at once: a read-then-write cannot lose an update and two writers cannot deadlock. Readers
+never wait for it.
 """
 
 import contextlib
