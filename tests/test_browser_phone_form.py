@@ -163,10 +163,17 @@ def test_a_photo_can_be_removed_and_a_bad_file_is_explained(phone, demo_server, 
     assert count(demo_server, "staged_photos") == staged - 1
 
 
-def stored_sizes(server):
+def staged_sizes(server):
+    """{id: (width, height)} of the photos staged so far."""
     with server.app.app_context():
-        return [tuple(row) for row in get_db().execute(
-            "SELECT width, height FROM staged_photos ORDER BY created_at DESC, rowid DESC")]
+        return {row[0]: tuple(row[1:]) for row in get_db().execute(
+            "SELECT id, width, height FROM staged_photos")}
+
+
+def added_size(server, before):
+    """(width, height) of the one photo staged since ``before`` (``staged_sizes``)."""
+    [size] = [size for photo_id, size in staged_sizes(server).items() if photo_id not in before]
+    return size
 
 
 def test_a_turned_photo_is_shrunk_upright(phone, demo_server, tmp_path):
@@ -176,8 +183,9 @@ def test_a_turned_photo_is_shrunk_upright(phone, demo_server, tmp_path):
     Image.effect_noise((3000, 2000), 40).convert("RGB").save(
         path, "JPEG", quality=95, exif=gps_exif(-118.2430, 34.0540, orientation=6))
     phone.goto("/report/new")
+    before = staged_sizes(demo_server)
     add_photos(phone, [str(path)])
-    width, height = stored_sizes(demo_server)[0]
+    width, height = added_size(demo_server, before)
     assert height > width and max(width, height) <= 2048
 
 
@@ -191,5 +199,6 @@ def test_a_heic_the_browser_cannot_decode_is_sent_as_is(phone, demo_server, tmp_
     decodable = phone.evaluate("""bytes => createImageBitmap(new Blob([new Uint8Array(bytes)]))
         .then(() => true, () => false)""", list(path.read_bytes()))
     assert not decodable  # so the phone cannot shrink it: the file goes as it is
+    before = staged_sizes(demo_server)
     add_photos(phone, [str(path)])
-    assert stored_sizes(demo_server)[0] == (1200, 900)  # the server decoded the HEIC
+    assert added_size(demo_server, before) == (1200, 900)  # the server decoded the HEIC

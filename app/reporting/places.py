@@ -1,8 +1,8 @@
 """Finding places: address search as a resident types, and the nearest address to a point.
 
 Everything that needs a place goes through the small :class:`Gazetteer` interface, so a city
-can later point to its own geocoder; :class:`LocalGazetteer` (SQLite full-text index and
-R*Tree, no service to run) is the default.
+can later point to its own geocoder; :class:`LocalGazetteer` (the database's full-text and
+spatial indexes, no service to run) is the default.
 """
 
 from dataclasses import dataclass
@@ -92,20 +92,21 @@ class Query:
         return cls(number, [spelled_out(w) if not (prefix and i == len(rest) - 1) else w
                             for i, w in enumerate(rest)], prefix)
 
-    def fts(self):
-        """The FTS5 expression: every term, the last one also as a prefix while typing.
+    def groups(self):
+        """The words a street must hold, one of each group: every term, the last one also
+        as a prefix while typing (and spelled out when it is an abbreviation).
 
-        >>> Query.parse("977 n hil").fts()
-        '"north" AND "hil"*'
-        >>> Query.parse("hill n").fts()
-        '"hill" AND ("n"* OR "north")'
+        >>> Query.parse("977 n hil").groups()
+        [[('north', False)], [('hil', True)]]
+        >>> Query.parse("hill n").groups()
+        [[('hill', False)], [('n', True), ('north', False)]]
         """
-        parts = [f'"{term}"' for term in self.terms]
+        groups = [[(term, False)] for term in self.terms]
         if self.last_is_prefix:
             last = self.terms[-1]
-            parts[-1] = (f'("{last}"* OR "{SPELLED_OUT[last]}")' if last in SPELLED_OUT
-                         else f'"{last}"*')
-        return " AND ".join(parts)
+            groups[-1] = [(last, True)] + ([(SPELLED_OUT[last], False)]
+                                           if last in SPELLED_OUT else [])
+        return groups
 
     def matches(self, token):
         """Whether a stored word is one the query names."""
@@ -118,7 +119,8 @@ class Query:
 
 
 class LocalGazetteer:
-    """The address points loaded with ``flask --app app addresses load``, searched in SQLite."""
+    """The address points loaded with ``flask --app app addresses load``, searched in the
+    database."""
 
     def __init__(self, db):
         self.db = db
@@ -132,9 +134,9 @@ class LocalGazetteer:
             places = [Place(row["address"], row["lon"], row["lat"],
                             _street_score(query, row) + NUMBER_WEIGHT)
                       for row in place_rows.numbered_matches(
-                          self.db, query.fts(), query.number, CANDIDATE_STREETS)]
+                          self.db, query.groups(), query.number, CANDIDATE_STREETS)]
         streets = place_rows.matching_streets(
-            self.db, query.fts(), STREETS_BESIDE_NUMBERS if query.number else CANDIDATE_STREETS,
+            self.db, query.groups(), STREETS_BESIDE_NUMBERS if query.number else CANDIDATE_STREETS,
             ranked=not query.number)
         places += [Place(_street_address(s), s["lon"], s["lat"], _street_score(query, s))
                    for s in streets]

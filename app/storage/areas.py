@@ -7,7 +7,7 @@ latest version id names the state of the whole map, and each report stores it.
 
 import json
 
-from app.storage import now
+from app.storage import dialect, now
 
 
 def current_version(db):
@@ -62,11 +62,11 @@ def _insert_area(db, version_id, layer, area):
 
 def active_areas(db):
     """The areas in force, with their layer, properties, service code and category codes
-    (comma separated), in id order."""
-    return list(db.query("""
+    (comma separated, in category id order), in id order."""
+    return list(db.query(f"""
         SELECT a.id, a.layer, a.name, a.priority, a.size_m2, a.geometry, a.properties,
                s.code AS service,
-               group_concat(c.code) AS categories
+               {dialect.concat_in_order(db, "c.code", "c.id")} AS categories
         FROM service_areas a
         JOIN services s ON s.id = a.service_id
         JOIN service_area_categories ac ON ac.area_id = a.id
@@ -116,7 +116,7 @@ def layer_summaries(db):
                group_concat(DISTINCT s.code) AS services,
                min(a.min_lon) AS min_lon, min(a.min_lat) AS min_lat,
                max(a.max_lon) AS max_lon, max(a.max_lat) AS max_lat,
-               max(a.retired_version_id IS NULL) AS in_force
+               max(CASE WHEN a.retired_version_id IS NULL THEN 1 ELSE 0 END) AS in_force
         FROM boundary_versions v
         JOIN service_areas a ON a.version_id = v.id
         JOIN services s ON s.id = a.service_id

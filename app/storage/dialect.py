@@ -43,6 +43,96 @@ def flag_off(db, column):
     return f"{column} = 0" if is_postgresql(db) else f"NOT {column}"
 
 
+# --- the gazetteer: full-text search of streets, address points in a box ------------------
+# SQLite has the FTS5 table address_streets_fts and the R*Tree addresses_rtree beside the
+# tables; PostgreSQL has address_streets.search_vector (GIN) and addresses.geom (GiST) in
+# them, kept by the database itself (migrations/postgresql/m013_addresses.sql).
+
+def text_match(db, groups):
+    """The full-text expression matching streets holding a word of every group; a group is
+    its alternatives ``(word, is_prefix)``. Words are folded letters and digits, so they need
+    no escaping beyond the quotes.
+
+    >>> class Engine:
+    ...     dialect = "sqlite"
+    >>> text_match(Engine, [[("hill", False)], [("n", True), ("north", False)]])
+    '"hill" AND ("n"* OR "north")'
+    >>> Engine.dialect = "postgresql"
+    >>> text_match(Engine, [[("hill", False)], [("n", True), ("north", False)]])
+    "'hill' & ('n':* | 'north')"
+    """
+    if is_postgresql(db):
+        word, either, every = "'{}'{}", " | ", " & "
+        prefix = ":*"
+    else:
+        word, either, every = '"{}"{}', " OR ", " AND "
+        prefix = "*"
+    parts = []
+    for group in groups:
+        words = [word.format(w, prefix if is_prefix else "") for w, is_prefix in group]
+        parts.append(words[0] if len(words) == 1 else f"({either.join(words)})")
+    return every.join(parts)
+
+
+def streets_matching(db):
+    """The FROM and WHERE of the streets ``s`` matching the one ``?`` (a ``text_match``),
+    the ORDER BY of the best matches first (FTS5's bm25 rank; ts_rank on PostgreSQL) and the
+    index order: FTS5 gives ids in ascending order unasked, PostgreSQL is told so."""
+    if is_postgresql(db):
+        return ("address_streets s CROSS JOIN to_tsquery('simple', ?) q "
+                "WHERE s.search_vector @@ q", "ts_rank(s.search_vector, q) DESC, s.id", "s.id")
+    return ("address_streets_fts f JOIN address_streets s ON s.id = f.rowid "
+            "WHERE address_streets_fts MATCH ?", "f.rank", "")
+
+
+def street_ids_matching(db):
+    """A SELECT of the ids of the streets matching the one ``?`` (a ``text_match``)."""
+    if is_postgresql(db):
+        return ("SELECT id FROM address_streets "
+                "WHERE search_vector @@ to_tsquery('simple', ?)")
+    return "SELECT rowid FROM address_streets_fts WHERE address_streets_fts MATCH ?"
+
+
+def addresses_in_box(db, box):
+    """The FROM and WHERE of the address points ``a`` inside ``box`` (min_lon, min_lat,
+    max_lon, max_lat), with its parameters. The R*Tree keeps 32-bit bounds, so its box is
+    widened a little (callers measure the exact distance anyway); PostGIS keeps doubles."""
+    min_lon, min_lat, max_lon, max_lat = box
+    if is_postgresql(db):
+        return ("addresses a WHERE a.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)",
+                [min_lon, min_lat, max_lon, max_lat])
+    pad = 1e-6
+    return ("addresses_rtree t JOIN addresses a ON a.id = t.id "
+            "WHERE t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?",
+            [max_lon + pad, min_lon - pad, max_lat + pad, min_lat - pad])
+
+
+def address_index_tables(db):
+    """The index tables a new set of address points replaces: SQLite's R*Tree (emptied
+    first, filled last); none on PostgreSQL, whose indexes follow the tables."""
+    return [] if is_postgresql(db) else ["addresses_rtree"]
+
+
+def address_index_fills(db):
+    """The statements that index a newly loaded set of streets and points (none on
+    PostgreSQL: the tsvector and the geometry are generated columns)."""
+    if is_postgresql(db):
+        return []
+    return ["INSERT INTO address_streets_fts(address_streets_fts) VALUES ('rebuild')",
+            "INSERT INTO addresses_rtree SELECT id, lon, lon, lat, lat FROM addresses"]
+
+
+# --- lists in one text column ------------------------------------------------------------
+
+def concat_in_order(db, value, order):
+    """``group_concat(value)`` with its items in ``order``: SQLite (before 3.44) takes no
+    ORDER BY in an aggregate, and the queries using this read rows in that order already
+    (an index scan); PostgreSQL's joins may come in any order, so it is told."""
+    if is_postgresql(db):
+        return f"string_agg(CAST({value} AS text), ',' ORDER BY {order})"
+    return f"group_concat({value})"
+
+
 # --- due times: a report's creation plus its target's hours -------------------------------
 # SQLite moves a stored ISO 8601 text with strftime modifiers; PostgreSQL casts it to a
 # timestamptz and adds an interval. Both give back the same ISO 8601 UTC text.

@@ -1,9 +1,11 @@
-"""The gazetteer's tables: streets with a full-text index, address points with an R*Tree.
+"""The gazetteer's tables: streets with a full-text index, address points with a spatial
+index (FTS5 and an R*Tree on SQLite, a tsvector and a PostGIS geometry on PostgreSQL; the
+words that differ are in ``app.storage.dialect``).
 
 A load replaces the whole set in one transaction, so a search never sees half a file.
 """
 
-from app.storage import now
+from app.storage import dialect, now
 
 STREET_COLUMNS = "s.id, s.name, s.locality, s.name_tokens, s.locality_tokens, s.lon, s.lat"
 
@@ -16,17 +18,17 @@ def replace_addresses(db, streets, points, summary):
     record of the load.
     """
     with db.atomic():
-        for table in ("addresses_rtree", "addresses", "address_streets"):
+        for table in (*dialect.address_index_tables(db), "addresses", "address_streets"):
             db.execute(f"DELETE FROM {table}")
         db.conn.executemany(
             "INSERT INTO address_streets (id, name, locality, name_tokens, locality_tokens, "
             "lon, lat) VALUES (:id, :name, :locality, :name_tokens, :locality_tokens, :lon, "
             ":lat)", streets)
-        db.execute("INSERT INTO address_streets_fts(address_streets_fts) VALUES ('rebuild')")
         db.conn.executemany(
             "INSERT INTO addresses (street_id, number, address, lon, lat) "
             "VALUES (?, ?, ?, ?, ?)", points)
-        db.execute("INSERT INTO addresses_rtree SELECT id, lon, lon, lat, lat FROM addresses")
+        for statement in dialect.address_index_fills(db):
+            db.execute(statement)
         db["address_sources"].insert({**summary, "loaded_at": now()})
 
 
@@ -40,26 +42,25 @@ def last_source(db):
     return rows[0] if rows else None
 
 
-def matching_streets(db, match, limit, ranked=True):
-    """Streets whose words match the FTS5 expression ``match``, best (bm25) first when
-    ``ranked`` (ranking costs a score for every match), else in index order."""
-    order = "ORDER BY f.rank " if ranked else ""
+def matching_streets(db, groups, limit, ranked=True):
+    """Streets holding a word of every group of alternatives (``dialect.text_match``), best
+    first when ``ranked`` (ranking costs a score for every match), else in index order."""
+    source, best_first, index_order = dialect.streets_matching(db)
+    order = best_first if ranked else index_order
     return list(db.query(
-        f"SELECT {STREET_COLUMNS} FROM address_streets_fts f "
-        "JOIN address_streets s ON s.id = f.rowid "
-        f"WHERE address_streets_fts MATCH ? {order}LIMIT ?", [match, limit]))
+        f"SELECT {STREET_COLUMNS} FROM {source} {'ORDER BY ' + order if order else ''} "
+        "LIMIT ?", [dialect.text_match(db, groups), limit]))
 
 
-def numbered_matches(db, match, number, limit):
-    """Address points with house ``number`` on a street matching ``match``, with their
+def numbered_matches(db, groups, number, limit):
+    """Address points with house ``number`` on a street matching ``groups``, with their
     street's words: the few points of that number are read first, then kept if their street
     is among the matches (no ranking of every matching street)."""
     return list(db.query(
         "SELECT a.address, a.lon, a.lat, s.name_tokens, s.locality_tokens "
         "FROM addresses a JOIN address_streets s ON s.id = a.street_id "
-        "WHERE a.number = ? AND a.street_id IN "
-        "(SELECT rowid FROM address_streets_fts WHERE address_streets_fts MATCH ?) "
-        "ORDER BY a.id LIMIT ?", [number, match, limit]))
+        f"WHERE a.number = ? AND a.street_id IN ({dialect.street_ids_matching(db)}) "
+        "ORDER BY a.id LIMIT ?", [number, dialect.text_match(db, groups), limit]))
 
 
 def numbered_points(db, street_ids):
@@ -75,27 +76,16 @@ def numbered_points(db, street_ids):
 
 
 def addresses_in_box(db, box):
-    """Address points inside ``box`` (min_lon, min_lat, max_lon, max_lat), from the R*Tree.
-
-    The R*Tree keeps 32-bit bounds, so the box is widened a little; callers measure the
-    exact distance anyway.
-    """
-    min_lon, min_lat, max_lon, max_lat = box
-    pad = 1e-6
-    return list(db.query(
-        "SELECT a.id, a.address, a.lon, a.lat FROM addresses_rtree t "
-        "JOIN addresses a ON a.id = t.id "
-        "WHERE t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?",
-        [max_lon + pad, min_lon - pad, max_lat + pad, min_lat - pad]))
+    """Address points inside ``box`` (min_lon, min_lat, max_lon, max_lat), from the spatial
+    index (maybe a little beyond: callers measure the exact distance anyway)."""
+    source, params = dialect.addresses_in_box(db, box)
+    return list(db.query(f"SELECT a.id, a.address, a.lon, a.lat FROM {source}", params))
 
 
 def positions_in_box(db, box):
     """(id, lon, lat) of the address points inside ``box``, as tuples (cheap for many)."""
-    min_lon, min_lat, max_lon, max_lat = box
-    return db.execute(
-        "SELECT a.id, a.lon, a.lat FROM addresses_rtree t JOIN addresses a ON a.id = t.id "
-        "WHERE t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?",
-        [max_lon + 1e-6, min_lon - 1e-6, max_lat + 1e-6, min_lat - 1e-6]).fetchall()
+    source, params = dialect.addresses_in_box(db, box)
+    return db.execute(f"SELECT a.id, a.lon, a.lat FROM {source}", params).fetchall()
 
 
 def addresses_by_id(db, ids):

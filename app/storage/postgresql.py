@@ -9,8 +9,8 @@ Transactions follow the SQLite engine's rules: statements outside ``atomic()`` c
 ``atomic()`` is one transaction (savepoints when nested) that first takes the database's write
 lock, a transaction-level advisory lock, and so does a lone write outside it. Writers
 therefore queue exactly as they do behind SQLite's ``BEGIN IMMEDIATE``, on every app server
-at once: a read-then-write cannot lose an update and two writers cannot deadlock.
-Readers never wait for it.
+at once: a read-then-write cannot lose an update and two writers cannot deadlock. Readers
+never wait for it.
 """
 
 import contextlib
@@ -27,6 +27,8 @@ WRITE_LOCK = 0x636976_6963
 WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 IDENTIFIER_START = re.compile(r"[A-Za-z_]")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+DIGITS = re.compile(r"[0-9]+")
+NUMBERED = re.compile(r"%\(p[0-9]+\)s")
 
 
 class NumericLoader(adapt.Loader):
@@ -50,9 +52,13 @@ class FlagDumper(adapt.Dumper):
 
 @functools.lru_cache(maxsize=4096)
 def translate(sql, with_params=True):
-    """sqlite3's SQL text as psycopg's: ``?`` and ``:name`` become ``%s`` and ``%(name)s``,
-    ``[name]`` becomes ``"name"``; with parameters, a literal ``%`` is doubled. String
-    literals, quoted names and ``::`` casts are left as they are."""
+    """sqlite3's SQL text as psycopg's: ``?``, ``?NNN`` and ``:name`` become ``%s``,
+    ``%(pNNN)s`` and ``%(name)s``, ``[name]`` becomes ``"name"``; with parameters, a literal
+    ``%`` is doubled. String literals, quoted names and ``::`` casts are left as they are.
+
+    >>> translate("SELECT 1 FROM photos WHERE name = ?1 OR thumb = ?1")
+    'SELECT 1 FROM photos WHERE name = %(p1)s OR thumb = %(p1)s'
+    """
     out, i, n = [], 0, len(sql)
     percent = "%%" if with_params else "%"
     while i < n:
@@ -66,8 +72,9 @@ def translate(sql, with_params=True):
             out.append(f'"{sql[i + 1:end]}"')
             i = end + 1
         elif ch == "?" and with_params:
-            out.append("%s")
-            i += 1
+            number = DIGITS.match(sql, i + 1)
+            out.append(f"%(p{number.group()})s" if number else "%s")
+            i += 1 + (len(number.group()) if number else 0)
         elif ch == "%":
             out.append(percent)
             i += 1
@@ -79,6 +86,14 @@ def translate(sql, with_params=True):
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+def arguments(text, params):
+    """The parameters for psycopg: a list given to numbered ``?NNN`` placeholders becomes
+    the mapping their translation names (``?1`` is the list's first value)."""
+    if isinstance(params, (list, tuple)) and NUMBERED.search(text):
+        return {f"p{number}": value for number, value in enumerate(params, 1)}
+    return params
 
 
 def _closing_quote(sql, start):
@@ -113,7 +128,8 @@ class Connection:
         with self.write_locked(sql):
             if params is None:
                 return self.raw.execute(translate(sql, with_params=False))
-            return self.raw.execute(translate(sql), params)
+            text = translate(sql)
+            return self.raw.execute(text, arguments(text, params))
 
     def executemany(self, sql, seq_of_params):
         with self.write_locked(sql), self.raw.cursor() as cursor:
@@ -169,7 +185,8 @@ class Database:
             if params is None:
                 cursor.execute(translate(sql, with_params=False))
             else:
-                cursor.execute(translate(sql), params)
+                text = translate(sql)
+                cursor.execute(text, arguments(text, params))
             yield from cursor
 
     def __getitem__(self, name):

@@ -127,7 +127,7 @@ def answers_of(db, report_ids, public_only=True):
     if not report_ids:
         return found
     marks = ",".join("?" * len(report_ids))
-    visible = "public AND" if public_only else ""
+    visible = "public = 1 AND" if public_only else ""
     for row in db.query(
             "SELECT report_id, code, question, datatype, value, shown, public "
             f"FROM report_answers WHERE {visible} report_id IN ({marks}) "
