@@ -66,10 +66,6 @@ def forget_supporters_before(db, age):
 ERASED_TABLES = ("reports", "supports", "subscriptions", "outbox")
 
 
-#: The tables whose rows held the contact data an erasure or retention removes.
-ERASED_TABLES = ("reports", "supports", "subscriptions", "outbox")
-
-
 def checkpoint(db):
     """Copy the WAL into the database file and truncate it to zero bytes, so erased data
     does not survive in old WAL frames; return whether it completed (False: a reader held
