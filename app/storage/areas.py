@@ -72,7 +72,7 @@ def active_areas(db):
         JOIN service_area_categories ac ON ac.area_id = a.id
         JOIN categories c ON c.id = ac.category_id
         WHERE a.retired_version_id IS NULL
-        GROUP BY a.id
+        GROUP BY a.id, s.code
         ORDER BY a.id
     """))
 

@@ -29,3 +29,68 @@ def json_integer(db, column, key):
     if is_postgresql(db):
         return f"CAST(CAST({column} AS jsonb) ->> '{key}' AS bigint)"
     return f"json_extract({column}, '$.{key}')"
+
+
+# --- the public map: reports in a box, GeoJSON written by the database --------------------
+# SQLite finds a box's reports in the R*Tree reports_rtree and writes JSON with json_object;
+# PostgreSQL has reports.geom (GiST, migrations/postgresql/m002_map_index.sql) and
+# json_build_object. The SQL around them (filters, names, links) is shared.
+
+def reports_in_box(db, box, rows=True):
+    """The FROM and WHERE of the reports ``r`` the spatial index finds in ``box`` (min_lon,
+    min_lat, max_lon, max_lat), with its parameters: a superset (the index rounds its
+    bounds outwards), so callers also compare lon and lat. Without ``rows`` only the index
+    is read where it is a table of its own (SQLite's R*Tree ``t``), for a cheap count."""
+    min_lon, min_lat, max_lon, max_lat = box
+    if is_postgresql(db):
+        return ("reports r", "r.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)",
+                [min_lon, min_lat, max_lon, max_lat])
+    return ("reports_rtree t JOIN reports r ON r.id = t.id" if rows else "reports_rtree t",
+            "t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
+            [min_lon, max_lon, min_lat, max_lat])
+
+
+def json_object(db):
+    """The function building a JSON object from key, value, key, value...: PostgreSQL's
+    json_object takes arrays, its json_build_object is SQLite's json_object."""
+    return "json_build_object" if is_postgresql(db) else "json_object"
+
+
+def json_array(db):
+    """The function building a JSON array from its arguments (json_build_array on
+    PostgreSQL, which has no json_array before version 16)."""
+    return "json_build_array" if is_postgresql(db) else "json_array"
+
+
+def joined_json(db, column):
+    """The aggregate joining the JSON texts of ``column`` with commas, in the rows' order.
+    PostgreSQL's string_agg is linear in the text's length, where the SQL-level
+    group_concat of functions.sql copies what it has at every row; its json is cast."""
+    if is_postgresql(db):
+        return f"string_agg(CAST({column} AS text), ',')"
+    return f"group_concat({column}, ',')"
+
+
+def order_after_joins(db, order):
+    """The ORDER BY that keeps rows sorted in a subquery in that order after its joins:
+    none on SQLite, whose CROSS JOIN keeps the sorted rows outermost; PostgreSQL's planner
+    may join them in another order, so they are sorted again (a map's few thousand)."""
+    return f"ORDER BY {order}" if is_postgresql(db) else ""
+
+
+def integer_part(db, expression):
+    """The integer part of a non-negative number, as SQLite's CAST(x AS INTEGER) gives it
+    (PostgreSQL's cast rounds to the nearest)."""
+    if is_postgresql(db):
+        return f"CAST(trunc({expression}) AS bigint)"
+    return f"CAST({expression} AS INTEGER)"
+
+
+def hours_after(db, time, hours):
+    """The ISO 8601 UTC text of ``time`` (a stored ISO 8601 text) plus ``hours`` (a number
+    in SQL; NULL gives NULL), to the second: elapsed hours, whatever the clocks do."""
+    if is_postgresql(db):
+        return (f"to_char(CAST({time} AS timestamptz) AT TIME ZONE 'UTC' "
+                f"+ round({hours} * 3600) * interval '1 second', {ISO_FORMAT_POSTGRESQL})")
+    return (f"strftime({ISO_FORMAT_SQLITE}, {time}, "
+            f"'+' || CAST(round({hours} * 3600) AS INTEGER) || ' seconds')")

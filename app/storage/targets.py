@@ -6,7 +6,7 @@ A report's due time is its creation plus the target's hours, in UTC: elapsed hou
 for the category wins over the category's target for everyone.
 """
 
-from app.storage import now
+from app.storage import dialect, now
 
 
 def _target(column):
@@ -89,6 +89,7 @@ def fix_due_of(db, report_ids):
     """, ids))
 
 
-#: A report's fix due time as a column of any query on ``reports r``, for the public reads
-#: that Open311 answers from.
-FIX_DUE_COLUMN = f"{FIX_DUE} AS fix_due_at"
+def fix_due_column(db):
+    """A report's fix due time as a column of any query on ``reports r``, for the public
+    reads that Open311 answers from, in the engine's words."""
+    return f"{dialect.hours_after(db, 'r.created_at', FIX_HOURS)} AS fix_due_at"
