@@ -106,9 +106,14 @@ class DatabaseFactory:
         self._worker = threading.Thread(target=self._keep_ready, daemon=True)
         self._worker.start()
 
-    def fresh(self):
-        """The URL of a new database, a copy of the migrated template."""
-        return with_database(self.server_url, self._ready.get(timeout=120))
+    def fresh(self, migrated=True):
+        """The URL of a new database: a copy of the migrated template, or as empty as
+        ``CREATE DATABASE`` leaves it (what a restore or ``db copy`` starts from)."""
+        if migrated:
+            return with_database(self.server_url, self._ready.get(timeout=120))
+        name = f"{PREFIX}{os.getpid()}_{next(self._numbers)}"
+        self._admin.execute(f'CREATE DATABASE "{name}"')
+        return with_database(self.server_url, name)
 
     def drop_when_collected(self, app):
         """Drop the app's database once the app object is garbage-collected."""
@@ -167,16 +172,33 @@ class Engine:
         if self.factory:
             self.factory.drop_when_collected(app)
 
-    def config(self, folder, filename="test.sqlite3"):
-        """The settings naming a fresh database for an app whose files live in ``folder``."""
+    def config(self, folder, filename="test.sqlite3", migrated=True):
+        """The settings naming a fresh database for an app whose files live in ``folder``
+        (on PostgreSQL, migrated unless ``migrated`` is false; a SQLite file is created, and
+        migrated, only by the app)."""
         config = {"DATABASE": str(Path(folder) / filename)}
         if self.factory:
-            config["DATABASE_URL"] = self.factory.fresh()
+            config["DATABASE_URL"] = self.factory.fresh(migrated)
         return config
 
 
 #: Set once per run by tests/conftest.py; SQLite until then.
 current = Engine()
+
+
+_empty_numbers = itertools.count(1)
+
+
+@contextlib.contextmanager
+def empty_database(server_url):
+    """The URL of a new, empty database on the server, dropped after the block."""
+    name = f"{PREFIX}{os.getpid()}_empty_{next(_empty_numbers)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield with_database(server_url, name)
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager

@@ -31,6 +31,18 @@ def json_integer(db, column, key):
     return f"json_extract({column}, '$.{key}')"
 
 
+def index_hint(db, index):
+    """SQLite's ``INDEXED BY``, for a query whose best index its planner misses; PostgreSQL's
+    planner has statistics and needs no hint (and has no such clause)."""
+    return "" if is_postgresql(db) else f"INDEXED BY {index}"
+
+
+def flag_off(db, column):
+    """``column`` (a 0/1 flag) is 0, written as SQLite's partial indexes of m018 write it
+    (``NOT hidden``): SQLite uses a partial index only when the query repeats its terms."""
+    return f"{column} = 0" if is_postgresql(db) else f"NOT {column}"
+
+
 # --- the public map: reports in a box, GeoJSON written by the database --------------------
 # SQLite finds a box's reports in the R*Tree reports_rtree and writes JSON with json_object;
 # PostgreSQL has reports.geom (GiST, migrations/postgresql/m002_map_index.sql) and

@@ -7,8 +7,9 @@ is chosen per concern in ``app/storage/dialect.py``, never here.
 
 Transactions follow the SQLite engine's rules: statements outside ``atomic()`` commit at once;
 ``atomic()`` is one transaction (savepoints when nested) that first takes the database's write
-lock, a transaction-level advisory lock, and so does a lone write outside it. Writers therefore queue exactly as they do behind
-SQLite's ``BEGIN IMMEDIATE``, on every app server at once: a read-then-write cannot lose an
+lock, a transaction-level advisory lock, and so does a lone write outside it. Writers
+therefore queue exactly as they do behind SQLite's ``BEGIN IMMEDIATE``, on every app server
+at once: a read-then-write cannot lose an
 update and two writers cannot deadlock. Readers never wait for it.
 """
 
@@ -35,6 +36,16 @@ class NumericLoader(adapt.Loader):
     def load(self, data):
         text = bytes(data).decode()
         return float(text) if any(c in text for c in ".eE") or text in ("NaN",) else int(text)
+
+
+class FlagDumper(adapt.Dumper):
+    """A Python bool sent as the integer 0 or 1, as sqlite3 stores it: flag columns are
+    bigint on both engines, and PostgreSQL casts no boolean to an integer."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -140,6 +151,7 @@ class Database:
     def __init__(self, url):
         raw = psycopg.connect(url, autocommit=True)
         raw.adapters.register_loader("numeric", NumericLoader)
+        raw.adapters.register_dumper(bool, FlagDumper)
         self.url = url
         self.conn = Connection(raw)
         self._transactions = []
