@@ -7,6 +7,8 @@ same name with the same meaning (``distance_m``, ``group_concat``) are created o
 migrations/postgresql/functions.sql instead, so the SQL calling them stays shared.
 """
 
+from migrations.m018_public_stats import refill_statements
+
 ISO_FORMAT_SQLITE = "'%Y-%m-%dT%H:%M:%S+00:00'"
 ISO_FORMAT_POSTGRESQL = "'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"
 
@@ -106,3 +108,15 @@ def hours_after(db, time, hours):
                 f"+ round({hours} * 3600) * interval '1 second', {ISO_FORMAT_POSTGRESQL})")
     return (f"strftime({ISO_FORMAT_SQLITE}, {time}, "
             f"'+' || CAST(round({hours} * 3600) AS INTEGER) || ' seconds')")
+
+
+# --- the public statistics: counting every report again ----------------------------------
+
+def stats_refill(db):
+    """The statements that empty the statistics' summaries and count every report again
+    (after a change of the calendar's zone). PostgreSQL counts each report with the very
+    function its triggers call (migrations/postgresql/m018_public_stats.sql)."""
+    if is_postgresql(db):
+        return ["DELETE FROM stats_counts", "DELETE FROM stats_times",
+                "SELECT count(stats_report_change(r, 1)) FROM reports r"]
+    return refill_statements()

@@ -2,7 +2,7 @@
 
 import json
 
-from app.storage import now
+from app.storage import dialect, now
 
 
 def insert_report(db, report):
@@ -105,7 +105,7 @@ def public_events(db, report_id):
     return list(db.query(
         "SELECT e.id, e.kind, e.at, e.from_status, e.to_status, e.public_note, "
         "u.text AS update_text FROM report_events e "
-        "LEFT JOIN report_updates u ON u.id = json_extract(e.details, '$.update') "
+        f"LEFT JOIN report_updates u ON u.id = {dialect.json_integer(db, 'e.details', 'update')} "
         "AND u.hidden = 0 "
         "WHERE e.report_id = ? AND e.kind IN ('created', 'status', 'reassigned', 'rerouted', "
         "'update', 'reopen_requested') "
@@ -122,7 +122,7 @@ def history_with_authors(db, report_id, reporter_actor):
         "u.text AS update_text, CASE WHEN e.kind = 'created' OR e.actor = ? THEN 'reporter' "
         "WHEN e.kind = 'reopen_requested' THEN 'public' WHEN e.actor = 'system' THEN 'system' "
         "ELSE 'city' END AS changed_by FROM report_events e "
-        "LEFT JOIN report_updates u ON u.id = json_extract(e.details, '$.update') "
+        f"LEFT JOIN report_updates u ON u.id = {dialect.json_integer(db, 'e.details', 'update')} "
         "AND u.hidden = 0 "
         "WHERE e.report_id = ? AND e.kind IN ('created', 'status', 'reassigned', 'rerouted', "
         "'update', 'reopen_requested') "
