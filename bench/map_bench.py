@@ -38,7 +38,7 @@ from app.reporting.areas import build_router  # noqa: E402
 from app.storage import areas as area_rows  # noqa: E402
 from app.storage import catalog, upgrade  # noqa: E402
 from app.storage import reports as report_rows  # noqa: E402
-from app.storage.public import PUBLIC_COLUMNS  # noqa: E402
+from app.storage.public import public_columns  # noqa: E402
 from app.web.db import get_db  # noqa: E402
 from app.web.links import Links  # noqa: E402
 
@@ -93,7 +93,7 @@ def previous_viewport(db, query, links, limit):
     over = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?)",
                       [*params, limit + 1]).fetchone()[0] > limit
     if not over:
-        found = db.query(f"SELECT {PUBLIC_COLUMNS} {sql} ORDER BY r.created_at DESC LIMIT ?",
+        found = db.query(f"SELECT {public_columns(db)} {sql} ORDER BY r.created_at DESC LIMIT ?",
                          [*params, limit])
         features = [public.report_feature(r, links) for r in found]
     else:

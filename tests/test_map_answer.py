@@ -266,7 +266,7 @@ def test_cell_totals_follow_every_write(city, client):
         split = {(level, x, y): (n, sum_lon) for level, x, y, n, sum_lon in db.execute(
             "SELECT level, cx, cy, sum(n), sum(sum_lon) FROM report_cells "
             "GROUP BY level, cx, cy HAVING sum(n) != 0")}
-        public_rows = db.execute("SELECT count(*) FROM reports WHERE NOT hidden").fetchone()[0]
+        public_rows = db.execute("SELECT count(*) FROM reports WHERE hidden = 0").fetchone()[0]
     assert totals.keys() == split.keys() and len(totals) > 100
     for cell, (n, sum_lon) in totals.items():
         assert (n, sum_lon) == (split[cell][0], pytest.approx(split[cell][1], abs=1e-6)), cell

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from app.storage import dialect
 from app.storage import reports as report_rows
 from app.web.db import get_db
 from tests.test_report_flow import post
@@ -133,10 +134,10 @@ def test_cell_counts_follow_inserts_updates_and_deletes(app, client):
         stored = {tuple(r) for r in db.execute(
             "SELECT level, cx, cy, status, category_id, service_id, n FROM report_cells "
             "WHERE n != 0")}
-        expected = {tuple(r) for r in db.execute("""
-            SELECT l.level, CAST((r.lon + 180) / l.size AS INTEGER),
-                   CAST((r.lat + 90) / l.size AS INTEGER), r.status, r.category_id,
-                   r.service_id, count(*)
+        expected = {tuple(r) for r in db.execute(f"""
+            SELECT l.level, {dialect.integer_part(db, "(r.lon + 180) / l.size")},
+                   {dialect.integer_part(db, "(r.lat + 90) / l.size")}, r.status,
+                   r.category_id, r.service_id, count(*)
             FROM reports r, report_cell_levels l GROUP BY 1, 2, 3, 4, 5, 6""")}
         assert stored == expected and len(expected) == 6
 

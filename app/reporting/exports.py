@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from app.errors import ServerBusy
 from app.reporting import public
-from app.storage import database_path, open_database
+from app.storage import database_path, database_target, open_database
 from app.storage import public as public_rows
 from app.storage.public import ReportQuery
 
@@ -103,7 +103,7 @@ def _write(app, db, fmt, links, snapshot_time):
 def write_all(app, links):
     """Regenerate every full export from the database (the caller holds the lock), with
     links on the site's public address (``app.web.links.SiteLinks``)."""
-    db = open_database(database_path(app))
+    db = open_database(database_target(app))
     try:
         for fmt in FORMATS:
             _write(app, db, fmt, links, time.time())

@@ -173,9 +173,9 @@ def cell_level(db, query):
 
 def over_limit(db, query, limit, level):
     """Whether more than ``limit`` reports match, from the cheapest count that settles it:
-    the R*Tree's (a superset: not more means not over), the cells wholly inside the view (a
-    subset: more means over), else the rows themselves, read up to ``limit + 1``."""
-    if rows.rtree_count(db, query.bbox, limit + 1) <= limit:
+    the spatial index's (a superset: not more means not over), the cells wholly inside the
+    view (a subset: more means over), else the rows themselves, read up to ``limit + 1``."""
+    if rows.spatial_index_count(db, query.bbox, limit + 1) <= limit:
         return False
     if level is not None and rows.count_in_whole_cells(db, query, *level) > limit:
         return True

@@ -7,6 +7,8 @@ same name with the same meaning (``distance_m``, ``group_concat``) are created o
 migrations/postgresql/functions.sql instead, so the SQL calling them stays shared.
 """
 
+from migrations.m018_public_stats import refill_statements
+
 ISO_FORMAT_SQLITE = "'%Y-%m-%dT%H:%M:%S+00:00'"
 ISO_FORMAT_POSTGRESQL = "'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"
 
@@ -162,3 +164,55 @@ def reports_in_box(db, box, rows=True):
     return ("reports_rtree t JOIN reports r ON r.id = t.id" if rows else "reports_rtree t",
             "t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
             [min_lon, max_lon, min_lat, max_lat])
+
+
+# --- the public map: GeoJSON written by the database -----------------------------------
+# SQLite writes JSON with json_object; PostgreSQL with json_build_object. The SQL around
+# them (filters, names, links) is shared.
+
+def json_object(db):
+    """The function building a JSON object from key, value, key, value...: PostgreSQL's
+    json_object takes arrays, its json_build_object is SQLite's json_object."""
+    return "json_build_object" if is_postgresql(db) else "json_object"
+
+
+def json_array(db):
+    """The function building a JSON array from its arguments (json_build_array on
+    PostgreSQL, which has no json_array before version 16)."""
+    return "json_build_array" if is_postgresql(db) else "json_array"
+
+
+def joined_json(db, column):
+    """The aggregate joining the JSON texts of ``column`` with commas, in the rows' order.
+    PostgreSQL's string_agg is linear in the text's length, where the SQL-level
+    group_concat of functions.sql copies what it has at every row; its json is cast."""
+    if is_postgresql(db):
+        return f"string_agg(CAST({column} AS text), ',')"
+    return f"group_concat({column}, ',')"
+
+
+def order_after_joins(db, order):
+    """The ORDER BY that keeps rows sorted in a subquery in that order after its joins:
+    none on SQLite, whose CROSS JOIN keeps the sorted rows outermost; PostgreSQL's planner
+    may join them in another order, so they are sorted again (a map's few thousand)."""
+    return f"ORDER BY {order}" if is_postgresql(db) else ""
+
+
+def integer_part(db, expression):
+    """The integer part of a non-negative number, as SQLite's CAST(x AS INTEGER) gives it
+    (PostgreSQL's cast rounds to the nearest)."""
+    if is_postgresql(db):
+        return f"CAST(trunc({expression}) AS bigint)"
+    return f"CAST({expression} AS INTEGER)"
+
+
+# --- the public statistics: counting every report again ----------------------------------
+
+def stats_refill(db):
+    """The statements that empty the statistics' summaries and count every report again
+    (after a change of the calendar's zone). PostgreSQL counts each report with the very
+    function its triggers call (migrations/postgresql/m018_public_stats.sql)."""
+    if is_postgresql(db):
+        return ["DELETE FROM stats_counts", "DELETE FROM stats_times",
+                "SELECT count(stats_report_change(r, 1)) FROM reports r"]
+    return refill_statements()

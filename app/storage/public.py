@@ -7,6 +7,7 @@ chose to show it.
 import math
 from dataclasses import dataclass
 
+from app.storage import dialect
 from app.storage.targets import fix_due_column
 
 PUBLIC_COLUMNS = """
@@ -69,18 +70,17 @@ def _status_category_service(query, status_column, params):
     return clauses
 
 
-def _where(query, catalogue=True):
+def _where(db, query, catalogue=True):
     """The FROM and WHERE clauses of a query, and their parameters. Without ``catalogue``
     the categories (c) and services (s) are joined only when filtering by their codes."""
     params, clauses = [], ["r.hidden = 0"]
     source = "reports r"
     if query.bbox is not None:
-        # The R*Tree's 32-bit bounds are rounded outwards: a superset, then exact checks.
-        source = "reports_rtree t JOIN reports r ON r.id = t.id"
+        # The spatial index rounds its bounds outwards: a superset, then exact checks.
+        source, in_index, in_index_params = dialect.reports_in_box(db, query.bbox)
         min_lon, min_lat, max_lon, max_lat = query.bbox
-        clauses += ["t.max_lon >= ?", "t.min_lon <= ?", "t.max_lat >= ?", "t.min_lat <= ?",
-                    "r.lon BETWEEN ? AND ?", "r.lat BETWEEN ? AND ?"]
-        params += [min_lon, max_lon, min_lat, max_lat, min_lon, max_lon, min_lat, max_lat]
+        clauses += [in_index, "r.lon BETWEEN ? AND ?", "r.lat BETWEEN ? AND ?"]
+        params += [*in_index_params, min_lon, max_lon, min_lat, max_lat]
     clauses += _status_category_service(query, "r.status", params)
     if query.ids:
         clauses.append(_in_list("r.id", query.ids, params))
@@ -115,17 +115,18 @@ FEATURE_COLUMNS = """
 """
 
 
-def _feature_sql(text, params):
+def _feature_sql(db, text, params):
     """One public report (a row ``o`` of FEATURE_COLUMNS) as GeoJSON Feature text, built by
-    SQLite (``json_object``): the fields of the exports' ``report_properties``, names in
+    the database (``json_object``): the fields of the exports' ``report_properties``, names in
     ``text.locale`` (joined as ``tc``/``ts``), links completed from ``text.report_prefix``
     and ``text.photo_prefix``."""
     status_name = _status_name_sql(text.status_names, params)
     params.extend([text.report_prefix, text.photo_prefix])
-    return f"""json_object(
+    obj, array = dialect.json_object(db), dialect.json_array(db)
+    return f"""{obj}(
         'type', 'Feature', 'id', o.id,
-        'geometry', json_object('type', 'Point', 'coordinates', json_array(o.lon, o.lat)),
-        'properties', json_object(
+        'geometry', {obj}('type', 'Point', 'coordinates', {array}(o.lon, o.lat)),
+        'properties', {obj}(
             'id', o.id, 'category', c.code, 'category_name', coalesce(tc.name, c.name),
             'status', o.status, 'status_name', {status_name},
             'service', s.code, 'service_name', coalesce(ts.name, s.name),
@@ -139,9 +140,10 @@ def _feature_sql(text, params):
 
 def _json_array(db, features_sql, params):
     """The rows of ``features_sql`` (one JSON text column ``f``, in order) as one JSON array
-    text: SQLite joins them, so Python handles one string whatever the number of features."""
-    found = db.execute(f"SELECT '[' || coalesce(group_concat(f, ','), '') || ']' "
-                       f"FROM ({features_sql})", params)
+    text: the database joins them, so Python handles one string whatever the number of
+    features."""
+    found = db.execute(f"SELECT '[' || coalesce({dialect.joined_json(db, 'f')}, '') || ']' "
+                       f"FROM ({features_sql}) AS features", params)
     return found.fetchone()[0]
 
 
@@ -152,28 +154,28 @@ def features_in_view(db, query, limit, text):
     The rows are chosen and sorted first, carrying only their own columns; the names and
     the text are added after, in that order (CROSS JOIN keeps the sorted rows outermost)."""
     params = []
-    feature = _feature_sql(text, params)
-    sql, where_params = _where(query, catalogue=False)
+    feature = _feature_sql(db, text, params)
+    sql, where_params = _where(db, query, catalogue=False)
     return _json_array(db, f"""
         SELECT {feature} AS f
         FROM (SELECT {FEATURE_COLUMNS} {sql}
               ORDER BY r.created_at DESC, r.id DESC LIMIT ?) AS o
-        CROSS JOIN categories c ON c.id = o.category_id
-        CROSS JOIN services s ON s.id = o.service_id
+        CROSS JOIN categories c CROSS JOIN services s
         LEFT JOIN name_translations tc
             ON tc.kind = 'category' AND tc.code = c.code AND tc.locale = ?
         LEFT JOIN name_translations ts
             ON ts.kind = 'service' AND ts.code = s.code AND ts.locale = ?
+        WHERE c.id = o.category_id AND s.id = o.service_id
+        {dialect.order_after_joins(db, "o.created_at DESC, o.id DESC")}
     """, [*params, *where_params, limit, text.locale, text.locale])
 
 
-def rtree_count(db, bbox, cap):
-    """How many reports the R*Tree holds in ``bbox``, counting no further than ``cap``: a
-    superset of the public matches (hidden ones, filters and 32-bit rounding aside)."""
-    min_lon, min_lat, max_lon, max_lat = bbox
-    return db.execute("SELECT count(*) FROM (SELECT 1 FROM reports_rtree WHERE max_lon >= ? "
-                      "AND min_lon <= ? AND max_lat >= ? AND min_lat <= ? LIMIT ?)",
-                      [min_lon, max_lon, min_lat, max_lat, cap]).fetchone()[0]
+def spatial_index_count(db, bbox, cap):
+    """How many reports the spatial index holds in ``bbox``, counting no further than
+    ``cap``: a superset of the public matches (hidden ones, filters and rounding aside)."""
+    source, in_index, params = dialect.reports_in_box(db, bbox, rows=False)
+    return db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {in_index} "
+                      "LIMIT ?) AS found", [*params, cap]).fetchone()[0]
 
 
 def count_in_whole_cells(db, query, level, size):
@@ -202,34 +204,37 @@ def _cells(query, params):
     return f"report_cells k {joins}", " AND ".join(clauses)
 
 
-CLUSTER_JSON = """json_object(
-    'type', 'Feature', 'geometry', json_object('type', 'Point', 'coordinates',
-                                               json_array(lon, lat)),
-    'properties', json_object('cluster', json('true'), 'count', count))"""
+def _cluster_json(db):
+    """A cluster (a row of count, lon, lat) as GeoJSON Feature text, built by the database."""
+    obj, array = dialect.json_object(db), dialect.json_array(db)
+    return f"""{obj}(
+        'type', 'Feature', 'geometry', {obj}('type', 'Point', 'coordinates', {array}(lon, lat)),
+        'properties', {obj}('cluster', json('true'), 'count', count))"""
 
 
 def more_than(db, query, limit):
     """Whether more than ``limit`` reports match; stops reading at ``limit + 1``."""
-    sql, params = _where(query, catalogue=False)
-    found = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?)", [*params, limit + 1])
+    sql, params = _where(db, query, catalogue=False)
+    found = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?) AS found",
+                       [*params, limit + 1])
     return found.fetchone()[0] > limit
 
 
 def nearest(db, query, lon, lat, limit):
     """Matching reports with their distance in metres to (lon, lat), nearest first."""
-    sql, params = _where(query)
+    sql, params = _where(db, query)
     return list(db.query(
         f"SELECT {public_columns(db)}, distance_m(r.lon, r.lat, ?, ?) AS distance_m {sql} "
         "ORDER BY distance_m LIMIT ?", [lon, lat, *params, limit]))
 
 
 def count_reports(db, query):
-    sql, params = _where(query)
+    sql, params = _where(db, query)
     return db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
 
 
 def reports_page(db, query, offset, limit, order="r.created_at DESC, r.id DESC"):
-    sql, params = _where(query)
+    sql, params = _where(db, query)
     return list(db.query(
         f"SELECT {public_columns(db)} {sql} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, limit, offset],
@@ -242,7 +247,7 @@ def recently_updated(db, query, limit):
 
 def iter_reports(db, query):
     """Every matching public report, oldest first, read lazily (for streamed exports)."""
-    sql, params = _where(query)
+    sql, params = _where(db, query)
     cursor = db.conn.execute(f"SELECT {public_columns(db)} {sql} ORDER BY r.id", params)
     names = [d[0] for d in cursor.description]
     for row in cursor:
@@ -263,23 +268,24 @@ def cluster_features_from_cells(db, query, level, size):
               int((min_lat + 90) // size), int((max_lat + 90) // size)]
     source, clauses = _cells(query, params)
     return _json_array(db, f"""
-        SELECT {CLUSTER_JSON} AS f FROM (
+        SELECT {_cluster_json(db)} AS f FROM (
             SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
                    sum(k.sum_lat) / sum(k.n) AS lat
             FROM {source} WHERE {clauses}
             GROUP BY k.cx, k.cy
-            HAVING sum(k.n) > 0)
+            HAVING sum(k.n) > 0) AS cells
     """, params)
 
 
 def cluster_features_from_rows(db, query, size):
     """Counts and centroids per grid cell of ``size`` degrees, aggregated from the rows, as
     the text of a JSON array of GeoJSON Features."""
-    sql, params = _where(query)
+    sql, params = _where(db, query)
     return _json_array(db, f"""
-        SELECT {CLUSTER_JSON} AS f FROM (
+        SELECT {_cluster_json(db)} AS f FROM (
             SELECT count(*) AS count, avg(r.lon) AS lon, avg(r.lat) AS lat {sql}
-            GROUP BY CAST((r.lon + 180) / ? AS INTEGER), CAST((r.lat + 90) / ? AS INTEGER))
+            GROUP BY {dialect.integer_part(db, "(r.lon + 180) / ?")},
+                     {dialect.integer_part(db, "(r.lat + 90) / ?")}) AS cells
     """, [*params, size, size])
 
 

@@ -6,7 +6,6 @@ A scope is ``(service_id, category_id, area_id)`` with 0 for "any"; see
 """
 
 from app.storage import dialect
-from migrations.m018_public_stats import refill_statements
 
 OPEN = ("new", "acknowledged", "in_progress")
 #: The same statuses written out, as the partial index of supported reports names them.
@@ -29,7 +28,7 @@ def recount_in_zone(db, name, day_starts):
         db.conn.executemany("INSERT INTO stats_calendar (starts_at, day) VALUES (?, ?)",
                             day_starts)
         db.execute("UPDATE stats_zone SET name = ?", [name])
-        for statement in refill_statements():
+        for statement in dialect.stats_refill(db):
             db.execute(statement)
 
 
