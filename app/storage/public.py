@@ -94,72 +94,120 @@ def _where(query, catalogue=True):
     return f"FROM {source} {joins} WHERE {where}", params
 
 
-def _status_name_sql(status_names, params):
-    """The status's name in the reader's language, as a CASE over the given names."""
-    params.extend(value for pair in status_names.items() for value in pair)
-    return f"CASE o.status {'WHEN ? THEN ? ' * len(status_names)}ELSE o.status END"
+#: Grid cells per degree of ``map_features`` (migrations/m023_map_features.py).
+MAP_CELLS_PER_DEGREE = 512
 
 
-#: What a map feature shows of a report's own row, read once (and sorted) before the
-#: feature's text is written.
-FEATURE_COLUMNS = """
-    r.id, r.lon, r.lat, r.status, r.category_id, r.service_id, r.created_at, r.updated_at,
-    coalesce(r.address_string, r.address) AS address,
-    coalesce(r.public_description, r.description) AS description,
-    CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name, r.supports
-"""
+def _cell_ranges(bbox):
+    """The rows (cy) and columns (cx) of map_features' grid a bbox touches, computed as the
+    migration's triggers compute a report's cell, so every report inside is in range."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return [int((min_lat + 90) * MAP_CELLS_PER_DEGREE),
+            int((max_lat + 90) * MAP_CELLS_PER_DEGREE),
+            int((min_lon + 180) * MAP_CELLS_PER_DEGREE),
+            int((max_lon + 180) * MAP_CELLS_PER_DEGREE)]
 
 
-def _feature_sql(text, params):
-    """One public report (a row ``o`` of FEATURE_COLUMNS) as GeoJSON Feature text, built by
-    SQLite (``json_object``): the fields of the exports' ``report_properties``, names in
-    ``text.locale`` (joined as ``tc``/``ts``), links completed from ``text.report_prefix``
-    and ``text.photo_prefix``."""
-    status_name = _status_name_sql(text.status_names, params)
-    params.extend([text.report_prefix, text.photo_prefix])
-    return f"""json_object(
-        'type', 'Feature', 'id', o.id,
-        'geometry', json_object('type', 'Point', 'coordinates', json_array(o.lon, o.lat)),
-        'properties', json_object(
-            'id', o.id, 'category', c.code, 'category_name', coalesce(tc.name, c.name),
-            'status', o.status, 'status_name', {status_name},
-            'service', s.code, 'service_name', coalesce(ts.name, s.name),
-            'created_at', o.created_at, 'updated_at', o.updated_at, 'address', o.address,
-            'description', o.description, 'reporter_name', o.reporter_name,
-            'supports', o.supports, 'url', ? || o.id,
-            'thumbnail', (SELECT ? || p.thumb_name FROM photos p
-                          WHERE p.report_id = o.id AND NOT p.hidden
-                          ORDER BY p.position LIMIT 1)))"""
+def _features_where(query, params):
+    """The WHERE clause of ``query`` over map_features ``m`` (public reports only)."""
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    clauses = ["m.lon BETWEEN ? AND ?", "m.lat BETWEEN ? AND ?"]
+    params += [min_lon, max_lon, min_lat, max_lat]
+    for column, table, values in (("m.category_id", "categories", query.categories),
+                                  ("m.service_id", "services", query.services)):
+        if values:
+            clauses.append(f"{column} IN (SELECT id FROM {table} WHERE "
+                           f"{_in_list('code', values, params)})")
+    if query.statuses:
+        clauses.append(_in_list("m.status", query.statuses, params))
+    if query.ids:
+        clauses.append(_in_list("m.id", query.ids, params))
+    if query.near is not None:
+        clauses.append("distance_m(m.lon, m.lat, ?, ?) <= ?")
+        params.extend(query.near)
+    if query.since is not None:
+        clauses.append("m.created_at >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("m.created_at < ?")
+        params.append(query.until)
+    return " AND ".join(clauses)
+
+
+def _names_sql(text, params):
+    """The words a feature takes from the catalogue and the reader, each written once per
+    view as a JSON fragment: ``statuses`` (code), ``categories_text`` and ``services_text``
+    (id), names in ``text.locale``; ``link`` the report URL's JSON string up to the id.
+    Each key keeps its column's type, so that a feature finds its fragment by index."""
+    params.extend(value for pair in text.status_names.items() for value in pair)
+    params.extend([text.locale, text.locale, text.report_prefix, text.report_prefix])
+    statuses = ", ".join(["(?, ?)"] * len(text.status_names))
+    return f"""
+    statuses(code, text) AS MATERIALIZED (
+        SELECT CAST(column1 AS TEXT), '"status":' || json_quote(column1)
+                                      || ',"status_name":' || json_quote(column2) || ','
+        FROM (VALUES {statuses})),
+    categories_text(id, text) AS MATERIALIZED (
+        SELECT c.id, '"category":' || json_quote(c.code)
+                     || ',"category_name":' || json_quote(coalesce(t.name, c.name)) || ','
+        FROM categories c LEFT JOIN name_translations t
+            ON t.kind = 'category' AND t.code = c.code AND t.locale = ?),
+    services_text(id, text) AS MATERIALIZED (
+        SELECT s.id, '"service":' || json_quote(s.code)
+                     || ',"service_name":' || json_quote(coalesce(t.name, s.name)) || ','
+        FROM services s LEFT JOIN name_translations t
+            ON t.kind = 'service' AND t.code = s.code AND t.locale = ?),
+    link(head) AS MATERIALIZED (
+        SELECT ',"url":' || substr(json_quote(?), 1, length(json_quote(?)) - 1))"""
 
 
 def _json_array(db, features_sql, params):
-    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as one JSON array
-    text: SQLite joins them, so Python handles one string whatever the number of features."""
-    found = db.execute(f"SELECT '[' || coalesce(group_concat(f, ','), '') || ']' "
-                       f"FROM ({features_sql})", params)
+    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as the UTF-8
+    bytes of one JSON array: SQLite joins them, so Python handles one value whatever the
+    number of features, and neither decodes nor encodes it."""
+    found = db.execute(f"SELECT CAST('[' || coalesce(group_concat(f, ','), '') || ']' "
+                       f"AS BLOB) FROM ({features_sql})", params)
     return found.fetchone()[0]
 
 
 def features_in_view(db, query, limit, text):
-    """Up to ``limit`` public reports matching ``query`` (newest first), as the text of a
-    JSON array of GeoJSON Features (see :func:`_feature_sql` for ``text``).
+    """Up to ``limit`` public reports matching ``query`` (newest first), as the UTF-8 bytes
+    of a JSON array of GeoJSON Features: the fields of the exports' ``report_properties``,
+    names in ``text.locale``, links completed from ``text.report_prefix`` and
+    ``text.photo_prefix``.
 
-    The rows are chosen and sorted first, carrying only their own columns; the names and
-    the text are added after, in that order (CROSS JOIN keeps the sorted rows outermost)."""
-    params = []
-    feature = _feature_sql(text, params)
-    sql, where_params = _where(query, catalogue=False)
+    The reports come from map_features (m023): one run of neighbouring rows for each row
+    of grid cells the bbox touches (``ys``, kept within the rows that hold reports). They
+    are sorted with no LIMIT of their own, which lets SQLite sort in memory (an ORDER BY
+    with a LIMIT keeps a B-tree, about twice the cost); the limit is applied after. Each
+    feature is then its stored head and tail with the view's names and links between."""
+    min_cy, max_cy, min_cx, max_cx = _cell_ranges(query.bbox)
+    params = [min_cy, max_cy]
+    names = _names_sql(text, params)
+    params += [text.photo_prefix, min_cx, max_cx]
+    where = _features_where(query, params)
+    params.append(limit)
     return _json_array(db, f"""
-        SELECT {feature} AS f
-        FROM (SELECT {FEATURE_COLUMNS} {sql}
-              ORDER BY r.created_at DESC, r.id DESC LIMIT ?) AS o
-        CROSS JOIN categories c ON c.id = o.category_id
-        CROSS JOIN services s ON s.id = o.service_id
-        LEFT JOIN name_translations tc
-            ON tc.kind = 'category' AND tc.code = c.code AND tc.locale = ?
-        LEFT JOIN name_translations ts
-            ON ts.kind = 'service' AND ts.code = s.code AND ts.locale = ?
-    """, [*params, *where_params, limit, text.locale, text.locale])
+        WITH RECURSIVE ys(y) AS (
+            SELECT max(?, (SELECT min(cy) FROM map_features))
+            UNION ALL
+            SELECT y + 1 FROM ys WHERE y < min(?, (SELECT max(cy) FROM map_features))),
+        {names}
+        SELECT o.head || (SELECT text FROM categories_text WHERE id = o.category_id)
+               || coalesce((SELECT text FROM statuses WHERE code = o.status),
+                           '"status":' || json_quote(o.status)
+                           || ',"status_name":' || json_quote(o.status) || ',')
+               || (SELECT text FROM services_text WHERE id = o.service_id)
+               || o.tail || (SELECT head FROM link) || o.id || '","thumbnail":'
+               || coalesce((SELECT json_quote(? || p.thumb_name) FROM photos p
+                            WHERE p.report_id = o.id AND NOT p.hidden
+                            ORDER BY p.position LIMIT 1), 'null') || '}}}}' AS f
+        FROM (SELECT m.id, m.status, m.category_id, m.service_id, m.head, m.tail
+              FROM ys CROSS JOIN map_features m ON m.cy = ys.y AND m.cx BETWEEN ? AND ?
+              WHERE {where}
+              ORDER BY m.created_at DESC, m.id DESC) AS o
+        LIMIT ?
+    """, params)
 
 
 def rtree_count(db, bbox, cap):
