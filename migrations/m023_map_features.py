@@ -7,8 +7,9 @@ a fine grid (``CELLS_PER_DEGREE``, rows of cells first), so a view reads one sho
 neighbouring rows per row of cells; and it holds the parts of the feature's text that do
 not depend on the reader (``head``: id and geometry; ``tail``: dates, address, description,
 the name when shown, supports), written by the same JSON functions when the report is
-written. The names (in the reader's language), the links and the thumbnail are added when
-the view is read. Triggers keep the copy: hidden reports have no row.
+written, and the file name of its thumbnail (``thumb``). The names (in the reader's
+language) and the links are added when the view is read. Triggers on reports and photos
+keep the copy: hidden reports have no row.
 """
 
 #: Grid cells per degree: about 200 m by 150 m in Los Angeles; app.storage.public reads
@@ -39,12 +40,26 @@ def _values(row):
         '{{"type":"Feature","id":' || {row}.id || ',"geometry":'
         || json_object('type', 'Point', 'coordinates', json_array({row}.lon, {row}.lat))
         || ',"properties":{{"id":' || {row}.id || ',',
+        ({_thumb(f"{row}.id")}),
         rtrim(ltrim(json_object(
             'created_at', {row}.created_at, 'updated_at', {row}.updated_at,
             'address', coalesce({row}.address_string, {row}.address),
             'description', coalesce({row}.public_description, {row}.description),
             'reporter_name', CASE WHEN {row}.show_name THEN {row}.reporter_name END,
             'supports', {row}.supports), '{{'), '}}')"""
+
+
+def _thumb(report_id):
+    """The thumbnail file of the report's first visible photo (NULL if none), as SQL."""
+    return (f"SELECT p.thumb_name FROM photos p WHERE p.report_id = {report_id} "
+            "AND NOT p.hidden ORDER BY p.position LIMIT 1")
+
+
+def _refresh_thumb(report_id):
+    """SQL updating the thumbnail of the report ``report_id`` after a change of photos."""
+    return f"""UPDATE map_features SET thumb = ({_thumb(report_id)})
+        WHERE (cy, cx, id) = (SELECT {_cy('r')}, {_cx('r')}, r.id FROM reports r
+                              WHERE r.id = {report_id});"""
 
 
 def _insert(row):
@@ -62,7 +77,7 @@ STATEMENTS = [
         cy INTEGER NOT NULL, cx INTEGER NOT NULL, id INTEGER NOT NULL,
         lon REAL NOT NULL, lat REAL NOT NULL, created_at TEXT NOT NULL, status TEXT NOT NULL,
         category_id INTEGER NOT NULL, service_id INTEGER NOT NULL,
-        head TEXT NOT NULL, tail TEXT NOT NULL,
+        head TEXT NOT NULL, thumb TEXT, tail TEXT NOT NULL,
         PRIMARY KEY (cy, cx, id)
     ) WITHOUT ROWID""",
     f"CREATE TRIGGER reports_features_insert AFTER INSERT ON reports BEGIN {_insert('NEW')} END",
@@ -70,6 +85,17 @@ STATEMENTS = [
     f"""CREATE TRIGGER reports_features_update AFTER UPDATE OF {SHOWN} ON reports BEGIN
         {_delete('OLD')}
         {_insert('NEW')}
+    END""",
+    f"""CREATE TRIGGER photos_features_insert AFTER INSERT ON photos BEGIN
+        {_refresh_thumb('NEW.report_id')}
+    END""",
+    f"""CREATE TRIGGER photos_features_delete AFTER DELETE ON photos BEGIN
+        {_refresh_thumb('OLD.report_id')}
+    END""",
+    f"""CREATE TRIGGER photos_features_update
+        AFTER UPDATE OF report_id, position, thumb_name, hidden ON photos BEGIN
+        {_refresh_thumb('OLD.report_id')}
+        {_refresh_thumb('NEW.report_id')}
     END""",
 ]
 

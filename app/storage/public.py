@@ -199,10 +199,9 @@ def features_in_view(db, query, limit, text):
                            || ',"status_name":' || json_quote(o.status) || ',')
                || (SELECT text FROM services_text WHERE id = o.service_id)
                || o.tail || (SELECT head FROM link) || o.id || '","thumbnail":'
-               || coalesce((SELECT json_quote(? || p.thumb_name) FROM photos p
-                            WHERE p.report_id = o.id AND NOT p.hidden
-                            ORDER BY p.position LIMIT 1), 'null') || '}}}}' AS f
-        FROM (SELECT m.id, m.status, m.category_id, m.service_id, m.head, m.tail
+               || CASE WHEN o.thumb IS NULL THEN 'null' ELSE json_quote(? || o.thumb) END
+               || '}}}}' AS f
+        FROM (SELECT m.id, m.status, m.category_id, m.service_id, m.head, m.tail, m.thumb
               FROM ys CROSS JOIN map_features m ON m.cy = ys.y AND m.cx BETWEEN ? AND ?
               WHERE {where}
               ORDER BY m.created_at DESC, m.id DESC) AS o
