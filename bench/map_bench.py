@@ -2,7 +2,7 @@
 the previous implementation (rows fetched into Python, GeoJSON built by ``json``).
 
 Run: .venv/bin/python bench/map_bench.py [--reports N] [--runs N] [--rounds N]
-     [--spatial-order] [--keep FOLDER] [--views-only]
+     [--spatial-order] [--keep FOLDER] [--views-only] [--also FOLDER]
 
 Prints p50/p99 of the whole HTTP request (Flask test client) for neighbourhood-sized views
 (~2,000 reports, points) and for the whole city (clustered), for today's answer, for the
@@ -12,7 +12,8 @@ implementation, served by the same app in the same run, interleaved; among them 
 the lines ``neighbourhood http p50 <ms> ms`` and ``whole-city http p50 <ms> ms``. A view
 asked again with its ETag (a 304) is timed too. ``--spatial-order`` seeds the reports
 sorted by a Z-order key of their position (ids follow space), to measure what storing
-reports in spatial order would save. Then (unless ``--views-only``) streams the CSV and
+reports in spatial order would save; ``--also FOLDER`` times such a second kept database in
+the same run, interleaved with the first. Then (unless ``--views-only``) streams the CSV and
 GeoJSON exports of every report and prints the peak memory (VmHWM growth of a fresh
 process) and time.
 """
@@ -269,6 +270,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=1,
                         help="ask every view this many times (the variants interleaved)")
     parser.add_argument("--views-only", action="store_true", help="skip the exports")
+    parser.add_argument("--also", metavar="FOLDER",
+                        help="a second kept database (say, seeded with --spatial-order) whose "
+                             "views are timed in the same run, interleaved, on the same boxes")
     parser.add_argument("--export-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
@@ -297,10 +301,15 @@ def main():
             counts = [public.rows.count_reports(db, public.ReportQuery(bbox=b)) for b in boxes]
             city = area_rows.coverage_bounds(db)
         client = app.test_client()
+        also = make_app(Path(args.also)) if args.also else None
+        if also:
+            add_rows_route(also)
+            with also.app_context():
+                upgrade(get_db())
 
-        def http(path):
+        def http(path, tested=client):
             def get(bbox):
-                response = client.get(f"{path}?bbox={bbox_arg(bbox)}")
+                response = tested.get(f"{path}?bbox={bbox_arg(bbox)}")
                 assert response.status_code == 200
                 return response.data
             return get
@@ -319,7 +328,11 @@ def main():
             now, rows, before = (http(path) for path in (
                 "/api/reports.geojson", "/bench/rows.geojson", "/bench/previous.geojson"))
             assert all(now(case) == rows(case) for case in cases[:10])
-            (n50, n99), (r50, r99), (b50, b99) = timed([now, rows, before], cases * args.rounds)
+            variants = [now, rows, before]
+            if also:
+                variants += [http(path, also.test_client())
+                             for path in ("/api/reports.geojson", "/bench/rows.geojson")]
+            (n50, n99), (r50, r99), (b50, b99), *other = timed(variants, cases * args.rounds)
             print(f"{label} http p50 {n50:.1f} ms")
             print(f"before-m023 {label} http p50 {r50:.1f} ms")
             print(f"previous {label} http p50 {b50:.1f} ms")
@@ -327,6 +340,8 @@ def main():
                   f"{b99:.1f} ms); p50 {r50 / n50:.2f}x faster than before m023, "
                   f"{b50 / n50:.1f}x faster than the previous implementation; "
                   f"load average {Path('/proc/loadavg').read_text().split()[0]}")
+            for name, (p50, p99) in zip(("", "before-m023 "), other, strict=False):
+                print(f"{args.also}: {name}{label} p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             revalidations = sorted(revalidated(case) for case in cases[:30])
             print(f"{label:13}  asked again with its ETag (304): p50 "
                   f"{statistics.median(revalidations):.2f} ms")
