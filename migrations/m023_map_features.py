@@ -100,8 +100,12 @@ STATEMENTS = [
 ]
 
 
+#: The reports already stored, copied in key order.
+COPY = (f"INSERT INTO map_features SELECT {_values('r')} FROM reports r WHERE NOT r.hidden "
+        "ORDER BY 1, 2, 3")
+
+
 def upgrade(db):
     for statement in STATEMENTS:
         db.execute(statement)
-    db.execute(f"INSERT INTO map_features SELECT {_values('r')} FROM reports r "
-               "WHERE NOT r.hidden ORDER BY 1, 2, 3")
+    db.execute(COPY)

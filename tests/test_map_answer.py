@@ -23,6 +23,7 @@ from app.storage import reports as report_rows
 from app.web.db import get_db
 from app.web.i18n import current_language
 from app.web.links import Links
+from migrations import m023_map_features
 from tests.factories import jpeg_bytes
 from tests.test_open_data import add, geojson
 
@@ -315,3 +316,15 @@ def test_a_report_on_a_cell_edge_is_in_the_views_that_touch_it(city, client):
     for box in (f"{edge},0.5,{edge},0.5", f"1.2,0.4,{edge},0.5", f"{edge},0.5,1.4,0.6"):
         ids = {f["id"] for f in geojson(client, f"bbox={box}")["features"]}
         assert created in ids, box
+
+
+def test_the_copy_of_reports_already_stored_equals_what_the_triggers_keep(city, client):
+    """m023 copies the reports a database already holds (photos, hidden ones, names shown
+    or not) into the same rows its triggers write for new ones."""
+    with city.app_context():
+        db = get_db()
+        kept = db.execute("SELECT * FROM map_features ORDER BY id").fetchall()
+        db.execute("DELETE FROM map_features")
+        db.execute(m023_map_features.COPY)
+        assert db.execute("SELECT * FROM map_features ORDER BY id").fetchall() == kept
+        assert sum(row[-2] is not None for row in kept) == 2
