@@ -328,3 +328,16 @@ def test_the_copy_of_reports_already_stored_equals_what_the_triggers_keep(city, 
         db.execute(m023_map_features.COPY)
         assert db.execute("SELECT * FROM map_features ORDER BY id").fetchall() == kept
         assert sum(row[-2] is not None for row in kept) == 2
+
+
+def test_names_added_after_the_fragments_were_read_are_still_written(city, client,
+                                                                     monkeypatch):
+    """The view reads its names first and binds them; a status, category or service the
+    list lacks (added in between) is written from the catalogue, the same as the rest."""
+    city.config["MAP_POINT_LIMIT"] = 10_000
+    language(client, "fr")
+    expected = geojson(client, f"bbox={BOXES[0]}")
+    read = rows._fragments
+    monkeypatch.setattr(rows, "_fragments",
+                        lambda db, text: {**{kind: [] for kind in "scv"}, "u": read(db, text)["u"]})
+    assert geojson(client, f"bbox={BOXES[0]}") == expected

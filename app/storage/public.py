@@ -170,6 +170,32 @@ def _json_array(db, features_sql, params):
     return found.fetchone()[0]
 
 
+def _fragments(db, text):
+    """The view's fragments, written by SQLite once: {kind: [(key, JSON text)]} for
+    statuses ('s'), categories ('c') and services ('v'), and the link's head ('u')."""
+    params = []
+    names = _names_sql(text, params)
+    found = {"s": [], "c": [], "v": [], "u": []}
+    for kind, key, fragment in db.execute(f"""
+            WITH {names}
+            SELECT 's', code, text FROM statuses UNION ALL
+            SELECT 'c', id, text FROM categories_text UNION ALL
+            SELECT 'v', id, text FROM services_text UNION ALL
+            SELECT 'u', NULL, head FROM link""", params).fetchall():
+        found[kind].append((key, fragment))
+    return found
+
+
+def _case(column, pairs, otherwise, params):
+    """``column``'s fragment among ``pairs`` (key, text) as a CASE over bound values, which
+    SQLite tries in turn: cheaper per feature than an index lookup for a catalogue's size;
+    ``otherwise`` (SQL) for a key the list lacks (one added since it was read)."""
+    if not pairs:
+        return otherwise
+    params.extend(value for pair in pairs for value in pair)
+    return f"CASE {column} {'WHEN ? THEN ? ' * len(pairs)}ELSE {otherwise} END"
+
+
 def features_in_view(db, query, limit, text):
     """Up to ``limit`` public reports matching ``query`` (newest first), as the UTF-8 bytes
     of a JSON array of GeoJSON Features: the fields of the exports' ``report_properties``,
@@ -180,11 +206,21 @@ def features_in_view(db, query, limit, text):
     of grid cells the bbox touches (``ys``, kept within the rows that hold reports). They
     are sorted with no LIMIT of their own, which lets SQLite sort in memory (an ORDER BY
     with a LIMIT keeps a B-tree, about twice the cost); the limit is applied after. Each
-    feature is then its stored head and tail with the view's names and links between."""
+    feature is then its stored head and tail with the view's fragments between: names
+    and link, read first (:func:`_fragments`) and bound as values."""
+    fragments = _fragments(db, text)
     min_cy, max_cy, min_cx, max_cx = _cell_ranges(query.bbox)
     params = [min_cy, max_cy]
     names = _names_sql(text, params)
-    params += [text.photo_prefix, min_cx, max_cx]
+    category = _case("o.category_id", fragments["c"],
+                     "(SELECT text FROM categories_text WHERE id = o.category_id)", params)
+    status = _case("o.status", fragments["s"], """coalesce(
+        (SELECT text FROM statuses WHERE code = o.status),
+        '"status":' || json_quote(o.status) || ',"status_name":' || json_quote(o.status) || ',')
+        """, params)
+    service = _case("o.service_id", fragments["v"],
+                    "(SELECT text FROM services_text WHERE id = o.service_id)", params)
+    params += [fragments["u"][0][1], text.photo_prefix, min_cx, max_cx]
     where = _features_where(query, params)
     params.append(limit)
     return _json_array(db, f"""
@@ -193,12 +229,8 @@ def features_in_view(db, query, limit, text):
             UNION ALL
             SELECT y + 1 FROM ys WHERE y < min(?, (SELECT max(cy) FROM map_features))),
         {names}
-        SELECT o.head || (SELECT text FROM categories_text WHERE id = o.category_id)
-               || coalesce((SELECT text FROM statuses WHERE code = o.status),
-                           '"status":' || json_quote(o.status)
-                           || ',"status_name":' || json_quote(o.status) || ',')
-               || (SELECT text FROM services_text WHERE id = o.service_id)
-               || o.tail || (SELECT head FROM link) || o.id || '","thumbnail":'
+        SELECT o.head || {category} || {status} || {service}
+               || o.tail || ? || o.id || '","thumbnail":'
                || CASE WHEN o.thumb IS NULL THEN 'null' ELSE json_quote(? || o.thumb) END
                || '}}}}' AS f
         FROM (SELECT m.id, m.status, m.category_id, m.service_id, m.head, m.tail, m.thumb
