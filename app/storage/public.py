@@ -135,10 +135,11 @@ def _features_where(query, params):
 
 
 def _names_sql(text, params):
-    """The words a feature takes from the catalogue and the reader, each written once per
-    view as a JSON fragment: ``statuses`` (code), ``categories_text`` and ``services_text``
-    (id), names in ``text.locale``; ``link`` the report URL's JSON string up to the id.
-    Each key keeps its column's type, so that a feature finds its fragment by index."""
+    """The words a feature takes from the catalogue and the reader, as JSON fragments:
+    ``statuses`` (code), ``categories_text`` and ``services_text`` (id), names in
+    ``text.locale``; ``link`` the report URL's JSON string up to the id. Read once per view
+    (:func:`_fragments`); a feature whose key was not among them looks it up here, by
+    index: each key keeps its column's type, which SQLite needs to index it."""
     params.extend(value for pair in text.status_names.items() for value in pair)
     params.extend([text.locale, text.locale, text.report_prefix, text.report_prefix])
     statuses = ", ".join(["(?, ?)"] * len(text.status_names))
