@@ -28,6 +28,7 @@ def _cy(row):
 
 
 def _cx(row):
+    """The column of grid cells of report ``row``, as SQL."""
     return f"CAST(({row}.lon + 180) * {CELLS_PER_DEGREE} AS INTEGER)"
 
 
@@ -68,6 +69,7 @@ def _insert(row):
 
 
 def _delete(row):
+    """SQL removing the row of report ``row`` (OLD), found by its key."""
     return (f"DELETE FROM map_features WHERE cy = {_cy(row)} AND cx = {_cx(row)} "
             f"AND id = {row}.id;")
 
