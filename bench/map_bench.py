@@ -1,16 +1,21 @@
 """Map API benchmark: 1,000,000 reports over the demo city, the answer written by SQLite vs
 the previous implementation (rows fetched into Python, GeoJSON built by ``json``).
 
-Run: .venv/bin/python bench/map_bench.py [--reports N] [--runs N] [--spatial-order]
+Run: .venv/bin/python bench/map_bench.py [--reports N] [--runs N] [--rounds N]
+     [--spatial-order] [--keep FOLDER] [--views-only] [--also FOLDER]
 
 Prints p50/p99 of the whole HTTP request (Flask test client) for neighbourhood-sized views
-(~2,000 reports, points) and for the whole city (clustered), for today's answer and for the
-previous implementation, served by the same app in the same run; among them exactly the lines
-``neighbourhood http p50 <ms> ms`` and ``whole-city http p50 <ms> ms``. A view asked again
-with its ETag (a 304) is timed too. ``--spatial-order`` seeds the reports sorted by a
-Z-order key of their position (ids follow space), to measure what storing reports in spatial
-order would save. Then streams the CSV and GeoJSON exports of every report and prints the
-peak memory (VmHWM growth of a fresh process) and time.
+(~2,000 reports, points) and for the whole city (clustered), for today's answer, for the
+points read as before m023 (``before-m023``: the R*Tree's ids, the rows of ``reports``,
+``json_object`` per feature; checked byte for byte equal to today's) and for the previous
+implementation, served by the same app in the same run, interleaved; among them exactly
+the lines ``neighbourhood http p50 <ms> ms`` and ``whole-city http p50 <ms> ms``. A view
+asked again with its ETag (a 304) is timed too. ``--spatial-order`` seeds the reports
+sorted by a Z-order key of their position (ids follow space), to measure what storing
+reports in spatial order would save; ``--also FOLDER`` times such a second kept database in
+the same run, interleaved with the first. Then (unless ``--views-only``) streams the CSV and
+GeoJSON exports of every report and prints the peak memory (VmHWM growth of a fresh
+process) and time.
 """
 
 import argparse
@@ -128,6 +133,65 @@ def previous_clusters(db, query):
           int((min_lat + 90) // size), int((max_lat + 90) // size)]))
 
 
+ROWS_FEATURE = """json_object(
+    'type', 'Feature', 'id', o.id,
+    'geometry', json_object('type', 'Point', 'coordinates', json_array(o.lon, o.lat)),
+    'properties', json_object(
+        'id', o.id, 'category', c.code, 'category_name', coalesce(tc.name, c.name),
+        'status', o.status, 'status_name', CASE o.status {whens}ELSE o.status END,
+        'service', s.code, 'service_name', coalesce(ts.name, s.name),
+        'created_at', o.created_at, 'updated_at', o.updated_at, 'address', o.address,
+        'description', o.description, 'reporter_name', o.reporter_name,
+        'supports', o.supports, 'url', ? || o.id,
+        'thumbnail', (SELECT ? || p.thumb_name FROM photos p
+                      WHERE p.report_id = o.id AND NOT p.hidden
+                      ORDER BY p.position LIMIT 1)))"""
+ROWS_COLUMNS = """r.id, r.lon, r.lat, r.status, r.category_id, r.service_id, r.created_at,
+    r.updated_at, coalesce(r.address_string, r.address) AS address,
+    coalesce(r.public_description, r.description) AS description,
+    CASE WHEN r.show_name THEN r.reporter_name END AS reporter_name, r.supports"""
+
+
+def rows_features(db, query, limit, text):
+    """The points' answer as it was before m023 (map_features): the R*Tree's ids, the rows
+    of ``reports`` sorted under a LIMIT, then ``json_object`` per feature."""
+    params = [v for pair in text.status_names.items() for v in pair]
+    params += [text.report_prefix, text.photo_prefix]
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    params += [min_lon, max_lon, min_lat, max_lat, min_lon, max_lon, min_lat, max_lat, limit,
+               text.locale, text.locale]
+    feature = ROWS_FEATURE.format(whens="WHEN ? THEN ? " * len(text.status_names))
+    return db.execute(f"""
+        SELECT CAST('[' || coalesce(group_concat(f, ','), '') || ']' AS BLOB) FROM (
+        SELECT {feature} AS f
+        FROM (SELECT {ROWS_COLUMNS}
+              FROM reports_rtree t JOIN reports r ON r.id = t.id
+              WHERE NOT r.hidden AND t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ?
+                AND t.min_lat <= ? AND r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?
+              ORDER BY r.created_at DESC, r.id DESC LIMIT ?) AS o
+        CROSS JOIN categories c ON c.id = o.category_id
+        CROSS JOIN services s ON s.id = o.service_id
+        LEFT JOIN name_translations tc
+            ON tc.kind = 'category' AND tc.code = c.code AND tc.locale = ?
+        LEFT JOIN name_translations ts
+            ON ts.kind = 'service' AND ts.code = s.code AND ts.locale = ?)""",
+                      params).fetchone()[0]
+
+
+def add_rows_route(app):
+    """The real map view (its rate limit, ETag and headers) with the points read as before
+    m023, for the same-run comparison; the bench asks one view at a time, so the swap of
+    the one function is seen by this request only. Clusters do not read map_features."""
+    def rows_view():
+        today = public.rows.features_in_view
+        public.rows.features_in_view = rows_features
+        try:
+            return app.view_functions["reports.reports_geojson"]()
+        finally:
+            public.rows.features_in_view = today
+    app.add_url_rule("/bench/rows.geojson", "bench_rows", rows_view)
+
+
 def add_previous_route(app):
     """The previous implementation behind the same app, for the HTTP figures."""
     def previous():
@@ -148,14 +212,19 @@ def z_order(lons, lats):
     return key
 
 
-def timed(function, cases):
-    samples = []
-    for case in cases:
-        start = time.perf_counter()
-        function(case)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+def timed(functions, cases):
+    """p50 and p99 of each function over the cases, interleaved (each case asked of every
+    function in turn, the order rotating), so that a load that comes and goes weighs on
+    every variant alike."""
+    samples = [[] for _ in functions]
+    for number, case in enumerate(cases):
+        for k in range(len(functions)):
+            which = (number + k) % len(functions)
+            start = time.perf_counter()
+            functions[which](case)
+            samples[which].append((time.perf_counter() - start) * 1000)
+    return [(statistics.median(found), sorted(found)[min(len(found) - 1, int(len(found) * 0.99))])
+            for found in samples]
 
 
 def neighbourhood_boxes(db, runs, rng, total):
@@ -195,6 +264,12 @@ def main():
     parser.add_argument("--keep", metavar="FOLDER",
                         help="seed into FOLDER and keep it; a later run with the same FOLDER "
                              "times the views again without seeding")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="ask every view this many times (the variants interleaved)")
+    parser.add_argument("--views-only", action="store_true", help="skip the exports")
+    parser.add_argument("--also", metavar="FOLDER",
+                        help="a second kept database (say, seeded with --spatial-order) whose "
+                             "views are timed in the same run, interleaved, on the same boxes")
     parser.add_argument("--export-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child:
@@ -208,6 +283,7 @@ def main():
         seeded = (folder / "bench.sqlite3").exists()
         app = make_app(folder)
         add_previous_route(app)
+        add_rows_route(app)
         with app.app_context():
             db = get_db()
             upgrade(db)
@@ -222,10 +298,15 @@ def main():
             counts = [public.rows.count_reports(db, public.ReportQuery(bbox=b)) for b in boxes]
             city = area_rows.coverage_bounds(db)
         client = app.test_client()
+        also = make_app(Path(args.also)) if args.also else None
+        if also:
+            add_rows_route(also)
+            with also.app_context():
+                upgrade(get_db())
 
-        def http(path):
+        def http(path, tested=client):
             def get(bbox):
-                response = client.get(f"{path}?bbox={bbox_arg(bbox)}")
+                response = tested.get(f"{path}?bbox={bbox_arg(bbox)}")
                 assert response.status_code == 200
                 return response.data
             return get
@@ -241,18 +322,27 @@ def main():
         print(f"neighbourhood views: {len(boxes)} boxes, reports per box median "
               f"{statistics.median(counts):.0f} (min {min(counts)}, max {max(counts)})")
         for label, cases in (("neighbourhood", boxes), ("whole-city", [city] * 30)):
-            now = http("/api/reports.geojson")
-            before = http("/bench/previous.geojson")
-            n50, n99 = timed(now, cases)
-            b50, b99 = timed(before, cases)
+            now, rows, before = (http(path) for path in (
+                "/api/reports.geojson", "/bench/rows.geojson", "/bench/previous.geojson"))
+            assert all(now(case) == rows(case) for case in cases[:10])
+            variants = [now, rows, before]
+            if also:
+                variants += [http(path, also.test_client())
+                             for path in ("/api/reports.geojson", "/bench/rows.geojson")]
+            (n50, n99), (r50, r99), (b50, b99), *other = timed(variants, cases * args.rounds)
             print(f"{label} http p50 {n50:.1f} ms")
+            print(f"before-m023 {label} http p50 {r50:.1f} ms")
             print(f"previous {label} http p50 {b50:.1f} ms")
-            print(f"{label:13}  p99 {n99:.1f} ms (previous {b99:.1f} ms); p50 {b50 / n50:.1f}x "
-                  "faster than the previous implementation")
+            print(f"{label:13}  p99 {n99:.1f} ms (before m023 {r99:.1f} ms, previous "
+                  f"{b99:.1f} ms); p50 {r50 / n50:.2f}x faster than before m023, "
+                  f"{b50 / n50:.1f}x faster than the previous implementation; "
+                  f"load average {Path('/proc/loadavg').read_text().split()[0]}")
+            for name, (p50, p99) in zip(("", "before-m023 "), other, strict=False):
+                print(f"{args.also}: {name}{label} p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             revalidations = sorted(revalidated(case) for case in cases[:30])
             print(f"{label:13}  asked again with its ETag (304): p50 "
                   f"{statistics.median(revalidations):.2f} ms")
-        for kind in ("csv", "geojson"):
+        for kind in () if args.views_only else ("csv", "geojson"):
             peak, seconds, size = subprocess.run(
                 [sys.executable, __file__, "--export-child", str(folder), kind],
                 check=True, capture_output=True, text=True).stdout.split()

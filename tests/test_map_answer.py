@@ -10,6 +10,7 @@ computed here from the public reports, grouped by the same grid.
 import random
 from collections import defaultdict
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
@@ -23,6 +24,7 @@ from app.storage import reports as report_rows
 from app.web.db import get_db
 from app.web.i18n import current_language
 from app.web.links import Links
+from migrations import m023_map_features
 from tests.factories import jpeg_bytes
 from tests.test_open_data import add, geojson
 
@@ -271,3 +273,81 @@ def test_cell_totals_follow_every_write(city, client):
     for cell, (n, sum_lon) in totals.items():
         assert (n, sum_lon) == (split[cell][0], pytest.approx(split[cell][1], abs=1e-6)), cell
     assert sum(n for (level, _, _), (n, _) in totals.items() if level == 0) == public_rows
+
+
+def test_points_follow_every_write(city, client):
+    """map_features (m023) is a copy kept by triggers: after moves, hides, edits, photos
+    added, hidden and removed, and deletions, the answer still equals the reports'."""
+    city.config["MAP_POINT_LIMIT"] = 10_000
+    with city.app_context():
+        db = get_db()
+        db.execute("UPDATE reports SET lon = lon / 2, lat = lat + 0.01 WHERE id % 5 = 0")
+        db.execute("UPDATE reports SET hidden = 1 - hidden WHERE id % 7 = 0")
+        db.execute("UPDATE reports SET status = 'fixed', supports = supports + 2, "
+                   "show_name = 1, reporter_name = 'Lin', address = 'Main St' WHERE id % 3 = 0")
+        db.execute("UPDATE reports SET public_description = 'Said \"so\"\nthen' WHERE id % 4 = 0")
+        first = db.execute("SELECT id FROM reports WHERE hidden = 0 AND id NOT IN "
+                           "(SELECT report_id FROM photos) ORDER BY id LIMIT 2").fetchall()
+        for number, (report_id,) in enumerate(first):
+            for position in (0, 1):
+                db.execute("INSERT INTO photos (report_id, position, display_name, thumb_name, "
+                           "width, height, created_at) VALUES (?, ?, ?, ?, 1, 1, 'now')",
+                           [report_id, position, f"d{number}{position}.jpg",
+                            f"t{number}{position}.jpg"])
+        db.execute("UPDATE photos SET hidden = 1 WHERE thumb_name = 't00.jpg'")
+        db.execute("DELETE FROM photos WHERE thumb_name = 't10.jpg'")
+        db.execute("DELETE FROM reports WHERE id % 11 = 0 AND id NOT IN "
+                   "(SELECT report_id FROM photos UNION SELECT report_id FROM report_events)")
+    thumbnails = set()
+    for locale in ("en", "fr"):
+        language(client, locale)
+        for box in BOXES[:2]:
+            answer = geojson(client, f"bbox={box}")
+            expected = expected_points(city, f"bbox={box}", locale)
+            assert rounded(answer["features"]) == rounded(expected), (locale, box)
+            thumbnails |= {f["properties"]["thumbnail"] for f in answer["features"]}
+    assert {t.rsplit("/", 1)[-1] for t in thumbnails if t} >= {"t01.jpg", "t11.jpg"}
+
+
+def test_a_report_on_a_cell_edge_is_in_the_views_that_touch_it(city, client):
+    """The grid of map_features is only an index: a report exactly on a cell's edge, or a
+    view whose edge is exactly on it, still finds what its bbox holds."""
+    edge = 1.25 + 1 / rows.MAP_CELLS_PER_DEGREE
+    created = add(client, lon=str(edge), lat="0.5")
+    for box in (f"{edge},0.5,{edge},0.5", f"1.2,0.4,{edge},0.5", f"{edge},0.5,1.4,0.6"):
+        ids = {f["id"] for f in geojson(client, f"bbox={box}")["features"]}
+        assert created in ids, box
+
+
+def copy_statement(db):
+    """m023's copy of the reports already stored, in the engine's own words: the last
+    statement of the PostgreSQL twin, which copies the same way."""
+    if db.dialect == "postgresql":
+        twin = Path(m023_map_features.__file__).parent / "postgresql" / "m023_map_features.sql"
+        return twin.read_text().split("-- The reports already stored, in key order.\n")[1]
+    return m023_map_features.COPY
+
+
+def test_the_copy_of_reports_already_stored_equals_what_the_triggers_keep(city, client):
+    """m023 copies the reports a database already holds (photos, hidden ones, names shown
+    or not) into the same rows its triggers write for new ones."""
+    with city.app_context():
+        db = get_db()
+        kept = db.execute("SELECT * FROM map_features ORDER BY id").fetchall()
+        db.execute("DELETE FROM map_features")
+        db.execute(copy_statement(db))
+        assert db.execute("SELECT * FROM map_features ORDER BY id").fetchall() == kept
+        assert sum(row[-2] is not None for row in kept) == 2
+
+
+def test_names_added_after_the_fragments_were_read_are_still_written(city, client,
+                                                                     monkeypatch):
+    """The view reads its names first and binds them; a status, category or service the
+    list lacks (added in between) is written from the catalogue, the same as the rest."""
+    city.config["MAP_POINT_LIMIT"] = 10_000
+    language(client, "fr")
+    expected = geojson(client, f"bbox={BOXES[0]}")
+    read = rows._fragments
+    monkeypatch.setattr(rows, "_fragments",
+                        lambda db, text: {**{kind: [] for kind in "scv"}, "u": read(db, text)["u"]})
+    assert geojson(client, f"bbox={BOXES[0]}") == expected

@@ -141,8 +141,8 @@ class FeatureText:
 
 
 def viewport(db, query, text, limit):
-    """The GeoJSON text for a map view: the reports, or clusters when more than ``limit``
-    match. The database writes every feature; Python only wraps the array."""
+    """The GeoJSON of a map view, as UTF-8 bytes: the reports, or clusters when more than
+    ``limit`` match. The database writes every feature; Python only wraps the array."""
     level = cell_level(db, query)
     clustered = over_limit(db, query, limit, level)
     if not clustered:
@@ -152,8 +152,8 @@ def viewport(db, query, text, limit):
     else:
         size = max(query.bbox[2] - query.bbox[0], query.bbox[3] - query.bbox[1], 1e-9)
         features = rows.cluster_features_from_rows(db, query, size / CELLS_ACROSS)
-    return f'{{"type":"FeatureCollection","clustered":{str(clustered).lower()},' \
-           f'"features":{features}}}'
+    return b'{"type":"FeatureCollection","clustered":%s,"features":%s}' % (
+        b"true" if clustered else b"false", features)
 
 
 def cell_level(db, query):

@@ -216,3 +216,30 @@ def stats_refill(db):
         return ["DELETE FROM stats_counts", "DELETE FROM stats_times",
                 "SELECT count(stats_report_change(r, 1)) FROM reports r"]
     return refill_statements()
+
+
+# --- the map's points from map_features (m023): text written by the database, as bytes ---
+
+def utf8_bytes(db, text):
+    """The UTF-8 bytes of the SQL ``text``, so the answer reaches the response without being
+    decoded and encoded again: SQLite's CAST AS BLOB keeps the bytes it holds; PostgreSQL
+    converts (bytea, which psycopg gives as bytes)."""
+    if is_postgresql(db):
+        return f"convert_to({text}, 'UTF8')"
+    return f"CAST({text} AS BLOB)"
+
+
+def larger(db, value, bound):
+    """SQLite's two-argument max(value, bound), NULL when ``bound`` is: PostgreSQL calls it
+    greatest, which skips a NULL, so the NULL is kept by a CASE (``bound`` is written twice:
+    it must hold no parameter)."""
+    if is_postgresql(db):
+        return f"CASE WHEN {bound} IS NOT NULL THEN greatest({value}, {bound}) END"
+    return f"max({value}, {bound})"
+
+
+def smaller(db, value, bound):
+    """SQLite's two-argument min(value, bound), NULL when ``bound`` is (see :func:`larger`)."""
+    if is_postgresql(db):
+        return f"CASE WHEN {bound} IS NOT NULL THEN least({value}, {bound}) END"
+    return f"min({value}, {bound})"

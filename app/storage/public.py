@@ -99,75 +99,156 @@ def _where(db, query, catalogue=True):
     return f"FROM {source} {joins} WHERE {where}", params
 
 
-def _status_name_sql(status_names, params):
-    """The status's name in the reader's language, as a CASE over the given names."""
-    params.extend(value for pair in status_names.items() for value in pair)
-    return f"CASE o.status {'WHEN ? THEN ? ' * len(status_names)}ELSE o.status END"
+#: Grid cells per degree of ``map_features`` (migrations/m023_map_features.py).
+MAP_CELLS_PER_DEGREE = 512
 
 
-#: What a map feature shows of a report's own row, read once (and sorted) before the
-#: feature's text is written.
-FEATURE_COLUMNS = """
-    r.id, r.lon, r.lat, r.status, r.category_id, r.service_id, r.created_at, r.updated_at,
-    coalesce(r.address_string, r.address) AS address,
-    coalesce(r.public_description, r.description) AS description,
-    CASE WHEN r.show_name = 1 THEN r.reporter_name END AS reporter_name, r.supports
-"""
+def _cell_ranges(bbox):
+    """The rows (cy) and columns (cx) of map_features' grid a bbox touches, computed as the
+    migration's triggers compute a report's cell, so every report inside is in range."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return [int((min_lat + 90) * MAP_CELLS_PER_DEGREE),
+            int((max_lat + 90) * MAP_CELLS_PER_DEGREE),
+            int((min_lon + 180) * MAP_CELLS_PER_DEGREE),
+            int((max_lon + 180) * MAP_CELLS_PER_DEGREE)]
 
 
-def _feature_sql(db, text, params):
-    """One public report (a row ``o`` of FEATURE_COLUMNS) as GeoJSON Feature text, built by
-    the database (``json_object``): the fields of the exports' ``report_properties``, names in
-    ``text.locale`` (joined as ``tc``/``ts``), links completed from ``text.report_prefix``
-    and ``text.photo_prefix``."""
-    status_name = _status_name_sql(text.status_names, params)
-    params.extend([text.report_prefix, text.photo_prefix])
-    obj, array = dialect.json_object(db), dialect.json_array(db)
-    return f"""{obj}(
-        'type', 'Feature', 'id', o.id,
-        'geometry', {obj}('type', 'Point', 'coordinates', {array}(o.lon, o.lat)),
-        'properties', {obj}(
-            'id', o.id, 'category', c.code, 'category_name', coalesce(tc.name, c.name),
-            'status', o.status, 'status_name', {status_name},
-            'service', s.code, 'service_name', coalesce(ts.name, s.name),
-            'created_at', o.created_at, 'updated_at', o.updated_at, 'address', o.address,
-            'description', o.description, 'reporter_name', o.reporter_name,
-            'supports', o.supports, 'url', ? || o.id,
-            'thumbnail', (SELECT ? || p.thumb_name FROM photos p
-                          WHERE p.report_id = o.id AND p.hidden = 0
-                          ORDER BY p.position LIMIT 1)))"""
+def _features_where(query, params):
+    """The WHERE clause of ``query`` over map_features ``m`` (public reports only)."""
+    min_lon, min_lat, max_lon, max_lat = query.bbox
+    clauses = ["m.lon BETWEEN ? AND ?", "m.lat BETWEEN ? AND ?"]
+    params += [min_lon, max_lon, min_lat, max_lat]
+    for column, table, values in (("m.category_id", "categories", query.categories),
+                                  ("m.service_id", "services", query.services)):
+        if values:
+            clauses.append(f"{column} IN (SELECT id FROM {table} WHERE "
+                           f"{_in_list('code', values, params)})")
+    if query.statuses:
+        clauses.append(_in_list("m.status", query.statuses, params))
+    if query.ids:
+        clauses.append(_in_list("m.id", query.ids, params))
+    if query.near is not None:
+        clauses.append("distance_m(m.lon, m.lat, ?, ?) <= ?")
+        params.extend(query.near)
+    if query.since is not None:
+        clauses.append("m.created_at >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("m.created_at < ?")
+        params.append(query.until)
+    return " AND ".join(clauses)
+
+
+def _names_sql(text, params):
+    """The words a feature takes from the catalogue and the reader, as JSON fragments:
+    ``statuses`` (code), ``categories_text`` and ``services_text`` (id), names in
+    ``text.locale``; ``link`` the report URL's JSON string up to the id. Read once per view
+    (:func:`_fragments`); a feature whose key was not among them looks it up here, by
+    index: each key keeps its column's type, which SQLite needs to index it."""
+    params.extend(value for pair in text.status_names.items() for value in pair)
+    params.extend([text.locale, text.locale, text.report_prefix, text.report_prefix])
+    statuses = ", ".join(["(?, ?)"] * len(text.status_names))
+    return f"""
+    statuses(code, text) AS MATERIALIZED (
+        SELECT CAST(column1 AS TEXT), '"status":' || json_quote(column1)
+                                      || ',"status_name":' || json_quote(column2) || ','
+        FROM (VALUES {statuses}) AS v),
+    categories_text(id, text) AS MATERIALIZED (
+        SELECT c.id, '"category":' || json_quote(c.code)
+                     || ',"category_name":' || json_quote(coalesce(t.name, c.name)) || ','
+        FROM categories c LEFT JOIN name_translations t
+            ON t.kind = 'category' AND t.code = c.code AND t.locale = ?),
+    services_text(id, text) AS MATERIALIZED (
+        SELECT s.id, '"service":' || json_quote(s.code)
+                     || ',"service_name":' || json_quote(coalesce(t.name, s.name)) || ','
+        FROM services s LEFT JOIN name_translations t
+            ON t.kind = 'service' AND t.code = s.code AND t.locale = ?),
+    link(head) AS MATERIALIZED (
+        SELECT ',"url":' || substr(json_quote(?), 1, length(json_quote(?)) - 1))"""
 
 
 def _json_array(db, features_sql, params):
-    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as one JSON array
-    text: the database joins them, so Python handles one string whatever the number of
-    features."""
-    found = db.execute(f"SELECT '[' || coalesce({dialect.joined_json(db, 'f')}, '') || ']' "
+    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as the UTF-8
+    bytes of one JSON array: the database joins them, so Python handles one value whatever
+    the number of features, and neither decodes nor encodes it."""
+    array = f"'[' || coalesce({dialect.joined_json(db, 'f')}, '') || ']'"
+    found = db.execute(f"SELECT {dialect.utf8_bytes(db, array)} "
                        f"FROM ({features_sql}) AS features", params)
     return found.fetchone()[0]
 
 
-def features_in_view(db, query, limit, text):
-    """Up to ``limit`` public reports matching ``query`` (newest first), as the text of a
-    JSON array of GeoJSON Features (see :func:`_feature_sql` for ``text``).
-
-    The rows are chosen and sorted first, carrying only their own columns; the names and
-    the text are added after, in that order (CROSS JOIN keeps the sorted rows outermost)."""
+def _fragments(db, text):
+    """The view's fragments, written by the database once: {kind: [(key, JSON text)]} for
+    statuses ('s'), categories ('c') and services ('v'), and the link's head ('u'). A
+    status's key (text) and a catalogue id (integer) come in columns of their own: each
+    keeps its type, and PostgreSQL unites no text with integers."""
     params = []
-    feature = _feature_sql(db, text, params)
-    sql, where_params = _where(db, query, catalogue=False)
+    names = _names_sql(text, params)
+    found = {"s": [], "c": [], "v": [], "u": []}
+    for kind, code, number, fragment in db.execute(f"""
+            WITH {names}
+            SELECT 's', code, NULL, text FROM statuses UNION ALL
+            SELECT 'c', NULL, id, text FROM categories_text UNION ALL
+            SELECT 'v', NULL, id, text FROM services_text UNION ALL
+            SELECT 'u', NULL, NULL, head FROM link""", params).fetchall():
+        found[kind].append((number if code is None else code, fragment))
+    return found
+
+
+def _case(column, pairs, otherwise, params):
+    """``column``'s fragment among ``pairs`` (key, text) as a CASE over bound values, which
+    SQLite tries in turn: cheaper per feature than an index lookup for a catalogue's size;
+    ``otherwise`` (SQL) for a key the list lacks (one added since it was read)."""
+    if not pairs:
+        return otherwise
+    params.extend(value for pair in pairs for value in pair)
+    return f"CASE {column} {'WHEN ? THEN ? ' * len(pairs)}ELSE {otherwise} END"
+
+
+def features_in_view(db, query, limit, text):
+    """Up to ``limit`` public reports matching ``query`` (newest first), as the UTF-8 bytes
+    of a JSON array of GeoJSON Features: the fields of the exports' ``report_properties``,
+    names in ``text.locale``, links completed from ``text.report_prefix`` and
+    ``text.photo_prefix``.
+
+    The reports come from map_features (m023): one run of neighbouring rows for each row
+    of grid cells the bbox touches (``ys``, kept within the rows that hold reports). They
+    are sorted with no LIMIT of their own, which lets SQLite sort in memory (an ORDER BY
+    with a LIMIT keeps a B-tree, about twice the cost); the limit is applied after. Each
+    feature is then its stored head and tail with the view's fragments between: names
+    and link, read first (:func:`_fragments`) and bound as values."""
+    fragments = _fragments(db, text)
+    min_cy, max_cy, min_cx, max_cx = _cell_ranges(query.bbox)
+    params = [min_cy, max_cy]
+    names = _names_sql(text, params)
+    category = _case("o.category_id", fragments["c"],
+                     "(SELECT text FROM categories_text WHERE id = o.category_id)", params)
+    status = _case("o.status", fragments["s"], """coalesce(
+        (SELECT text FROM statuses WHERE code = o.status),
+        '"status":' || json_quote(o.status) || ',"status_name":' || json_quote(o.status) || ',')
+        """, params)
+    service = _case("o.service_id", fragments["v"],
+                    "(SELECT text FROM services_text WHERE id = o.service_id)", params)
+    params += [fragments["u"][0][1], text.photo_prefix, min_cx, max_cx]
+    where = _features_where(query, params)
+    params.append(limit)
     return _json_array(db, f"""
-        SELECT {feature} AS f
-        FROM (SELECT {FEATURE_COLUMNS} {sql}
-              ORDER BY r.created_at DESC, r.id DESC LIMIT ?) AS o
-        CROSS JOIN categories c CROSS JOIN services s
-        LEFT JOIN name_translations tc
-            ON tc.kind = 'category' AND tc.code = c.code AND tc.locale = ?
-        LEFT JOIN name_translations ts
-            ON ts.kind = 'service' AND ts.code = s.code AND ts.locale = ?
-        WHERE c.id = o.category_id AND s.id = o.service_id
-        {dialect.order_after_joins(db, "o.created_at DESC, o.id DESC")}
-    """, [*params, *where_params, limit, text.locale, text.locale])
+        WITH RECURSIVE ys(y) AS (
+            SELECT {dialect.larger(db, "?", "(SELECT min(cy) FROM map_features)")}
+            UNION ALL
+            SELECT y + 1 FROM ys
+            WHERE y < {dialect.smaller(db, "?", "(SELECT max(cy) FROM map_features)")}),
+        {names}
+        SELECT o.head || {category} || {status} || {service}
+               || o.tail || ? || o.id || '","thumbnail":'
+               || CASE WHEN o.thumb IS NULL THEN 'null' ELSE json_quote(? || o.thumb) END
+               || '}}}}' AS f
+        FROM (SELECT m.id, m.status, m.category_id, m.service_id, m.head, m.tail, m.thumb
+              FROM ys CROSS JOIN map_features m
+              WHERE m.cy = ys.y AND m.cx BETWEEN ? AND ? AND {where}
+              ORDER BY m.created_at DESC, m.id DESC) AS o
+        LIMIT ?
+    """, params)
 
 
 def spatial_index_count(db, bbox, cap):

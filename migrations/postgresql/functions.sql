@@ -24,3 +24,10 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = civic_concat_step, STYPE = text);
 CREATE OR REPLACE AGGREGATE group_concat(text) (SFUNC = civic_concat_step, STYPE = text);
+
+-- json_quote(text): the text as a JSON string, as SQLite's json_quote gives it for text
+-- (NULL gives the JSON null); the map's fragments are written with it (app/storage/public.py).
+CREATE OR REPLACE FUNCTION json_quote(value text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(to_json(value)::text, 'null')
+$$;
