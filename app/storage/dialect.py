@@ -29,3 +29,21 @@ def json_integer(db, column, key):
     if is_postgresql(db):
         return f"CAST(CAST({column} AS jsonb) ->> '{key}' AS bigint)"
     return f"json_extract({column}, '$.{key}')"
+
+
+# Outbox claims: several workers, on several machines, take due messages at once.
+
+def skip_locked(db):
+    """The clause ending a SELECT of rows to claim: on PostgreSQL each worker locks the row
+    it takes and passes over those another worker holds; SQLite has one writer at a time
+    (``row_lock_transaction``), so nothing is needed."""
+    return "FOR UPDATE SKIP LOCKED" if is_postgresql(db) else ""
+
+
+def row_lock_transaction(db):
+    """A transaction for a claim that locks only the rows it takes: on PostgreSQL a plain
+    one, as the write lock of ``atomic()`` would queue every claim behind every writer and
+    leave SKIP LOCKED nothing to skip; on SQLite ``atomic()``, its only way to write."""
+    if is_postgresql(db):
+        return db.conn.raw.transaction()
+    return db.atomic()

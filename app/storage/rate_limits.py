@@ -1,19 +1,23 @@
-"""Rate-limit counters in a small SQLite file, shared by every server worker.
+"""Rate-limit counters shared by every server worker, in the database engine's storage.
 
 Flask-Limiter's memory storage counts per process, so with several gunicorn workers a client
-got several budgets. This storage (URI ``sqlite:///path``) keeps fixed-window counters in
+got several budgets. On SQLite (URI ``sqlite:///path``) the fixed-window counters live in
 their own file, apart from the city's data: they are short-lived, need no backup, and their
-writes never wait behind a report being stored.
+writes never wait behind a report being stored. On PostgreSQL (URI: the ``DATABASE_URL``)
+they live in the main database's UNLOGGED table ``rate_limit_counters``, so a client has one
+budget across every app server.
 """
 
+import contextlib
 import os
 import sqlite3
 import threading
 import time
 
+import psycopg
 from limits.storage import Storage
 
-from app.storage import BUSY_TIMEOUT_SECONDS, Database
+from app.storage import BUSY_TIMEOUT_SECONDS, Database, dialect, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -25,15 +29,82 @@ CREATE INDEX IF NOT EXISTS counters_expiry ON counters (expires_at);
 """
 
 
-class SqliteCounters(Storage):
-    """Fixed-window counters: one row per client and limit, reset when its window ends."""
+class Counters(Storage):
+    """Fixed-window counters: one row per client and limit, reset when its window ends.
+
+    The SQL both engines share; a subclass opens the connection (one per thread and per
+    process: workers fork after the app is built) and names the table."""
+
+    TABLE = "counters"
+
+    def __init__(self, uri, wrap_exceptions=False, **options):
+        super().__init__(uri, wrap_exceptions, **options)
+        self._local = threading.local()
+
+    def _open(self):
+        raise NotImplementedError
+
+    def _hit_transaction(self, db):
+        raise NotImplementedError
+
+    def _connection(self):
+        pid, db = getattr(self._local, "opened", (None, None))
+        if pid != os.getpid() or db.connection_lost():
+            db = self._open()
+            self._local.opened = (os.getpid(), db)
+        return db
+
+    def incr(self, key, expiry, amount=1):
+        """Count ``amount`` more in the key's window; ended windows are dropped first, and
+        the key's own ended window, should another writer hold it as they are dropped,
+        starts again at ``amount``."""
+        now = time.time()
+        table, db = self.TABLE, self._connection()
+        with self._hit_transaction(db):
+            db.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM {table} "
+                       f"WHERE expires_at <= ? {dialect.skip_locked(db)})", [now])
+            (count,) = db.execute(f"""
+                INSERT INTO {table} (key, count, expires_at) VALUES (?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET
+                    count = CASE WHEN {table}.expires_at <= ? THEN excluded.count
+                                 ELSE {table}.count + excluded.count END,
+                    expires_at = CASE WHEN {table}.expires_at <= ? THEN excluded.expires_at
+                                      ELSE {table}.expires_at END
+                RETURNING count
+            """, [key, amount, now + expiry, now, now]).fetchone()
+        return count
+
+    def get(self, key):
+        row = self._connection().execute(
+            f"SELECT count FROM {self.TABLE} WHERE key = ? AND expires_at > ?",
+            [key, time.time()]).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key):
+        now = time.time()
+        row = self._connection().execute(
+            f"SELECT expires_at FROM {self.TABLE} WHERE key = ? AND expires_at > ?",
+            [key, now]).fetchone()
+        return row[0] if row else now
+
+    def check(self):
+        return tuple(self._connection().execute("SELECT 1").fetchone()) == (1,)
+
+    def reset(self):
+        return self._connection().execute(f"DELETE FROM {self.TABLE}").rowcount
+
+    def clear(self, key):
+        self._connection().execute(f"DELETE FROM {self.TABLE} WHERE key = ?", [key])
+
+
+class SqliteCounters(Counters):
+    """The counters in their own SQLite file (``RATE_LIMIT_DATABASE``)."""
 
     STORAGE_SCHEME = ["sqlite"]
 
     def __init__(self, uri, wrap_exceptions=False, **options):
         super().__init__(uri, wrap_exceptions, **options)
         self.path = uri.split("://", 1)[1]
-        self._local = threading.local()
 
     @staticmethod
     def uri(path):
@@ -43,50 +114,40 @@ class SqliteCounters(Storage):
     def base_exceptions(self):
         return sqlite3.Error
 
-    def _connection(self):
-        """One connection per thread and per process (workers fork after the app is built),
-        in autocommit mode; writes that belong together go through ``atomic()``."""
-        pid, db = getattr(self._local, "opened", (None, None))
-        if pid != os.getpid():
-            db = Database(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
-                                          isolation_level=None))
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # counters need no fsync per hit
-            db.executescript(SCHEMA)
-            self._local.opened = (os.getpid(), db)
+    def _open(self):
+        """In autocommit mode; writes that belong together go through ``atomic()``."""
+        db = Database(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
+                                      isolation_level=None))
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # counters need no fsync per hit
+        db.executescript(SCHEMA)
         return db
 
-    def incr(self, key, expiry, amount=1):
-        """Count ``amount`` more in the key's window; ended windows are dropped first."""
-        now = time.time()
-        db = self._connection()
-        with db.atomic():
-            db.execute("DELETE FROM counters WHERE expires_at <= ?", [now])
-            (count,) = db.execute("""
-                INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET count = count + excluded.count
-                RETURNING count
-            """, [key, amount, now + expiry]).fetchone()
-        return count
+    def _hit_transaction(self, db):
+        """SQLite has one writer at a time: the drop and the count in one transaction."""
+        return db.atomic()
 
-    def get(self, key):
-        row = self._connection().execute(
-            "SELECT count FROM counters WHERE key = ? AND expires_at > ?",
-            [key, time.time()]).fetchone()
-        return row[0] if row else 0
 
-    def get_expiry(self, key):
-        now = time.time()
-        row = self._connection().execute(
-            "SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?",
-            [key, now]).fetchone()
-        return row[0] if row else now
+class PostgresqlCounters(Counters):
+    """The counters in the main PostgreSQL database (URI: its ``DATABASE_URL``), table
+    ``rate_limit_counters`` (migrations/postgresql/m001_initial.sql)."""
 
-    def check(self):
-        return self._connection().execute("SELECT 1").fetchone() == (1,)
+    STORAGE_SCHEME = ["postgresql", "postgres"]
+    TABLE = "rate_limit_counters"
 
-    def reset(self):
-        return self._connection().execute("DELETE FROM counters").rowcount
+    def __init__(self, uri, wrap_exceptions=False, **options):
+        super().__init__(uri, wrap_exceptions, **options)
+        self.url = uri
 
-    def clear(self, key):
-        self._connection().execute("DELETE FROM counters WHERE key = ?", [key])
+    @property
+    def base_exceptions(self):
+        return psycopg.Error
+
+    def _open(self):
+        return open_database(self.url)
+
+    def _hit_transaction(self, db):
+        """No transaction, and not the write lock of ``atomic()``: each statement commits
+        alone, so a hit holds at most one row lock at a time and hits on every server
+        cannot deadlock; the upsert counts atomically, and the drop skips rows in use."""
+        return contextlib.nullcontext()
