@@ -54,9 +54,18 @@ serve: install translations
 	CIVIC_ENV_NAME=production HOST=$(HOST) PORT=$(SERVE_PORT) $(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
 
 
+# The suite runs twice: on SQLite, then on PostgreSQL + PostGIS (a throwaway cluster on a unix
+# socket, started by the run) when they are installed (tests/engines.py missing_postgresql).
+HAS_POSTGRESQL = $(BIN)/python -c 'import sys; from tests.engines import missing_postgresql; sys.exit(1 if missing_postgresql() else 0)'
 test: setup
 	@test -x $(CHROMIUM) || echo "NOTE: Chromium not found at $(CHROMIUM): browser tests will be SKIPPED (apt-get install chromium to run them)."
 	$(BIN)/python -m pytest
+	@if $(HAS_POSTGRESQL); then \
+		echo "$(BIN)/python -m pytest --engine postgresql"; \
+		$(BIN)/python -m pytest --engine postgresql; \
+	else \
+		echo "NOTE: PostgreSQL not found: the PostgreSQL run is SKIPPED (apt-get install postgresql postgresql-postgis)"; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

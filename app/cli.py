@@ -24,7 +24,15 @@ from app.fields import check_xml_safe
 from app.messaging import delivery, open311_client, outbox
 from app.reporting import address_load, city, exports, places, questions
 from app.reporting.areas import load_boundary_file, reroute_reports
-from app.storage import apikeys, catalog, database_target, pending_migrations, upgrade
+from app.storage import (
+    apikeys,
+    catalog,
+    database_target,
+    engine_copy,
+    is_postgresql,
+    pending_migrations,
+    upgrade,
+)
 from app.storage import areas as area_rows
 from app.storage import open311 as open311_rows
 from app.storage import outbox as outbox_rows
@@ -69,6 +77,27 @@ def db_upgrade():
     applied = upgrade(get_db())
     names = ": " + ", ".join(applied) if applied else "."
     click.echo(f"Applied {len(applied)} migration(s){names}")
+
+
+@db_cli.command("copy")
+@click.option("--to", "url", required=True, metavar="postgresql://...",
+              help="An empty PostgreSQL + PostGIS database.")
+def db_copy(url):
+    """Copy this instance's SQLite database (every table; photos stay where they are) into
+    an empty PostgreSQL database, migrated first; checked by row counts and checksums."""
+    db = up_to_date_db()
+    if db.dialect != "sqlite":
+        raise click.ClickException("db copy reads a SQLite instance; this one already runs on "
+                                   "PostgreSQL (DATABASE_URL).")
+    if not is_postgresql(url):
+        raise click.ClickException(f"--to takes a postgresql:// URL, not {url!r}.")
+    with as_click_errors():
+        copied = engine_copy.copy_to_postgresql(db, url)
+    for table in copied:
+        click.echo(f"{table.name}: {table.rows} row(s), checksum {table.checksum}")
+    click.echo(f"Copied {len(copied)} table(s), {sum(t.rows for t in copied)} row(s); row "
+               "counts and checksums match. Set DATABASE_URL to serve from it, with the same "
+               "PHOTO_DIR.")
 
 
 def up_to_date_db():

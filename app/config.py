@@ -142,6 +142,9 @@ SETTINGS = [
     Setting("OUTBOX_RETRY_SECONDS", 60,
             "Wait after a first failed attempt; doubled after each further failure."),
     Setting("OUTBOX_RETRY_MAX_SECONDS", 3600, "Longest wait between two attempts."),
+    Setting("OUTBOX_LEASE_SECONDS", 300,
+            "How long a worker holds a message it is sending; a worker that dies leaves it "
+            "to the others after this (keep it well above MAIL_TIMEOUT_SECONDS)."),
     Setting("OUTBOX_POLL_SECONDS", 5,
             "With 'outbox send --forever', the pause when nothing is due."),
     Setting("SUBSCRIPTION_RATE_LIMIT", "20 per hour",

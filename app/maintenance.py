@@ -1,6 +1,7 @@
 """Keeping a city's data safe: online backup and restore, photo clean-up, privacy erasure.
 
-No Flask here; the CLI passes paths and the open database.
+No Flask here; the CLI passes the database (a SQLite path or a PostgreSQL URL), the photo
+folder and the open database.
 """
 
 import json
@@ -17,7 +18,7 @@ from app.reporting.photos import PhotoStore
 from app.reporting.supports import email_key
 from app.statuses import OPEN_STATUSES, STATUSES
 from app.storage import confirmations as budget_rows
-from app.storage import open_database
+from app.storage import dumps, is_postgresql, open_database
 from app.storage import outbox as outbox_rows
 from app.storage import privacy as privacy_rows
 from app.storage import reports as report_rows
@@ -25,36 +26,83 @@ from app.storage import subscriptions as subscription_rows
 from app.storage import supports as support_rows
 
 BACKUP_DATABASE = "civic.sqlite3"
+#: A PostgreSQL database's backup: pg_dump's custom format.
+BACKUP_DUMP = "civic.pgdump"
+BACKUP_FILES = {"sqlite": BACKUP_DATABASE, "postgresql": BACKUP_DUMP}
+ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 BACKUP_PHOTOS = "photos"
 STALE_TEMPORARY_SECONDS = 3600
 SCRUB_BATCH = 500
 ERASED = "[erased]"
 
 
-def backup(database_path, photo_dir, destination):
-    """Copy the database (SQLite online backup API, consistent while the app runs), then every
-    photo it refers to. Photos are written before their report commits, so all are there."""
+def backup(database, photo_dir, destination):
+    """Copy the database, consistent while the app runs (SQLite's online backup API, or
+    pg_dump of one snapshot), then every photo that copy refers to. Photos are written before
+    their report commits, so all are there."""
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
-    target = destination / BACKUP_DATABASE
-    if target.exists():
-        raise ValidationError(f"{target} already exists: choose an empty folder.")
-    names = _copy_database(database_path, target)
+    for name in BACKUP_FILES.values():
+        if (destination / name).exists():
+            raise ValidationError(f"{destination / name} already exists: choose an empty folder.")
+    if is_postgresql(database):
+        target = destination / BACKUP_DUMP
+        with dumps.snapshot(database) as (db, snapshot):
+            dumps.dump(database, snapshot, target)
+            names = report_rows.stored_photo_names(db)
+    else:
+        target = destination / BACKUP_DATABASE
+        names = _copy_database(database, target)
     copied = _copy_photos(PhotoStore(photo_dir), PhotoStore(destination / BACKUP_PHOTOS), names)
     return target, copied
 
 
-def restore(source, database_path, photo_dir, force=False):
+def restore(source, database, photo_dir, force=False):
     """Put a backup in place of the instance's database and add its photos."""
     source = Path(source)
-    backup_file = source / BACKUP_DATABASE
-    if not backup_file.is_file():
-        raise ValidationError(f"{source} holds no {BACKUP_DATABASE}: is it a backup folder?")
+    if is_postgresql(database):
+        names = _restore_dump(source, database, force)
+    else:
+        names = _restore_file(source, database, force)
+    return _copy_photos(PhotoStore(source / BACKUP_PHOTOS), PhotoStore(photo_dir), names)
+
+
+def _restore_file(source, database_path, force):
+    backup_file = _backup_file(source, "sqlite")
     _check_integrity(backup_file)
     if Path(database_path).exists() and not force:
         raise ValidationError(f"{database_path} exists: pass --force to replace it.")
-    names = _copy_database(backup_file, database_path)
-    return _copy_photos(PhotoStore(source / BACKUP_PHOTOS), PhotoStore(photo_dir), names)
+    return _copy_database(backup_file, database_path)
+
+
+def _restore_dump(source, url, force):
+    """pg_restore into the configured database, refused when it holds tables unless
+    ``force``; return the photo names the restored database refers to."""
+    dump_file = _backup_file(source, "postgresql")
+    dumps.check_archive(dump_file)
+    db = open_database(url)
+    try:
+        if dumps.tables_of_its_own(db) and not force:
+            raise ValidationError("The configured PostgreSQL database already holds tables: "
+                                  "pass --force to replace them.")
+        dumps.restore(url, dump_file, replace=force)
+        return report_rows.stored_photo_names(db)
+    finally:
+        db.close()
+
+
+def _backup_file(source, engine):
+    """The backup's database file for ``engine``, or why this folder cannot be restored."""
+    other = "postgresql" if engine == "sqlite" else "sqlite"
+    if (source / BACKUP_FILES[engine]).is_file():
+        return source / BACKUP_FILES[engine]
+    if (source / BACKUP_FILES[other]).is_file():
+        raise ValidationError(
+            f"{source} is a backup of a {ENGINE_NAMES[other]} database and this instance runs "
+            f"on {ENGINE_NAMES[engine]}: restore it into a {ENGINE_NAMES[other]} instance"
+            + (" ('flask --app app db copy' then moves it to PostgreSQL)." if other == "sqlite"
+               else "."))
+    raise ValidationError(f"{source} holds no {BACKUP_FILES[engine]}: is it a backup folder?")
 
 
 def _copy_database(source_path, target_path):
@@ -124,11 +172,20 @@ def collect_photo_garbage(db, store, dry_run=False, staged_hours=None):
     check.expired_staged = expired
     if not dry_run:
         for name in check.orphans:
-            if not report_rows.photo_is_referenced(db, name):
-                store.remove(name)
+            _remove_if_unreferenced(db, store, name)
         for path in check.stale_temporary:
             path.unlink(missing_ok=True)
     return check
+
+
+def _remove_if_unreferenced(db, store, name):
+    """Remove the file unless a row refers to it, checked under the write lock: photos are
+    written inside their report's transaction, which holds that lock, so a file whose
+    report is being stored (by any server sharing the photo store) is never taken for an
+    orphan."""
+    with db.atomic():
+        if not report_rows.photo_is_referenced(db, name):
+            store.remove(name)
 
 
 @dataclass

@@ -49,22 +49,32 @@ class Client(threading.Thread):
         self.latencies = defaultdict(list)
         self.statuses = defaultdict(int)
         self.acknowledged = []
+        self.errors = []
         self.session = requests.Session()
 
     def run(self):
-        token = re.search(r'name="csrf_token" value="([^"]+)"',
-                          self.session.get(self.url + "/report/new", timeout=30).text).group(1)
+        token = self.csrf_token()
         for _ in range(MAX_REQUESTS_PER_CLIENT):
             if time.monotonic() >= self.deadline:
                 break
-            kind = self.rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
-            start = time.perf_counter()
-            try:
-                status = getattr(self, kind.replace(" ", "_"))(token)
-            except requests.RequestException:
-                status = "connection error"
-            self.latencies[kind].append((time.perf_counter() - start) * 1000)
-            self.statuses[status] += 1
+            self.one_request(token)
+
+    def csrf_token(self):
+        return re.search(r'name="csrf_token" value="([^"]+)"',
+                         self.session.get(self.url + "/report/new", timeout=30).text).group(1)
+
+    def one_request(self, token):
+        """One request of the mix, its latency and status recorded; returns the status."""
+        kind = self.rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
+        start = time.perf_counter()
+        try:
+            status = getattr(self, kind.replace(" ", "_"))(token)
+        except requests.RequestException as error:
+            status = "connection error"
+            self.errors.append(f"{kind} to {self.url}: {type(error).__name__}: {error}")
+        self.latencies[kind].append((time.perf_counter() - start) * 1000)
+        self.statuses[status] += 1
+        return status
 
     def viewport(self, _token):
         lon = self.rng.uniform(CITY[0], CITY[2] - 0.02)
@@ -77,11 +87,14 @@ class Client(threading.Thread):
         report_id = self.rng.randint(1, 1000)
         return self.session.get(f"{self.url}/reports/{report_id}", timeout=60).status_code
 
+    def report_form(self, token):
+        return {"csrf_token": token, "lon": "-118.2437", "lat": "34.0522",
+                "category": "pothole", "description": "Load test pothole"}
+
     def submission(self, token):
-        response = self.session.post(f"{self.url}/report/new", data={
-            "csrf_token": token, "lon": "-118.2437", "lat": "34.0522", "category": "pothole",
-            "description": "Load test pothole"}, files={"photos": ("p.jpg", self.photo)},
-            allow_redirects=False, timeout=60)
+        response = self.session.post(f"{self.url}/report/new", data=self.report_form(token),
+                                     files={"photos": ("p.jpg", self.photo)},
+                                     allow_redirects=False, timeout=60)
         if response.status_code == 303:
             self.acknowledged.append(int(response.headers["Location"].rsplit("/", 1)[1]))
         return response.status_code

@@ -20,16 +20,19 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def prepare_instance(folder):
-    """Migrate and load the demo city into a fresh instance folder."""
-    env = server_environment(folder, 0)
+def prepare_instance(folder, settings=None):
+    """Migrate and load the demo city into a fresh instance folder (or, with a
+    ``DATABASE_URL`` in ``settings``, into that database)."""
+    env = server_environment(folder, 0, settings=settings)
     for command in (["db", "upgrade"], ["demo", "load"]):
         subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT,
                        env=env, check=True, capture_output=True)
     return env
 
 
-def server_environment(folder, port, workers=4):
+def server_environment(folder, port, workers=4, settings=None):
+    """The environment of a production server; ``settings`` (environment variables) are
+    added last, e.g. the ``DATABASE_URL`` and secret key several servers share."""
     return {
         **os.environ,
         "CIVIC_INSTANCE_PATH": str(folder),
@@ -39,17 +42,18 @@ def server_environment(folder, port, workers=4):
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WORKERS": str(workers),
+        **(settings or {}),
     }
 
 
 class Server:
     """gunicorn with gunicorn.conf.py, as `make serve` starts it, in its own process group."""
 
-    def __init__(self, folder, workers=4):
+    def __init__(self, folder, workers=4, settings=None):
         self.folder = Path(folder)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = server_environment(folder, self.port, workers)
+        self.env = server_environment(folder, self.port, workers, settings)
         self.process = None
 
     def start(self):

@@ -106,6 +106,7 @@ def make_app(folder, **config):
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"), **config,
     })
     app.test_client_class = ClosingClient
+    engines.current.drop_when_collected(app)
     with app.app_context():
         upgrade(get_db())
         make_two_squares(get_db())

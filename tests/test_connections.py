@@ -2,12 +2,13 @@
 nothing uncommitted survives a request, and a database file replaced under the app is read
 from the new file at once."""
 
-import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from app import maintenance
-from app.storage import database_path, open_database, upgrade
+from app.storage import database_path, database_target, open_database, upgrade
 from app.web.db import get_db
 
 
@@ -40,22 +41,23 @@ def test_what_a_request_leaves_uncommitted_is_rolled_back(app):
 
 
 def test_a_restore_is_read_at_once_by_the_kept_connections(app, tmp_path):
-    """``backup restore`` writes through SQLite's backup API into the live file, so the
-    connections the app keeps read the restored data on their next request."""
+    """``restore`` writes into the live database (SQLite's backup API into the file,
+    pg_restore into the server's database), so the connections the app keeps read the
+    restored data on their next request."""
     photos = tmp_path / "photos"
     with app.test_request_context():
-        with get_db().conn as connection:
-            connection.execute("INSERT INTO name_translations VALUES "
-                               "('category', 'pothole', 'de', 'Gesichert')")
-    maintenance.backup(database_path(app), photos, tmp_path / "backup")
+        with get_db().atomic() as db:
+            db.execute("INSERT INTO name_translations VALUES "
+                       "('category', 'pothole', 'de', 'Gesichert')")
+    maintenance.backup(database_target(app), photos, tmp_path / "backup")
     with app.test_request_context():
         kept = get_db().conn
-        with kept:
-            kept.execute("UPDATE name_translations SET name = 'Danach' WHERE locale = 'de'")
+        with get_db().atomic() as db:
+            db.execute("UPDATE name_translations SET name = 'Danach' WHERE locale = 'de'")
     with app.test_request_context():
         changed = get_db().execute("SELECT name FROM name_translations WHERE locale = 'de'")
         assert changed.fetchone()[0] == "Danach"
-    maintenance.restore(tmp_path / "backup", database_path(app), photos, force=True)
+    maintenance.restore(tmp_path / "backup", database_target(app), photos, force=True)
     with app.test_request_context():
         db = get_db()
         assert db.conn is kept
@@ -63,6 +65,8 @@ def test_a_restore_is_read_at_once_by_the_kept_connections(app, tmp_path):
     assert name[0] == "Gesichert"
 
 
+@pytest.mark.only_engine("sqlite", reason="a file unlinked under the app; a server "
+                                           "database has no file")
 def test_a_database_file_deleted_and_created_again_is_opened_again(app):
     """A connection kept on a file that was unlinked would write into the void."""
     kept = connection_of_a_request(app)
@@ -76,11 +80,11 @@ def test_a_database_file_deleted_and_created_again_is_opened_again(app):
         assert get_db().execute("SELECT count(*) FROM name_translations").fetchone()[0] == 0
 
 
-def test_the_same_file_changed_by_another_connection_is_seen(app):
+def test_the_same_database_changed_by_another_connection_is_seen(app):
     connection_of_a_request(app)
-    other = sqlite3.connect(database_path(app))
+    other = open_database(database_target(app))
     other.execute("INSERT INTO name_translations VALUES ('service', 'roads', 'de', 'Strassen')")
-    other.commit()
+    other.conn.commit()
     other.close()
     with app.test_request_context():
         found = get_db().execute("SELECT name FROM name_translations WHERE locale = 'de'")

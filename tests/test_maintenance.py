@@ -2,7 +2,6 @@
 every public response."""
 
 import re
-import sqlite3
 import threading
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from app import create_app
 from app.storage import row_counts
 from app.web.db import get_db
+from tests import engines
 from tests.factories import jpeg_bytes, make_app
 from tests.test_report_flow import post
 
@@ -23,6 +23,16 @@ def add_with_photo(client, **fields):
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
+def restored_app(tmp_path, backup):
+    """A new instance (its database empty, on the run's engine) with ``backup`` restored."""
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
+                        **engines.current.config(tmp_path, "restored.sqlite3", migrated=False),
+                        "PHOTO_DIR": str(tmp_path / "restored-photos")})
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert restored.exit_code == 0, restored.output
+    return fresh
+
+
 def test_backup_and_restore_round_trip(app, client, runner, tmp_path):
     add_with_photo(client)
     add_with_photo(client, description="Second", email=SECRET_EMAIL)
@@ -32,11 +42,7 @@ def test_backup_and_restore_round_trip(app, client, runner, tmp_path):
     again = runner.invoke(args=["backup", str(tmp_path / "backup")])
     assert again.exit_code != 0 and "already exists" in again.output
 
-    fresh = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                        "DATABASE": str(tmp_path / "restored.sqlite3"),
-                        "PHOTO_DIR": str(tmp_path / "restored-photos")})
-    restored = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
-    assert restored.exit_code == 0, restored.output
+    fresh = restored_app(tmp_path, tmp_path / "backup")
     with app.app_context():
         original = row_counts(get_db())
     with fresh.app_context():
@@ -48,7 +54,25 @@ def test_backup_and_restore_round_trip(app, client, runner, tmp_path):
     served.close()
     assert served.status_code == 200
     refused = fresh.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
-    assert "pass --force" in refused.output
+    assert refused.exit_code != 0 and "pass --force" in refused.output
+    replaced = fresh.test_cli_runner().invoke(args=["restore", "--force",
+                                                    str(tmp_path / "backup")])
+    assert replaced.exit_code == 0, replaced.output
+    with fresh.app_context():
+        assert row_counts(get_db()) == original
+    assert "Second" in fresh.test_client().get("/reports/2").get_data(as_text=True)
+
+
+def test_a_backup_of_the_other_engine_is_refused_with_the_way_out(runner, tmp_path):
+    """A SQLite backup cannot be restored into PostgreSQL (nor the reverse): the message
+    says so, and nothing is touched."""
+    other = {"sqlite": "civic.pgdump", "postgresql": "civic.sqlite3"}[engines.current.name]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / other).write_bytes(b"not for this engine")
+    result = runner.invoke(args=["restore", "--force", str(tmp_path / "other")])
+    assert result.exit_code != 0
+    assert "is a backup of a" in result.output and "instance runs on" in result.output
+    assert "holds no" in runner.invoke(args=["restore", str(tmp_path)]).output
 
 
 def test_backup_while_reports_are_written_is_consistent(app, client, runner, tmp_path):
@@ -68,12 +92,12 @@ def test_backup_while_reports_are_written_is_consistent(app, client, runner, tmp
         stop.set()
         thread.join()
     assert result.exit_code == 0, result.output
-    copy = sqlite3.connect(tmp_path / "live" / "civic.sqlite3")
-    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    reports = copy.execute("SELECT count(*) FROM reports").fetchone()[0]
-    events = copy.execute("SELECT count(DISTINCT report_id) FROM report_events").fetchone()[0]
+    with restored_app(tmp_path, tmp_path / "live").app_context():
+        copy = get_db()
+        reports = copy.execute("SELECT count(*) FROM reports").fetchone()[0]
+        events = copy.execute("SELECT count(DISTINCT report_id) FROM report_events"
+                              ).fetchone()[0]
     assert reports >= 1 and events == reports
-    copy.close()
 
 
 def test_photos_gc_removes_orphans_only(app, client, runner, tmp_path):

@@ -38,7 +38,6 @@ from app.messaging.message_headers import one_line
 from app.storage import catalog
 from app.storage import outbox as outbox_rows
 
-LEASE = timedelta(minutes=5)
 SECURITY_MODES = ("none", "starttls", "tls")
 ABANDONED = ("Given up: the worker stopped in the middle of each attempt to send this "
              "message (killed or crashed), so it is not tried again.")
@@ -98,11 +97,15 @@ class RetryPolicy:
     max_attempts: int
     first_wait_seconds: float
     max_wait_seconds: float
+    #: How long a claim lasts: a worker that dies mid-send leaves its message to the others
+    #: after this, so it must outlast the slowest send (the SMTP or webhook timeout).
+    lease_seconds: float = 300
 
     @classmethod
     def from_config(cls, config):
         return cls(int(config["OUTBOX_MAX_ATTEMPTS"]), float(config["OUTBOX_RETRY_SECONDS"]),
-                   float(config["OUTBOX_RETRY_MAX_SECONDS"]))
+                   float(config["OUTBOX_RETRY_MAX_SECONDS"]),
+                   float(config["OUTBOX_LEASE_SECONDS"]))
 
     def next_attempt(self, attempts, failed_at):
         """When to try again after ``attempts`` failed attempts; None once they run out.
@@ -141,7 +144,8 @@ def deliver_due(db, mail, webhook, policy, clock=lambda: datetime.now(UTC), chan
     result, last_id = DeliveryRound(), 0
     result.failed += outbox_rows.give_up_abandoned(db, _stamp(clock()), policy.max_attempts,
                                                    ABANDONED)
-    while (message := outbox_rows.claim_next(db, _stamp(clock()), _stamp(clock() + LEASE),
+    lease = timedelta(seconds=policy.lease_seconds)
+    while (message := outbox_rows.claim_next(db, _stamp(clock()), _stamp(clock() + lease),
                                              policy.max_attempts, last_id)):
         last_id = message["id"]
         result.count(deliver_one(db, message, mail, webhook, policy, clock, channels))

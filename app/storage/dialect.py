@@ -31,19 +31,33 @@ def json_integer(db, column, key):
     return f"json_extract({column}, '$.{key}')"
 
 
-# Outbox claims: several workers, on several machines, take due messages at once.
+def index_hint(db, index):
+    """SQLite's ``INDEXED BY``, for a query whose best index its planner misses; PostgreSQL's
+    planner has statistics and needs no hint (and has no such clause)."""
+    return "" if is_postgresql(db) else f"INDEXED BY {index}"
+
+
+def flag_off(db, column):
+    """``column`` (a 0/1 flag) is 0, written as SQLite's partial indexes of m018 write it
+    (``NOT hidden``): SQLite uses a partial index only when the query repeats its terms."""
+    return f"{column} = 0" if is_postgresql(db) else f"NOT {column}"
+
+
+# Writes that lock only the rows they touch (outbox claims, rate-limit counters), so that
+# workers and app servers on several machines do not queue behind the write lock.
 
 def skip_locked(db):
-    """The clause ending a SELECT of rows to claim: on PostgreSQL each worker locks the row
-    it takes and passes over those another worker holds; SQLite has one writer at a time
+    """The clause ending a SELECT of rows to claim: on PostgreSQL each worker locks the rows
+    it takes and passes over those another one holds; SQLite has one writer at a time
     (``row_lock_transaction``), so nothing is needed."""
     return "FOR UPDATE SKIP LOCKED" if is_postgresql(db) else ""
 
 
 def row_lock_transaction(db):
-    """A transaction for a claim that locks only the rows it takes: on PostgreSQL a plain
-    one, as the write lock of ``atomic()`` would queue every claim behind every writer and
-    leave SKIP LOCKED nothing to skip; on SQLite ``atomic()``, its only way to write."""
+    """A transaction for writes that lock only their own rows (no trigger of theirs touches
+    a shared row): on PostgreSQL a plain one, as the write lock of ``atomic()`` (and of a
+    lone write) would queue every outbox claim and every rate-limit hit behind every writer
+    and leave SKIP LOCKED nothing to skip; on SQLite ``atomic()``, its only way to write."""
     if is_postgresql(db):
         return db.conn.raw.transaction()
     return db.atomic()

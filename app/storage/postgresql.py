@@ -7,8 +7,9 @@ is chosen per concern in ``app/storage/dialect.py``, never here.
 
 Transactions follow the SQLite engine's rules: statements outside ``atomic()`` commit at once;
 ``atomic()`` is one transaction (savepoints when nested) that first takes the database's write
-lock, a transaction-level advisory lock. Writers therefore queue exactly as they do behind
-SQLite's ``BEGIN IMMEDIATE``, on every app server at once: a read-then-write cannot lose an
+lock, a transaction-level advisory lock, and so does a lone write outside it. Writers
+therefore queue exactly as they do behind SQLite's ``BEGIN IMMEDIATE``, on every app server
+at once: a read-then-write cannot lose an
 update and two writers cannot deadlock. Readers never wait for it.
 """
 
@@ -23,6 +24,7 @@ from psycopg.rows import dict_row
 #: The one advisory lock every ``atomic()`` block takes first (any constant; "civic" in hex).
 WRITE_LOCK = 0x636976_6963
 
+WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 IDENTIFIER_START = re.compile(r"[A-Za-z_]")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -34,6 +36,16 @@ class NumericLoader(adapt.Loader):
     def load(self, data):
         text = bytes(data).decode()
         return float(text) if any(c in text for c in ".eE") or text in ("NaN",) else int(text)
+
+
+class FlagDumper(adapt.Dumper):
+    """A Python bool sent as the integer 0 or 1, as sqlite3 stores it: flag columns are
+    bigint on both engines, and PostgreSQL casts no boolean to an integer."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -98,14 +110,27 @@ class Connection:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     def execute(self, sql, params=None):
-        if params is None:
-            return self.raw.execute(translate(sql, with_params=False))
-        return self.raw.execute(translate(sql), params)
+        with self.write_locked(sql):
+            if params is None:
+                return self.raw.execute(translate(sql, with_params=False))
+            return self.raw.execute(translate(sql), params)
 
     def executemany(self, sql, seq_of_params):
-        with self.raw.cursor() as cursor:
+        with self.write_locked(sql), self.raw.cursor() as cursor:
             cursor.executemany(translate(sql), list(seq_of_params))
             return cursor
+
+    @contextlib.contextmanager
+    def write_locked(self, sql):
+        """A write outside any transaction takes the write lock for its own transaction, as
+        every SQLite write does: triggers that update shared rows (the map data version, the
+        summaries) then always lock in the same order, so writers cannot deadlock."""
+        if self.in_transaction or not WRITE_STATEMENT.match(sql):
+            yield
+            return
+        with self.raw.transaction():
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            yield
 
     def commit(self):
         """Statements outside ``atomic()`` are already committed (autocommit)."""
@@ -126,6 +151,7 @@ class Database:
     def __init__(self, url):
         raw = psycopg.connect(url, autocommit=True)
         raw.adapters.register_loader("numeric", NumericLoader)
+        raw.adapters.register_dumper(bool, FlagDumper)
         self.url = url
         self.conn = Connection(raw)
         self._transactions = []

@@ -5,6 +5,7 @@ A scope is ``(service_id, category_id, area_id)`` with 0 for "any"; see
 ``migrations/m018_public_stats.py`` for the scopes a report counts in.
 """
 
+from app.storage import dialect
 from migrations.m018_public_stats import refill_statements
 
 OPEN = ("new", "acknowledged", "in_progress")
@@ -101,10 +102,11 @@ def most_supported(db, scope, limit):
     return list(db.query(f"""
         SELECT r.id, r.supports, r.status, r.created_at, c.code AS category_code,
                c.name AS category, a.name AS area
-        FROM reports r INDEXED BY reports_open_supported
+        FROM reports r {dialect.index_hint(db, "reports_open_supported")}
         JOIN categories c ON c.id = r.category_id
         JOIN service_areas a ON a.id = r.area_id
-        WHERE r.supports > 0 AND r.hidden = 0 AND r.status IN {OPEN_LITERAL} {' '.join(where)}
+        WHERE r.supports > 0 AND {dialect.flag_off(db, "r.hidden")}
+              AND r.status IN {OPEN_LITERAL} {' '.join(where)}
         ORDER BY r.supports DESC, r.id LIMIT ?""", [*params, limit]))
 
 

@@ -144,10 +144,11 @@ def stored_photo_names(db):
 def photo_is_referenced(db, name):
     """Whether any report, update or staged photo, public or not, uses this photo file."""
     return db.execute(
-        "SELECT 1 FROM photos WHERE display_name = ?1 OR thumb_name = ?1 UNION ALL "
-        "SELECT 1 FROM report_updates WHERE display_name = ?1 OR thumb_name = ?1 UNION ALL "
-        "SELECT 1 FROM staged_photos WHERE display_name = ?1 OR thumb_name = ?1 LIMIT 1",
-        [name],
+        "SELECT 1 FROM photos WHERE display_name = :name OR thumb_name = :name UNION ALL "
+        "SELECT 1 FROM report_updates WHERE display_name = :name OR thumb_name = :name "
+        "UNION ALL "
+        "SELECT 1 FROM staged_photos WHERE display_name = :name OR thumb_name = :name LIMIT 1",
+        {"name": name},
     ).fetchone() is not None
 
 
@@ -155,10 +156,11 @@ def photo_is_public(db, name):
     """Whether a public photo of a public report uses this file."""
     return db.execute(
         "SELECT 1 FROM photos p JOIN reports r ON r.id = p.report_id "
-        "WHERE (p.display_name = ?1 OR p.thumb_name = ?1) AND p.hidden = 0 AND r.hidden = 0 "
+        "WHERE (p.display_name = :name OR p.thumb_name = :name) AND p.hidden = 0 "
+        "AND r.hidden = 0 "
         "UNION ALL SELECT 1 FROM report_updates u JOIN reports r ON r.id = u.report_id "
-        "WHERE (u.display_name = ?1 OR u.thumb_name = ?1) AND u.hidden = 0 AND r.hidden = 0 "
-        "LIMIT 1", [name]
+        "WHERE (u.display_name = :name OR u.thumb_name = :name) AND u.hidden = 0 "
+        "AND r.hidden = 0 LIMIT 1", {"name": name}
     ).fetchone() is not None
 
 

@@ -7,6 +7,7 @@ streamed responses on a connection of their own.
 
 import os
 import threading
+import weakref
 from pathlib import Path
 
 from flask import Response, current_app, g, stream_with_context
@@ -23,6 +24,9 @@ class HeldConnection:
         self.db = open_database(target)
         if self.db.dialect == "sqlite":
             self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        #: Closes the connection when its thread or app goes away (a server connection
+        #: left to the garbage collector stays open until then), or when replaced.
+        self.close = weakref.finalize(self, close_if_opened_here, self.db, self.pid)
 
     def still_valid(self, target):
         """Same database in the same process: not another database, not a file replaced
@@ -30,6 +34,13 @@ class HeldConnection:
         workers), not a server connection that was lost."""
         return (self.target == target and self.pid == os.getpid()
                 and self.identity == file_identity(target) and not self.db.connection_lost())
+
+
+def close_if_opened_here(db, pid):
+    """Close ``db`` unless this process is a fork of the one that opened it: closing an
+    inherited connection would end the parent's session or release its file locks."""
+    if os.getpid() == pid:
+        db.close()
 
 
 #: Each thread's connection maps up to this much of the file: reads come straight from the
@@ -58,8 +69,8 @@ class ConnectionPool:
     def connection(self, target):
         held = getattr(self._local, "held", None)
         if held is None or not held.still_valid(target):
-            if held is not None and held.pid == os.getpid():
-                held.db.close()
+            if held is not None:
+                held.close()
             held = self._local.held = HeldConnection(target)
         return held.db
 
