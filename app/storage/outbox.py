@@ -16,7 +16,7 @@ def enqueue(db, message):
     columns = list(row)
     cursor = db.execute(
         f"INSERT INTO outbox ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT (dedupe_key) DO NOTHING",
+        f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
         [row[c] for c in columns])
     return cursor.rowcount == 1
 

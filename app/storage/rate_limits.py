@@ -8,7 +8,7 @@ they live in the main database's UNLOGGED table ``rate_limit_counters``, so a cl
 budget across every app server.
 """
 
-import contextlib
+import abc
 import os
 import sqlite3
 import threading
@@ -41,11 +41,9 @@ class Counters(Storage):
         super().__init__(uri, wrap_exceptions, **options)
         self._local = threading.local()
 
+    @abc.abstractmethod
     def _open(self):
-        raise NotImplementedError
-
-    def _hit_transaction(self, db):
-        raise NotImplementedError
+        """A new connection to the counters' database."""
 
     def _connection(self):
         pid, db = getattr(self._local, "opened", (None, None))
@@ -55,14 +53,17 @@ class Counters(Storage):
         return db
 
     def incr(self, key, expiry, amount=1):
-        """Count ``amount`` more in the key's window; ended windows are dropped first, and
-        the key's own ended window, should another writer hold it as they are dropped,
-        starts again at ``amount``."""
+        """Count ``amount`` more in the key's window; ended windows are dropped first.
+
+        Two transactions, each locking only its rows (never the database's write lock):
+        hits on every server then never deadlock. A window that ended but was not dropped
+        (another hit held it) starts again at ``amount``."""
         now = time.time()
         table, db = self.TABLE, self._connection()
-        with self._hit_transaction(db):
+        with dialect.row_lock_transaction(db):
             db.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM {table} "
                        f"WHERE expires_at <= ? {dialect.skip_locked(db)})", [now])
+        with dialect.row_lock_transaction(db):
             (count,) = db.execute(f"""
                 INSERT INTO {table} (key, count, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET
@@ -123,10 +124,6 @@ class SqliteCounters(Counters):
         db.executescript(SCHEMA)
         return db
 
-    def _hit_transaction(self, db):
-        """SQLite has one writer at a time: the drop and the count in one transaction."""
-        return db.atomic()
-
 
 class PostgresqlCounters(Counters):
     """The counters in the main PostgreSQL database (URI: its ``DATABASE_URL``), table
@@ -145,9 +142,3 @@ class PostgresqlCounters(Counters):
 
     def _open(self):
         return open_database(self.url)
-
-    def _hit_transaction(self, db):
-        """No transaction, and not the write lock of ``atomic()``: each statement commits
-        alone, so a hit holds at most one row lock at a time and hits on every server
-        cannot deadlock; the upsert counts atomically, and the drop skips rows in use."""
-        return contextlib.nullcontext()
