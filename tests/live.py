@@ -79,6 +79,7 @@ class Gunicorn:
             **os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1",
             "CIVIC_INSTANCE_PATH": str(folder), "CIVIC_SECRET_KEY": "live-test-secret",
             "CIVIC_DATABASE": app.config["DATABASE"],
+            "CIVIC_DATABASE_URL": app.config.get("DATABASE_URL", ""),
             "CIVIC_RATE_LIMIT_DATABASE": app.config["RATE_LIMIT_DATABASE"],
             **{f"CIVIC_{name}": str(value) for name, value in settings.items()},
         }

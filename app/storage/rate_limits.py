@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 
 import psycopg
 from limits.storage import Storage
@@ -27,6 +28,21 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 CREATE INDEX IF NOT EXISTS counters_expiry ON counters (expires_at);
 """
+
+
+class HeldConnection:
+    """A thread's connection, closed when the thread or the storage goes away (a server
+    connection left to the garbage collector stays open until then), but never in a
+    process forked from the one that opened it: that would end the parent's session."""
+
+    def __init__(self, db):
+        self.db, self.pid = db, os.getpid()
+        self.close = weakref.finalize(self, close_if_opened_here, db, self.pid)
+
+
+def close_if_opened_here(db, pid):
+    if os.getpid() == pid:
+        db.close()
 
 
 class Counters(Storage):
@@ -46,11 +62,17 @@ class Counters(Storage):
         """A new connection to the counters' database."""
 
     def _connection(self):
-        pid, db = getattr(self._local, "opened", (None, None))
-        if pid != os.getpid() or db.connection_lost():
-            db = self._open()
-            self._local.opened = (os.getpid(), db)
-        return db
+        held = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid() or held.db.connection_lost():
+            held = self._local.held = HeldConnection(self._open())
+        return held.db
+
+    def close(self):
+        """Close this thread's connection now (another thread's closes when it ends)."""
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held.close()
+            del self._local.held
 
     def incr(self, key, expiry, amount=1):
         """Count ``amount`` more in the key's window; ended windows are dropped first.
