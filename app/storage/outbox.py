@@ -76,16 +76,17 @@ def give_up_abandoned(db, at, max_attempts, error):
 
 
 def mark_sent(db, message_id, at):
-    """Record the claimed attempt as a success (claim_next counted it)."""
-    with db.atomic():
+    """Record the claimed attempt as a success (claim_next counted it). Only the worker
+    holding the claim writes its row, so this waits for no other writer."""
+    with dialect.row_lock_transaction(db):
         db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, "
                    "claimed_until = NULL, last_error = NULL WHERE id = ?", [at, message_id])
 
 
 def mark_attempt_failed(db, message_id, error, next_attempt_at):
     """Record the claimed attempt (claim_next counted it) as failed: due again at
-    ``next_attempt_at``, or given up when None."""
-    with db.atomic():
+    ``next_attempt_at``, or given up when None (no wait for other writers either)."""
+    with dialect.row_lock_transaction(db):
         db.execute(
             "UPDATE outbox SET last_error = :error, claimed_until = NULL, "
             "state = CASE WHEN CAST(:retry_at AS text) IS NULL THEN 'failed' "
