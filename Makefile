@@ -61,8 +61,8 @@ test: setup
 	@test -x $(CHROMIUM) || echo "NOTE: Chromium not found at $(CHROMIUM): browser tests will be SKIPPED (apt-get install chromium to run them)."
 	$(BIN)/python -m pytest
 	@if $(HAS_POSTGRESQL); then \
-		echo "$(BIN)/python -m pytest --engine postgresql"; \
-		$(BIN)/python -m pytest --engine postgresql; \
+		echo "$(BIN)/python -m pytest --engine postgresql tests"; \
+		$(BIN)/python -m pytest --engine postgresql tests; \
 	else \
 		echo "NOTE: PostgreSQL not found: the PostgreSQL run is SKIPPED (apt-get install postgresql postgresql-postgis)"; \
 	fi

@@ -91,7 +91,7 @@ SETTINGS = [
     Setting("RATE_LIMITS_ON", True, "Turns rate limiting on or off."),
     Setting("RATE_LIMIT_DATABASE", "rate-limits.sqlite3",
             "SQLite file, relative to the instance folder, where every worker counts the "
-            "rate limits."),
+            "rate limits (on PostgreSQL, they are counted in its database instead)."),
     Setting("OPEN311_JURISDICTION", "city.example",
             "Open311 jurisdiction_id; requests naming another one get 404."),
     Setting("OPEN311_CONTACT", "311 team, 311@city.example",

@@ -24,8 +24,9 @@ import psycopg
 
 from app.storage import open_database, upgrade
 
-TEMPLATE = "civic_template"
 PREFIX = "civic_test_"
+#: Each run's own template, so two runs on one server (TEST_DATABASE_URL) keep apart.
+TEMPLATE = f"{PREFIX}{os.getpid()}_template"
 
 
 def postgresql_bin():
@@ -150,10 +151,27 @@ class DatabaseFactory:
             db.close()
 
     def _drop_leftovers(self):
+        """Drop this run's databases, and those of runs whose process is gone (a run
+        killed midway); another live run's databases stay."""
         names = [row[0] for row in self._admin.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE %s", [PREFIX + "%"])]
         for name in names:
+            if not _run_is_over_or_ours(name):
+                continue
             self._admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _run_is_over_or_ours(name):
+    pid = int(name.removeprefix(PREFIX).split("_")[0])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Engine:

@@ -2,14 +2,20 @@
 webhook, the reporter's private link, retries while the SMTP server is down, and the
 worker loop stopped and resumed."""
 
+import contextlib
 import hashlib
 import hmac
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
+import pytest
+
+from app.storage import database_target, dialect, open_database
+from app.storage import outbox as outbox_storage
 from app.web.db import get_db
 from tests.conftest import AuthActions
 from tests.factories import make_app
@@ -195,6 +201,7 @@ def test_the_worker_loop_sends_as_reports_arrive_and_stops_cleanly(tmp_path, smt
     app = mail_app(tmp_path, smtp.port)
     configure(app, "--email", ROADS)
     env = {**os.environ, "CIVIC_DATABASE": str(tmp_path / "test.sqlite3"),
+           "CIVIC_DATABASE_URL": app.config.get("DATABASE_URL", ""),
            "CIVIC_PHOTO_DIR": str(tmp_path / "photos"), "CIVIC_MAIL_SERVER": "127.0.0.1",
            "CIVIC_MAIL_PORT": str(smtp.port), "CIVIC_OUTBOX_POLL_SECONDS": "0.2",
            "CIVIC_INSTANCE_PATH": str(tmp_path / "instance")}
@@ -213,3 +220,90 @@ def test_the_worker_loop_sends_as_reports_arrive_and_stops_cleanly(tmp_path, smt
     assert worker.returncode == 0, output
     assert len(smtp.to(ROADS)) == 3
     assert "Sending until stopped." in output
+
+
+# Several workers (issue 22): claims taken at once, each message once.
+
+AT, LEASE_UNTIL = "2030-01-01T00:00:00+00:00", "2030-01-01T00:05:00+00:00"
+
+
+def queued_messages(app, count):
+    """``count`` messages due now, their ids in order."""
+    with app.app_context():
+        db = get_db()
+        for number in range(count):
+            outbox_storage.enqueue(db, {"channel": "email", "purpose": "alert",
+                                        "recipient": ROADS, "dedupe_key": f"n:{number}",
+                                        "body": "Hello", "next_attempt_at": AT})
+        return [row[0] for row in db.execute("SELECT id FROM outbox ORDER BY id")]
+
+
+@contextlib.contextmanager
+def worker_connection(app):
+    """A connection of its own, as a worker on another machine has."""
+    db = open_database(database_target(app))
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def claim_everything(app, start, claimed):
+    """A worker's round: claim until nothing is left, noting each message taken."""
+    with worker_connection(app) as db:
+        start.wait()
+        last_id = 0
+        while message := outbox_storage.claim_next(db, AT, LEASE_UNTIL, 5, last_id):
+            last_id = message["id"]
+            claimed.append(message["id"])
+
+
+def test_two_workers_claiming_at_once_take_each_message_once(app):
+    ids = queued_messages(app, 80)
+    start, claims = threading.Barrier(2), ([], [])
+    workers = [threading.Thread(target=claim_everything, args=(app, start, claimed))
+               for claimed in claims]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(claims[0] + claims[1]) == ids
+    assert not set(claims[0]) & set(claims[1])
+    assert {row["attempts"] for row in outbox_rows(app)} == {1}
+
+
+def test_a_dead_workers_message_is_claimed_again_after_its_lease(app):
+    [message_id] = queued_messages(app, 1)
+    with app.app_context():
+        db = get_db()
+        assert outbox_storage.claim_next(db, AT, LEASE_UNTIL, 5)["id"] == message_id
+        assert outbox_storage.claim_next(db, AT, LEASE_UNTIL, 5) is None  # still leased
+        again = outbox_storage.claim_next(db, LEASE_UNTIL, "2030-01-01T00:10:00+00:00", 5)
+    assert (again["id"], again["attempts"]) == (message_id, 2)
+
+
+def no_waiting(db):
+    """Make a statement that waits for a lock fail within seconds instead of hanging."""
+    db.execute("SET lock_timeout = '5s'")
+
+
+@pytest.mark.only_engine("postgresql", reason="row locks: SQLite has one writer at a time, "
+                                              "so a second claim waits for the first")
+def test_a_claim_passes_over_the_message_another_worker_is_claiming(app):
+    first, second = queued_messages(app, 2)
+    with worker_connection(app) as one, worker_connection(app) as other:
+        no_waiting(other)
+        with dialect.row_lock_transaction(one):
+            assert outbox_storage.claim_next(one, AT, LEASE_UNTIL, 5)["id"] == first
+            assert outbox_storage.claim_next(other, AT, LEASE_UNTIL, 5)["id"] == second
+        assert outbox_storage.claim_next(other, AT, LEASE_UNTIL, 5) is None
+
+
+@pytest.mark.only_engine("postgresql", reason="SQLite has one writer at a time: a claim "
+                                              "waits for the write lock there")
+def test_a_claim_does_not_wait_for_the_database_write_lock(app):
+    [message_id] = queued_messages(app, 1)
+    with worker_connection(app) as writer, worker_connection(app) as worker:
+        no_waiting(worker)
+        with writer.atomic():  # e.g. a report being stored on another app server
+            assert outbox_storage.claim_next(worker, AT, LEASE_UNTIL, 5)["id"] == message_id

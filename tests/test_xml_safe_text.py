@@ -15,6 +15,7 @@ from app.dispatch import outside_updates
 from app.errors import ValidationError
 from app.fields import check_xml_safe, xml_safe, xml_unsafe_character
 from app.web.db import get_db
+from tests import engines
 from tests.factories import OPEN311_KEY
 from tests.test_report_flow import post
 from tests.test_reporter_link import create as create_with_link
@@ -112,8 +113,9 @@ def store_bad_text_directly(app, client):
                    ["Hole\x0b\x0c\x1b here", report_id])
         outside_updates.record(db, "test", outside_updates.OutsideUpdate(
             "u1", report_id, "in_progress", "Crew ok"), "tests")
+        nul = "" if engines.current.factory else "\x00"  # PostgreSQL text holds no NUL
         db.execute("UPDATE report_events SET public_note = ? WHERE public_note = 'Crew ok'",
-                   ["Crew\x1b booked\x00"])
+                   [f"Crew\x1b booked\x07{nul}"])
     return report_id
 
 

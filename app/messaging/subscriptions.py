@@ -33,7 +33,7 @@ DEFAULT_RADIUS_M = 500
 #: An area's feed reads this many of the newest reports in the area's box, then keeps
 #: those inside the polygon.
 AREA_FEED_SCAN = 2000
-#: At most one confirmation e-mail per address and alert in this time (an SQLite modifier).
+#: At most one confirmation e-mail per address and alert in this time (a signed amount).
 CONFIRMATION_INTERVAL = "-1 day"
 
 

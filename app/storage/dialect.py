@@ -218,6 +218,27 @@ def stats_refill(db):
     return refill_statements()
 
 
+# --- writes that lock only their own rows -------------------------------------------------
+# Outbox claims and rate-limit counters: workers and app servers on several machines do not
+# queue behind the write lock.
+
+def skip_locked(db):
+    """The clause ending a SELECT of rows to claim: on PostgreSQL each worker locks the rows
+    it takes and passes over those another one holds; SQLite has one writer at a time
+    (``row_lock_transaction``), so nothing is needed."""
+    return "FOR UPDATE SKIP LOCKED" if is_postgresql(db) else ""
+
+
+def row_lock_transaction(db):
+    """A transaction for writes that lock only their own rows (no trigger of theirs touches
+    a shared row): on PostgreSQL a plain one, as the write lock of ``atomic()`` (and of a
+    lone write) would queue every outbox claim and every rate-limit hit behind every writer
+    and leave SKIP LOCKED nothing to skip; on SQLite ``atomic()``, its only way to write."""
+    if is_postgresql(db):
+        return db.conn.raw.transaction()
+    return db.atomic()
+
+
 # --- the map's points from map_features (m023): text written by the database, as bytes ---
 
 def utf8_bytes(db, text):

@@ -3,7 +3,7 @@ sent later by the worker, with its delivery state."""
 
 import json
 
-from app.storage import now
+from app.storage import dialect, now
 
 
 def enqueue(db, message):
@@ -48,15 +48,18 @@ def claim_next(db, at, lease_until, max_attempts, after_id=0):
     """Take the next due message (by id, after ``after_id``) until ``lease_until`` and count
     the attempt now; None when there is none. A claim that outlives its lease (its worker
     died) is due again, unless it used the last of ``max_attempts``: see
-    :func:`give_up_abandoned`."""
-    with db.atomic():
-        rows = list(db.query("""
+    :func:`give_up_abandoned`.
+
+    Workers on several machines claim at once: each skips the rows another is claiming
+    (PostgreSQL's row locks), rather than queueing behind the database's write lock."""
+    with dialect.row_lock_transaction(db):
+        rows = list(db.query(f"""
             UPDATE outbox SET claimed_until = :lease, attempts = attempts + 1
             WHERE id = (SELECT id FROM outbox
                         WHERE state = 'pending' AND next_attempt_at <= :at AND id > :after
                           AND attempts < :max
                           AND (claimed_until IS NULL OR claimed_until <= :at)
-                        ORDER BY id LIMIT 1)
+                        ORDER BY id LIMIT 1 {dialect.skip_locked(db)})
             RETURNING *
         """, {"lease": lease_until, "at": at, "after": after_id, "max": max_attempts}))
     return rows[0] if rows else None
@@ -73,21 +76,23 @@ def give_up_abandoned(db, at, max_attempts, error):
 
 
 def mark_sent(db, message_id, at):
-    """Record the claimed attempt as a success (claim_next counted it)."""
-    with db.atomic():
+    """Record the claimed attempt as a success (claim_next counted it). Only the worker
+    holding the claim writes its row, so this waits for no other writer."""
+    with dialect.row_lock_transaction(db):
         db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, "
                    "claimed_until = NULL, last_error = NULL WHERE id = ?", [at, message_id])
 
 
 def mark_attempt_failed(db, message_id, error, next_attempt_at):
     """Record the claimed attempt (claim_next counted it) as failed: due again at
-    ``next_attempt_at``, or given up when None."""
-    with db.atomic():
+    ``next_attempt_at``, or given up when None (no wait for other writers either)."""
+    with dialect.row_lock_transaction(db):
         db.execute(
-            "UPDATE outbox SET last_error = ?1, claimed_until = NULL, "
-            "state = CASE WHEN ?2 IS NULL THEN 'failed' ELSE 'pending' END, "
-            "next_attempt_at = coalesce(?2, next_attempt_at) WHERE id = ?3",
-            [error[:500], next_attempt_at, message_id])
+            "UPDATE outbox SET last_error = :error, claimed_until = NULL, "
+            "state = CASE WHEN CAST(:retry_at AS text) IS NULL THEN 'failed' "
+            "ELSE 'pending' END, next_attempt_at = coalesce(:retry_at, next_attempt_at) "
+            "WHERE id = :id",
+            {"error": error[:500], "retry_at": next_attempt_at, "id": message_id})
 
 
 def report_deliveries(db, report_id):
@@ -111,20 +116,20 @@ def forget_recipient(db, email):
 
 
 def delete_sent_before(db, age):
-    """Delete sent or failed messages created longer ago than ``age`` (an SQLite modifier);
-    return how many. Pending ones stay: they are still owed."""
+    """Delete sent or failed messages created longer ago than ``age`` (a signed amount of
+    time such as '-30 days'); return how many. Pending ones stay: they are still owed."""
     return db.execute(
         "DELETE FROM outbox WHERE state != 'pending' "
-        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
+        f"AND created_at < {dialect.now_moved_by(db)}", [age]).rowcount
 
 
 def delete_sent_confirmations_before(db, age):
-    """Delete confirmation e-mails sent or failed longer ago than ``age`` (an SQLite
-    modifier): their link has expired, and they hold an address nobody may have confirmed;
-    return how many."""
+    """Delete confirmation e-mails sent or failed longer ago than ``age`` (a signed amount
+    of time such as '-7 days'): their link has expired, and they hold an address nobody may
+    have confirmed; return how many."""
     return db.execute(
         "DELETE FROM outbox WHERE purpose = 'confirm' AND state != 'pending' "
-        "AND created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)", [age]).rowcount
+        f"AND created_at < {dialect.now_moved_by(db)}", [age]).rowcount
 
 
 def messages_about(db, report_ids):

@@ -1,16 +1,13 @@
 """E-mail alert subscriptions: to one report, to a radius around a point, to a service area."""
 
-from app.storage import now
+from app.storage import dialect, now
 
 ACTIVE = "s.confirmed_at IS NOT NULL AND s.unsubscribed_at IS NULL"
-#: The time an SQLite modifier (the next parameter, e.g. '-7 days') away from now, in the
-#: format of the stored stamps.
-_AGO = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)"
 
 
 def find_same(db, email, target):
     """A still-active subscription of this address to the same target (to re-confirm)."""
-    clauses = " AND ".join(f"{column} IS ?" for column in target)
+    clauses = " AND ".join(f"{column} IS NOT DISTINCT FROM ?" for column in target)
     rows = list(db.query(
         f"SELECT * FROM subscriptions WHERE email = ? COLLATE NOCASE AND {clauses} "
         "AND unsubscribed_at IS NULL ORDER BY id DESC LIMIT 1",
@@ -24,20 +21,20 @@ def insert(db, row):
 
 def take_confirmation_turn(db, subscription_id, interval):
     """Note that a confirmation e-mail is queued now, unless one was queued within
-    ``interval`` (an SQLite modifier such as '-1 day'); return whether it may be sent."""
+    ``interval`` (a signed amount of time such as '-1 day'); return whether it may be sent."""
     return db.execute(
         "UPDATE subscriptions SET confirmation_sent_at = ? WHERE id = ? "
         "AND (confirmation_sent_at IS NULL OR confirmation_sent_at "
-        f"< {_AGO})", [now(), subscription_id, interval]).rowcount == 1
+        f"< {dialect.now_moved_by(db)})", [now(), subscription_id, interval]).rowcount == 1
 
 
 def recently_confirmed_emails(db, target, interval, except_id):
     """Addresses of the other unconfirmed requests for this target whose confirmation
-    e-mail was queued within ``interval`` (an SQLite modifier such as '-1 day')."""
-    clauses = " AND ".join(f"{column} IS ?" for column in target)
+    e-mail was queued within ``interval`` (a signed amount of time such as '-1 day')."""
+    clauses = " AND ".join(f"{column} IS NOT DISTINCT FROM ?" for column in target)
     return [row[0] for row in db.execute(
         f"SELECT email FROM subscriptions WHERE {clauses} AND id != ? "
-        f"AND confirmed_at IS NULL AND confirmation_sent_at >= {_AGO}",
+        f"AND confirmed_at IS NULL AND confirmation_sent_at >= {dialect.now_moved_by(db)}",
         [*target.values(), except_id, interval])]
 
 
@@ -86,10 +83,11 @@ def erase_email(db, email):
 
 def delete_unconfirmed_before(db, age):
     """Delete requests never confirmed whose last confirmation e-mail is older than ``age``
-    (an SQLite modifier such as '-7 days'); return how many."""
+    (a signed amount of time such as '-7 days'); return how many."""
     return db.execute(
         "DELETE FROM subscriptions WHERE confirmed_at IS NULL "
-        f"AND coalesce(confirmation_sent_at, created_at) < {_AGO}", [age]).rowcount
+        f"AND coalesce(confirmation_sent_at, created_at) < {dialect.now_moved_by(db)}",
+        [age]).rowcount
 
 
 def delete_unsubscribed(db):
@@ -103,5 +101,5 @@ def delete_for_reports_closed_before(db, closed_statuses, age):
     marks = ", ".join("?" * len(closed_statuses))
     return db.execute(
         "DELETE FROM subscriptions WHERE kind = 'report' AND report_id IN (SELECT id "
-        f"FROM reports WHERE status IN ({marks}) AND updated_at < {_AGO})",
+        f"FROM reports WHERE status IN ({marks}) AND updated_at < {dialect.now_moved_by(db)})",
         [*closed_statuses, age]).rowcount

@@ -6,9 +6,7 @@ support given with an e-mail.
 """
 
 
-from app.storage import IntegrityError, now
-
-_AGO = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', ?)"
+from app.storage import IntegrityError, dialect, now
 
 
 def add_browser_support(db, report_id, browser_token):
@@ -48,10 +46,10 @@ def confirm(db, support_id):
 
 
 def delete_unconfirmed_before(db, age):
-    """Delete supports never confirmed, asked for longer ago than ``age`` (an SQLite
-    modifier such as '-7 days'); return how many."""
-    return db.execute(f"DELETE FROM supports WHERE confirmed_at IS NULL AND created_at < {_AGO}",
-                      [age]).rowcount
+    """Delete supports never confirmed, asked for longer ago than ``age`` (a signed
+    amount of time such as '-7 days'); return how many."""
+    return db.execute("DELETE FROM supports WHERE confirmed_at IS NULL "
+                      f"AND created_at < {dialect.now_moved_by(db)}", [age]).rowcount
 
 
 def support_count(db, report_id):

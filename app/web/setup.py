@@ -6,6 +6,7 @@ from pathlib import Path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.reporting.areas import RouterCache
+from app.storage import database_target, is_postgresql
 from app.storage.rate_limits import SqliteCounters
 from app.web import (
     alerts,
@@ -57,8 +58,13 @@ def trust_proxies(app, hops):
 
 
 def init_rate_limits(app):
-    app.config["RATELIMIT_STORAGE_URI"] = SqliteCounters.uri(
-        Path(app.instance_path) / app.config["RATE_LIMIT_DATABASE"])
+    """Counters every worker shares: on PostgreSQL in its main database, so that every app
+    server shares them too (app.storage.rate_limits.PostgresqlCounters); on SQLite in a file
+    of their own."""
+    target = database_target(app)
+    app.config["RATELIMIT_STORAGE_URI"] = (
+        str(target) if is_postgresql(target)
+        else SqliteCounters.uri(Path(app.instance_path) / app.config["RATE_LIMIT_DATABASE"]))
     app.config["RATELIMIT_SWALLOW_ERRORS"] = True  # broken counters must not stop reports
     limiter.init_app(app)
 
