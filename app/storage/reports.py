@@ -12,16 +12,25 @@ def insert_report(db, report):
     return db["reports"].insert(row).last_pk
 
 
+#: Reports per INSERT statement of a bulk insert: PostgreSQL's summary triggers run once per
+#: statement, so each summary row is updated once per batch rather than once per report.
+BULK_ROWS = 500
+
+
 def insert_reports_bulk(db, reports):
-    """Insert many report rows (dicts with the same keys) in one transaction, for imports."""
+    """Insert many report rows (dicts with the same keys) in one transaction, for imports,
+    ``BULK_ROWS`` rows to a statement."""
     reports = list(reports)
     if not reports:
         return
     columns = list(reports[0])
-    sql = (f"INSERT INTO reports ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' * len(columns))})")
+    row = f"({', '.join('?' * len(columns))})"
     with db.atomic():
-        db.conn.executemany(sql, ([r[c] for c in columns] for r in reports))
+        for start in range(0, len(reports), BULK_ROWS):
+            batch = reports[start:start + BULK_ROWS]
+            db.execute(f"INSERT INTO reports ({', '.join(columns)}) "
+                       f"VALUES {', '.join([row] * len(batch))}",
+                       [r[c] for r in batch for c in columns])
 
 
 def report_with_submission_key(db, key):

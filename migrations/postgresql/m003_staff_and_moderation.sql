@@ -39,6 +39,24 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION reports_map_cells_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO report_cells AS c
+        (level, cx, cy, status, category_id, service_id, n, sum_lon, sum_lat)
+    SELECT level, trunc((r.lon + 180) / size)::bigint, trunc((r.lat + 90) / size)::bigint,
+           r.status, r.category_id, r.service_id, sum(1 - r.hidden),
+           sum((1 - r.hidden) * r.lon), sum((1 - r.hidden) * r.lat)
+    FROM inserted AS r CROSS JOIN report_cell_levels
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (level, cx, cy, status, category_id, service_id) DO UPDATE SET
+        n = c.n + excluded.n,
+        sum_lon = c.sum_lon + excluded.sum_lon,
+        sum_lat = c.sum_lat + excluded.sum_lat;
+    RETURN NULL;
+END
+$$;
+
 DROP TRIGGER reports_map_update ON reports;
 CREATE TRIGGER reports_map_update
     AFTER UPDATE OF lon, lat, status, category_id, service_id, hidden ON reports

@@ -105,8 +105,40 @@ BEGIN
 END
 $$;
 
+-- Inserts are counted once per statement, each scope's rows counted first (as
+-- stats_report_change() counts one report), so a bulk insert updates each summary row once.
+CREATE FUNCTION reports_stats_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stats_counts AS c (service_id, category_id, area_id, day, status, n)
+    SELECT column1 * r.service_id, column2 * r.category_id, column3 * r.area_id,
+           stats_day(r.created_at), r.status, count(*)
+    FROM inserted AS r,
+        (VALUES (0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0), (0, 0, 1), (0, 1, 1)) AS scopes
+    WHERE r.hidden = 0
+    GROUP BY 1, 2, 3, 4, 5
+    ON CONFLICT (service_id, category_id, area_id, day, status)
+    DO UPDATE SET n = c.n + excluded.n;
+    INSERT INTO stats_times AS t (service_id, category_id, area_id, period, kind, hours, n)
+    SELECT column1 * r.service_id, column2 * r.category_id, column3 * r.area_id,
+           substr(stats_day(r.created_at), 1, grain), what, stats_hours(r.created_at, moment),
+           count(*)
+    FROM inserted AS r
+        CROSS JOIN LATERAL (VALUES ('ack', r.acknowledged_at), ('fix', r.fixed_at))
+            AS moments (what, moment),
+        (VALUES (0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0), (0, 0, 1), (0, 1, 1)) AS scopes,
+        (VALUES (10), (7)) AS grains (grain)
+    WHERE r.hidden = 0 AND moment IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (service_id, category_id, area_id, period, kind, hours)
+    DO UPDATE SET n = t.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+
 CREATE TRIGGER reports_stats_insert AFTER INSERT ON reports
-    FOR EACH ROW EXECUTE FUNCTION reports_stats();
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION reports_stats_inserted();
 CREATE TRIGGER reports_stats_delete AFTER DELETE ON reports
     FOR EACH ROW EXECUTE FUNCTION reports_stats();
 CREATE TRIGGER reports_stats_update AFTER UPDATE OF status, service_id, category_id,

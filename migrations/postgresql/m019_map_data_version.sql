@@ -16,8 +16,19 @@ BEGIN
 END
 $$;
 
+-- Reports inserted are counted once per statement (the same number: one per row), so a bulk
+-- insert updates the row once instead of leaving one dead version per report.
+CREATE FUNCTION map_data_version_bump_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE map_data_version SET n = n + (SELECT count(*) FROM inserted);
+    RETURN NULL;
+END
+$$;
+
 CREATE TRIGGER reports_map_version_insert AFTER INSERT ON reports
-    FOR EACH ROW EXECUTE FUNCTION map_data_version_bump();
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION map_data_version_bump_inserted();
 CREATE TRIGGER reports_map_version_update AFTER UPDATE ON reports
     FOR EACH ROW EXECUTE FUNCTION map_data_version_bump();
 CREATE TRIGGER reports_map_version_delete AFTER DELETE ON reports

@@ -38,8 +38,26 @@ BEGIN
 END
 $$;
 
+-- Inserts are counted once per statement, each cell's rows summed first (as in m002's twin).
+CREATE FUNCTION reports_cell_totals_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO report_cell_totals AS c (level, cx, cy, n, sum_lon, sum_lat)
+    SELECT level, trunc((r.lon + 180) / size)::bigint, trunc((r.lat + 90) / size)::bigint,
+           sum(1 - r.hidden), sum((1 - r.hidden) * r.lon), sum((1 - r.hidden) * r.lat)
+    FROM inserted AS r CROSS JOIN report_cell_levels
+    GROUP BY 1, 2, 3
+    ON CONFLICT (level, cx, cy) DO UPDATE SET
+        n = c.n + excluded.n,
+        sum_lon = c.sum_lon + excluded.sum_lon,
+        sum_lat = c.sum_lat + excluded.sum_lat;
+    RETURN NULL;
+END
+$$;
+
 CREATE TRIGGER reports_cell_totals_insert AFTER INSERT ON reports
-    FOR EACH ROW EXECUTE FUNCTION reports_cell_totals();
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION reports_cell_totals_inserted();
 CREATE TRIGGER reports_cell_totals_delete AFTER DELETE ON reports
     FOR EACH ROW EXECUTE FUNCTION reports_cell_totals();
 CREATE TRIGGER reports_cell_totals_update AFTER UPDATE OF lon, lat, hidden ON reports
