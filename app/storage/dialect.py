@@ -166,6 +166,27 @@ def reports_in_box(db, box, rows=True):
             [min_lon, max_lon, min_lat, max_lat])
 
 
+def distance_metres(db, lon, lat):
+    """The distance in metres from the point in columns ``lon``, ``lat`` to the point of the
+    two ``?`` that follow (longitude, latitude): SQLite's haversine ``distance_m``; on
+    PostgreSQL ``ST_Distance`` on geography over PostGIS's sphere, whose radius is the same
+    mean Earth radius, so both engines give the same metres."""
+    if is_postgresql(db):
+        return (f"ST_Distance(CAST(ST_MakePoint({lon}, {lat}) AS geography), "
+                f"CAST(ST_MakePoint(?, ?) AS geography), false)")
+    return f"distance_m({lon}, {lat}, ?, ?)"
+
+
+def within_metres(db, lon, lat):
+    """Whether the point in columns ``lon``, ``lat`` lies within the metres of the third
+    ``?`` of the point of the first two (Open311's radius, the map's "near"): on
+    PostgreSQL ``ST_DWithin`` on geography, on SQLite the haversine."""
+    if is_postgresql(db):
+        return (f"ST_DWithin(CAST(ST_MakePoint({lon}, {lat}) AS geography), "
+                f"CAST(ST_MakePoint(?, ?) AS geography), ?, false)")
+    return f"distance_m({lon}, {lat}, ?, ?) <= ?"
+
+
 # --- the public map: GeoJSON written by the database -----------------------------------
 # SQLite writes JSON with json_object; PostgreSQL with json_build_object. The SQL around
 # them (filters, names, links) is shared.

@@ -86,7 +86,7 @@ def _where(db, query, catalogue=True):
         clauses.append(_in_list("r.id", query.ids, params))
     if query.near is not None:
         lon, lat, radius = query.near
-        clauses.append("distance_m(r.lon, r.lat, ?, ?) <= ?")
+        clauses.append(dialect.within_metres(db, "r.lon", "r.lat"))
         params += [lon, lat, radius]
     if query.since is not None:
         clauses.append("r.created_at >= ?")
@@ -113,7 +113,7 @@ def _cell_ranges(bbox):
             int((max_lon + 180) * MAP_CELLS_PER_DEGREE)]
 
 
-def _features_where(query, params):
+def _features_where(db, query, params):
     """The WHERE clause of ``query`` over map_features ``m`` (public reports only)."""
     min_lon, min_lat, max_lon, max_lat = query.bbox
     clauses = ["m.lon BETWEEN ? AND ?", "m.lat BETWEEN ? AND ?"]
@@ -128,7 +128,7 @@ def _features_where(query, params):
     if query.ids:
         clauses.append(_in_list("m.id", query.ids, params))
     if query.near is not None:
-        clauses.append("distance_m(m.lon, m.lat, ?, ?) <= ?")
+        clauses.append(dialect.within_metres(db, "m.lon", "m.lat"))
         params.extend(query.near)
     if query.since is not None:
         clauses.append("m.created_at >= ?")
@@ -230,7 +230,7 @@ def features_in_view(db, query, limit, text):
     service = _case("o.service_id", fragments["v"],
                     "(SELECT text FROM services_text WHERE id = o.service_id)", params)
     params += [fragments["u"][0][1], text.photo_prefix, min_cx, max_cx]
-    where = _features_where(query, params)
+    where = _features_where(db, query, params)
     params.append(limit)
     return _json_array(db, f"""
         WITH RECURSIVE ys(y) AS (
@@ -305,7 +305,8 @@ def nearest(db, query, lon, lat, limit):
     """Matching reports with their distance in metres to (lon, lat), nearest first."""
     sql, params = _where(db, query)
     return list(db.query(
-        f"SELECT {public_columns(db)}, distance_m(r.lon, r.lat, ?, ?) AS distance_m {sql} "
+        f"SELECT {public_columns(db)}, {dialect.distance_metres(db, 'r.lon', 'r.lat')} "
+        f"AS distance_m {sql} "
         "ORDER BY distance_m LIMIT ?", [lon, lat, *params, limit]))
 
 

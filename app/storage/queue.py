@@ -87,7 +87,7 @@ def nearby_open(db, report, radius_m):
             SELECT r.id, r.lon, r.lat, r.status, r.address, r.created_at, r.description,
                    c.code AS category_code, c.name AS category, s.code AS service_code,
                    s.name AS service, r.service_id,
-                   distance_m(?, ?, r.lon, r.lat) AS distance
+                   {dialect.distance_metres(db, "r.lon", "r.lat")} AS distance
             FROM {source}
             JOIN categories c ON c.id = r.category_id
             JOIN services s ON s.id = r.service_id
@@ -224,7 +224,7 @@ def queue(db, selection, offset, limit):
     """A page of the selection, with each report's next due time and, when the selection
     is ``near`` a position, its distance in metres from there."""
     where, params = _queue_where(db, selection)
-    distance = "distance_m(?, ?, r.lon, r.lat)" if selection.near else "NULL"
+    distance = dialect.distance_metres(db, "r.lon", "r.lat") if selection.near else "NULL"
     return list(db.query(f"""
         SELECT r.id, r.lon, r.lat, r.status, r.created_at, r.updated_at, r.description,
                r.hidden, r.supports, r.reporter_name, r.reporter_email, r.address,
