@@ -212,13 +212,6 @@ def joined_json(db, column):
     return f"group_concat({column}, ',')"
 
 
-def order_after_joins(db, order):
-    """The ORDER BY that keeps rows sorted in a subquery in that order after its joins:
-    none on SQLite, whose CROSS JOIN keeps the sorted rows outermost; PostgreSQL's planner
-    may join them in another order, so they are sorted again (a map's few thousand)."""
-    return f"ORDER BY {order}" if is_postgresql(db) else ""
-
-
 def integer_part(db, expression):
     """The integer part of a non-negative number, as SQLite's CAST(x AS INTEGER) gives it
     (PostgreSQL's cast rounds to the nearest)."""

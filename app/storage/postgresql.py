@@ -192,9 +192,6 @@ class Database:
     def __getitem__(self, name):
         return Table(self, name)
 
-    def table(self, name):
-        return Table(self, name)
-
     def table_names(self):
         return [row[0] for row in self.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "

@@ -70,6 +70,25 @@ def _status_category_service(query, status_column, params):
     return clauses
 
 
+def _id_place_time(db, query, alias, params):
+    """The clauses of ``query``'s ids, radius and dates over the rows ``alias`` (reports
+    ``r`` or map_features ``m``, which share these columns); their values go to
+    ``params``."""
+    clauses = []
+    if query.ids:
+        clauses.append(_in_list(f"{alias}.id", query.ids, params))
+    if query.near is not None:
+        clauses.append(dialect.within_metres(db, f"{alias}.lon", f"{alias}.lat"))
+        params.extend(query.near)
+    if query.since is not None:
+        clauses.append(f"{alias}.created_at >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append(f"{alias}.created_at < ?")
+        params.append(query.until)
+    return clauses
+
+
 def _where(db, query, catalogue=True):
     """The FROM and WHERE clauses of a query, and their parameters. Without ``catalogue``
     the categories (c) and services (s) are joined only when filtering by their codes."""
@@ -82,18 +101,7 @@ def _where(db, query, catalogue=True):
         clauses += [in_index, "r.lon BETWEEN ? AND ?", "r.lat BETWEEN ? AND ?"]
         params += [*in_index_params, min_lon, max_lon, min_lat, max_lat]
     clauses += _status_category_service(query, "r.status", params)
-    if query.ids:
-        clauses.append(_in_list("r.id", query.ids, params))
-    if query.near is not None:
-        lon, lat, radius = query.near
-        clauses.append(dialect.within_metres(db, "r.lon", "r.lat"))
-        params += [lon, lat, radius]
-    if query.since is not None:
-        clauses.append("r.created_at >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("r.created_at < ?")
-        params.append(query.until)
+    clauses += _id_place_time(db, query, "r", params)
     where = " AND ".join(clauses)
     joins = JOINS if catalogue or query.categories or query.services else ""
     return f"FROM {source} {joins} WHERE {where}", params
@@ -125,17 +133,7 @@ def _features_where(db, query, params):
                            f"{_in_list('code', values, params)})")
     if query.statuses:
         clauses.append(_in_list("m.status", query.statuses, params))
-    if query.ids:
-        clauses.append(_in_list("m.id", query.ids, params))
-    if query.near is not None:
-        clauses.append(dialect.within_metres(db, "m.lon", "m.lat"))
-        params.extend(query.near)
-    if query.since is not None:
-        clauses.append("m.created_at >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("m.created_at < ?")
-        params.append(query.until)
+    clauses += _id_place_time(db, query, "m", params)
     return " AND ".join(clauses)
 
 
