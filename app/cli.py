@@ -97,7 +97,7 @@ def db_copy(url):
         click.echo(f"{table.name}: {table.rows} row(s), checksum {table.checksum}")
     click.echo(f"Copied {len(copied)} table(s), {sum(t.rows for t in copied)} row(s); row "
                "counts and checksums match. Set DATABASE_URL to serve from it, with the same "
-               "PHOTO_DIR.")
+               "PHOTO_STORE.")
 
 
 def up_to_date_db():

@@ -32,7 +32,9 @@ SETTINGS = [
             "postgresql://... runs on PostgreSQL + PostGIS (several app servers over one "
             "database; rate limits counted in it too); empty or sqlite:///FILE: the SQLite "
             "file."),
-    Setting("PHOTO_DIR", "photos", "Folder for stored photos, relative to the instance folder."),
+    Setting("PHOTO_STORE", "photos",
+            "Folder for stored photos, relative to the instance folder; may be a shared mount "
+            "for several app servers (CIVIC_PHOTO_DIR, its former name, is still read)."),
     Setting("MAX_CONTENT_LENGTH", 20 * 1024 * 1024,
             "Largest request body in bytes; larger uploads get 413."),
     Setting("MAX_PHOTOS", 3, "Most photos attached to one report."),
@@ -176,4 +178,11 @@ def from_environment(environ=os.environ):
             values[setting.name] = json.loads(raw) if isinstance(setting.default, int) else raw
     if environ.get("DATABASE_URL") and "DATABASE_URL" not in values:
         values["DATABASE_URL"] = environ["DATABASE_URL"]  # the name every host sets
+    if environ.get(FORMER_PHOTO_SETTING) and "PHOTO_STORE" not in values:
+        values["PHOTO_STORE"] = environ[FORMER_PHOTO_SETTING]  # a host set up before the rename
     return values
+
+
+#: PHOTO_STORE's name until it became a store several servers may share: a host configured
+#: with it keeps finding its photos.
+FORMER_PHOTO_SETTING = ENV_PREFIX + "PHOTO_DIR"

@@ -60,7 +60,7 @@ def main():
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="console-bench-"))
     app = create_app({"SECRET_KEY": "bench", "DATABASE": str(folder / "civic.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos")})
+                      "PHOTO_STORE": str(folder / "photos")})
     with app.app_context():
         db = get_db()
         upgrade(db)

@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/engines_bench.py [--reports 1000000] [--runs 100]
                                              [--submissions 100] [--photo-submissions 20]
+                                             [--keep FOLDER]
 
 Seeds the same reports (bench/map_bench.py's seed, from the same random numbers: same points,
 categories, statuses and dates) into a SQLite file and into a PostgreSQL + PostGIS database
@@ -47,7 +48,7 @@ SUBMISSION = {"lon": "-118.2437", "lat": "34.0522", "category": "pothole",
 
 def make_app(folder, database_url=None):
     config = {"SECRET_KEY": "bench", "DATABASE": str(folder / "bench.sqlite3"),
-              "PHOTO_DIR": str(folder / "photos"), "SERVER_NAME": "bench.local",
+              "PHOTO_STORE": str(folder / "photos"), "SERVER_NAME": "bench.local",
               "WTF_CSRF_ENABLED": False, "RATE_LIMITS_ON": False}
     if database_url:
         config["DATABASE_URL"] = database_url
@@ -55,10 +56,13 @@ def make_app(folder, database_url=None):
 
 
 def seeded(app, count):
-    """Migrate and seed the app's database with ``count`` reports; the seconds it took."""
+    """Migrate and seed the app's database with ``count`` reports; the seconds it took, or
+    None when a kept database already holds them."""
     with app.app_context():
         db = get_db()
         upgrade(db)
+        if db.execute("SELECT count(*) FROM reports WHERE source = 'bench'").fetchone()[0]:
+            return None
         start = time.perf_counter()
         seed(db, count, np.random.default_rng(11))
         return time.perf_counter() - start
@@ -121,18 +125,27 @@ def main():
     parser.add_argument("--submissions", type=int, default=100)
     parser.add_argument("--photo-submissions", type=int, default=20)
     parser.add_argument("--pg-port", type=int, default=55742)
+    parser.add_argument("--keep", metavar="FOLDER",
+                        help="seed both engines into FOLDER and keep it; a later run with the "
+                             "same FOLDER (and --reports) measures without seeding again")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="engines-")))
-        cluster = start_cluster(args.pg_port)
-        stack.callback(cluster.stop)
-        urls = {"sqlite": None, "postgresql": cluster.create_database("civic")}
+        if args.keep:
+            folder = Path(args.keep).resolve()
+            cluster = start_cluster(args.pg_port, folder / "cluster")
+            stack.callback(cluster.stop_keeping_data)
+        else:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="engines-")))
+            cluster = start_cluster(args.pg_port)
+            stack.callback(cluster.stop)
+        urls = {"sqlite": None, "postgresql": cluster.database("civic")}
         apps = {}
         for name in ENGINES:
-            (folder / name).mkdir()
+            (folder / name).mkdir(parents=True, exist_ok=True)
             apps[name] = make_app(folder / name, urls[name])
             seconds = seeded(apps[name], args.reports)
-            print(f"{name}: seeded {args.reports:,} reports in {seconds:.0f} s "
+            done = "kept" if seconds is None else f"seeded in {seconds:.0f} s"
+            print(f"{name}: {args.reports:,} reports {done} "
                   f"(load average {os.getloadavg()[0]:.2f})", flush=True)
         boxes, city = views(apps, args.runs)
         clients = {name: apps[name].test_client() for name in ENGINES}

@@ -52,7 +52,7 @@ PROBE_SECONDS_IDLE = 5
 
 def build_instance(folder, count):
     app = create_app({"SECRET_KEY": "bench", "DATABASE": str(folder / "civic.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos"), "PUBLIC_URL": "http://bench.local"})
+                      "PHOTO_STORE": str(folder / "photos"), "PUBLIC_URL": "http://bench.local"})
     with app.app_context():
         upgrade(get_db())
         stored = seed(get_db(), count, np.random.default_rng(13))

@@ -54,7 +54,7 @@ BATCH = 100_000
 
 def make_app(folder):
     return create_app({"SECRET_KEY": "bench", "DATABASE": str(folder / "bench.sqlite3"),
-                       "PHOTO_DIR": str(folder / "photos"), "SERVER_NAME": "bench.local"})
+                       "PHOTO_STORE": str(folder / "photos"), "SERVER_NAME": "bench.local"})
 
 
 def seed(db, count, rng, spatial_order=False):

@@ -49,7 +49,7 @@ def demo_app(folder, compressed):
     fresh = not database.exists()
     app = create_app({
         "SECRET_KEY": "bench", "DATABASE": str(database),
-        "PHOTO_DIR": str(Path(folder) / "photos"), "RATE_LIMITS_ON": False,
+        "PHOTO_STORE": str(Path(folder) / "photos"), "RATE_LIMITS_ON": False,
         "RATE_LIMIT_DATABASE": str(Path(folder) / "limits.sqlite3"),
         "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
         "COMPRESS_REGISTER": compressed,  # Flask-Compress off: the "before"

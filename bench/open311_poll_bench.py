@@ -41,7 +41,7 @@ SEED = """
 def build(folder, reports):
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "RATE_LIMITS_ON": False,
                       "DATABASE": str(folder / "bench.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos"),
+                      "PHOTO_STORE": str(folder / "photos"),
                       "RATE_LIMIT_DATABASE": str(folder / "limits.sqlite3")})
     with app.app_context():
         db = get_db()

@@ -90,7 +90,7 @@ def main():
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="open311-bench-"))
     app = create_app({"SECRET_KEY": "bench" * 8, "DATABASE": str(folder / "bench.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos"), "RATE_LIMITS_ON": False,
+                      "PHOTO_STORE": str(folder / "photos"), "RATE_LIMITS_ON": False,
                       "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3")})
     with app.app_context():
         db = get_db()

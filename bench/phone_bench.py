@@ -56,7 +56,7 @@ def photo_file(folder):
 def demo_app(folder):
     app = create_app({
         "SECRET_KEY": "bench", "DATABASE": str(Path(folder) / "demo.sqlite3"),
-        "PHOTO_DIR": str(Path(folder) / "photos"), "RATE_LIMITS_ON": False,
+        "PHOTO_STORE": str(Path(folder) / "photos"), "RATE_LIMITS_ON": False,
         "RATE_LIMIT_DATABASE": str(Path(folder) / "limits.sqlite3"),
         "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
     })

@@ -63,7 +63,7 @@ LONG_FORMS = {"N": "North", "S": "South", "E": "East", "W": "West", "St": "Stree
 
 def make_app(folder, database_url=None):
     return create_app({"SECRET_KEY": "bench", "DATABASE": str(folder / "bench.sqlite3"),
-                       "DATABASE_URL": database_url, "PHOTO_DIR": str(folder / "photos"),
+                       "DATABASE_URL": database_url, "PHOTO_STORE": str(folder / "photos"),
                        "SERVER_NAME": "bench.local"})
 
 

@@ -35,12 +35,12 @@ def main():
         said, seconds = timed(source, "db", "copy", "--to", url)
         print(f"db copy: {seconds:.2f} s ({said})")
         served = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url,
-                             "PHOTO_DIR": str(folder / "photos")})
+                             "PHOTO_STORE": str(folder / "photos")})
         said, seconds = timed(served, "backup", str(folder / "backup"))
         size = (folder / "backup" / "civic.pgdump").stat().st_size / 1e6
         print(f"backup: {seconds:.2f} s, {size:.2f} MB ({said})")
         restored = create_app({"SECRET_KEY": "bench", "DATABASE_URL": other,
-                               "PHOTO_DIR": str(folder / "restored-photos")})
+                               "PHOTO_STORE": str(folder / "restored-photos")})
         said, seconds = timed(restored, "restore", str(folder / "backup"))
         print(f"restore: {seconds:.2f} s ({said})")
     print("load average:", Path("/proc/loadavg").read_text().strip())

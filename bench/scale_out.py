@@ -237,7 +237,7 @@ def shared_settings(database_settings, folder, mail_port):
     return {
         **database_settings,
         "CIVIC_SECRET_KEY": "scale-out-" + os.urandom(16).hex(),
-        "CIVIC_PHOTO_DIR": str(folder / "shared-photos"),
+        "CIVIC_PHOTO_STORE": str(folder / "shared-photos"),
         "CIVIC_PUBLIC_URL": "http://127.0.0.1:8000",
         "CIVIC_MAIL_SERVER": "127.0.0.1",
         "CIVIC_MAIL_PORT": str(mail_port),

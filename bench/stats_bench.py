@@ -42,7 +42,7 @@ DAYS = 1500
 
 def make_app(folder):
     return create_app({"SECRET_KEY": "bench", "DATABASE": str(folder / "bench.sqlite3"),
-                       "PHOTO_DIR": str(folder / "photos"), "SERVER_NAME": "bench.local",
+                       "PHOTO_STORE": str(folder / "photos"), "SERVER_NAME": "bench.local",
                        "TIME_ZONE": ZONE})
 
 

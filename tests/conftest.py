@@ -196,7 +196,7 @@ def demo_server(tmp_path_factory):
     app = create_app({
         "SECRET_KEY": "test",
         **engines.current.config(folder, "demo.sqlite3"),
-        "PHOTO_DIR": str(folder / "photos"),
+        "PHOTO_STORE": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
         "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png",
         "TIME_ZONE": "America/Los_Angeles",

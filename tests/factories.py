@@ -102,7 +102,7 @@ def make_app(folder, **config):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
         "RATE_LIMITS_ON": False, **engines.current.config(folder),
-        "PHOTO_DIR": str(folder / "photos"),
+        "PHOTO_STORE": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"), **config,
     })
     app.test_client_class = ClosingClient

@@ -80,7 +80,7 @@ import json, sys
 from app import create_app
 app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
                   "DATABASE": sys.argv[1], "RATE_LIMIT_DATABASE": sys.argv[2],
-                  "PHOTO_DIR": sys.argv[3], "DATABASE_URL": sys.argv[6]})
+                  "PHOTO_STORE": sys.argv[3], "DATABASE_URL": sys.argv[6]})
 client = app.test_client()
 print(json.dumps([client.post("/open311/v2/requests.json", data={
     "api_key": sys.argv[4], "service_code": "pothole", "lat": "0.5", "long": "0.5",
@@ -91,7 +91,7 @@ print(json.dumps([client.post("/open311/v2/requests.json", data={
 def posts_from_another_process(app, key, count):
     result = subprocess.run(
         [sys.executable, "-c", WORKER, app.config["DATABASE"], app.config["RATE_LIMIT_DATABASE"],
-         app.config["PHOTO_DIR"], key, str(count), app.config.get("DATABASE_URL", "")],
+         app.config["PHOTO_STORE"], key, str(count), app.config.get("DATABASE_URL", "")],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     return json.loads(result.stdout.splitlines()[-1])
 

@@ -30,7 +30,7 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("console")
     app = create_app({
         "SECRET_KEY": "test", "DATABASE": str(folder / "demo.sqlite3"),
-        "PHOTO_DIR": str(folder / "photos"), "RATE_LIMITS_ON": False,
+        "PHOTO_STORE": str(folder / "photos"), "RATE_LIMITS_ON": False,
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
         "TILE_URL": f"https://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
     })

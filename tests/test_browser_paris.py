@@ -31,7 +31,7 @@ def paris_server(tmp_path_factory):
     reads the city's settings); only the tile server is replaced for the test."""
     folder = tmp_path_factory.mktemp("paris-live")
     config = {"SECRET_KEY": "test", "DATABASE": str(folder / "paris.sqlite3"),
-              "PHOTO_DIR": str(folder / "photos"),
+              "PHOTO_STORE": str(folder / "photos"),
               "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
               "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png"}
     loader = create_app(config)

@@ -61,7 +61,7 @@ def stats_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stats")
     app = create_app({
         "SECRET_KEY": "test", "DATABASE": str(folder / "stats.sqlite3"),
-        "PHOTO_DIR": str(folder / "photos"),
+        "PHOTO_STORE": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
         "TILE_URL": f"https://{TILE_HOST}/{{z}}/{{x}}/{{y}}.png",
         "TIME_ZONE": "America/Los_Angeles",

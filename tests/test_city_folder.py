@@ -131,7 +131,7 @@ def fresh_app(folder, **config):
     folder.mkdir(parents=True, exist_ok=True)
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "RATE_LIMITS_ON": False,
-        "DATABASE": str(folder / "city.sqlite3"), "PHOTO_DIR": str(folder / "photos"),
+        "DATABASE": str(folder / "city.sqlite3"), "PHOTO_STORE": str(folder / "photos"),
         "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"), **config,
     })
     with app.app_context():

@@ -23,7 +23,7 @@ def paris(tmp_path_factory):
     folder = tmp_path_factory.mktemp("paris")
     app = create_app({"TESTING": True, "SECRET_KEY": "test",
                       "DATABASE": str(folder / "paris.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos"),
+                      "PHOTO_STORE": str(folder / "photos"),
                       "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3")})
     with app.app_context():
         upgrade(get_db())

@@ -48,7 +48,7 @@ def restarted(app, **config):
     start-up), with CSRF off so that tests can post forms."""
     return create_app({"DATABASE": app.config["DATABASE"], "SECRET_KEY": "test",
                        "TESTING": True, "WTF_CSRF_ENABLED": False, "RATE_LIMITS_ON": False,
-                       "PHOTO_DIR": app.config["PHOTO_DIR"],
+                       "PHOTO_STORE": app.config["PHOTO_STORE"],
                        "RATE_LIMIT_DATABASE": app.config["RATE_LIMIT_DATABASE"], **config})
 
 

@@ -23,7 +23,7 @@ def demo_app(folder, **config):
     """The demo city on a SQLite file in ``folder`` (whatever the run's engine)."""
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
                       "RATE_LIMITS_ON": False, "DATABASE": str(folder / "demo.sqlite3"),
-                      "PHOTO_DIR": str(folder / "photos"), "TIME_ZONE": "America/Los_Angeles",
+                      "PHOTO_STORE": str(folder / "photos"), "TIME_ZONE": "America/Los_Angeles",
                       "RATE_LIMIT_DATABASE": str(folder / "limits.sqlite3"), **config})
     with app.app_context():
         upgrade(get_db())
@@ -65,7 +65,7 @@ def test_the_demo_city_moves_to_postgresql_whole_and_serves_from_there(tmp_path,
 
     served = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
                          "RATE_LIMITS_ON": False, "DATABASE_URL": empty_url,
-                         "PHOTO_DIR": str(tmp_path / "photos"),
+                         "PHOTO_STORE": str(tmp_path / "photos"),
                          "TIME_ZONE": "America/Los_Angeles"})
     client = served.test_client()
     assert client.get("/").status_code == 200

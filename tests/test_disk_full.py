@@ -51,7 +51,7 @@ def test_disk_full_during_photo_write_stores_nothing(small_disk, tmp_path, monke
     monkeypatch.setattr(PhotoStore, "write", counting_write)
     room_for_one_photo_not_two = 950 * 1024
     (small_disk / "filler").write_bytes(b"\0" * (1024 * 1024 - room_for_one_photo_not_two))
-    app = make_app(tmp_path, PHOTO_DIR=str(small_disk))
+    app = make_app(tmp_path, PHOTO_STORE=str(small_disk))
     with app.app_context():
         before = row_counts(get_db())
     files_before = sorted(p.name for p in small_disk.rglob("*") if p.is_file())

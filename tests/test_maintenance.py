@@ -27,7 +27,7 @@ def restored_app(tmp_path, backup):
     """A new instance (its database empty, on the run's engine) with ``backup`` restored."""
     fresh = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
                         **engines.current.config(tmp_path, "restored.sqlite3", migrated=False),
-                        "PHOTO_DIR": str(tmp_path / "restored-photos")})
+                        "PHOTO_STORE": str(tmp_path / "restored-photos")})
     restored = fresh.test_cli_runner().invoke(args=["restore", str(backup)])
     assert restored.exit_code == 0, restored.output
     return fresh

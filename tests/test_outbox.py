@@ -202,7 +202,7 @@ def test_the_worker_loop_sends_as_reports_arrive_and_stops_cleanly(tmp_path, smt
     configure(app, "--email", ROADS)
     env = {**os.environ, "CIVIC_DATABASE": str(tmp_path / "test.sqlite3"),
            "CIVIC_DATABASE_URL": app.config.get("DATABASE_URL", ""),
-           "CIVIC_PHOTO_DIR": str(tmp_path / "photos"), "CIVIC_MAIL_SERVER": "127.0.0.1",
+           "CIVIC_PHOTO_STORE": str(tmp_path / "photos"), "CIVIC_MAIL_SERVER": "127.0.0.1",
            "CIVIC_MAIL_PORT": str(smtp.port), "CIVIC_OUTBOX_POLL_SECONDS": "0.2",
            "CIVIC_INSTANCE_PATH": str(tmp_path / "instance")}
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "outbox", "send",

@@ -49,7 +49,7 @@ def test_a_staged_photo_is_prepared_and_shown_only_to_its_browser(app, client):
     display, thumb = rows(app, "SELECT display_name, thumb_name FROM staged_photos")[0]
     for name in (display, thumb):  # never public, even by its content name
         assert client.get(f"/photos/{name}").status_code == 404
-    stored = Path(app.config["PHOTO_DIR"]) / display[:2] / display
+    stored = Path(app.config["PHOTO_STORE"]) / display[:2] / display
     assert b"Exif" not in stored.read_bytes()
 
 

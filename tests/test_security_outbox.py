@@ -269,7 +269,7 @@ def test_a_message_that_kills_the_worker_is_given_up_after_the_last_attempt(tmp_
     first, second = new_report(app, email=None), new_report(app, email=None)
     env = {**os.environ, "CIVIC_DATABASE": str(tmp_path / "test.sqlite3"),
            "CIVIC_DATABASE_URL": app.config.get("DATABASE_URL", ""),
-           "CIVIC_PHOTO_DIR": str(tmp_path / "photos"), "CIVIC_MAIL_SERVER": "127.0.0.1",
+           "CIVIC_PHOTO_STORE": str(tmp_path / "photos"), "CIVIC_MAIL_SERVER": "127.0.0.1",
            "CIVIC_MAIL_PORT": str(silent.port), "CIVIC_MAIL_TIMEOUT_SECONDS": "120",
            "CIVIC_OUTBOX_MAX_ATTEMPTS": "2", "CIVIC_INSTANCE_PATH": str(tmp_path / "instance")}
     try:

@@ -13,7 +13,7 @@ from tests.test_report_flow import post
 
 def second_server(app):
     """Another app on the same database and photos, as a second machine would be."""
-    shared = ("DATABASE", "DATABASE_URL", "PHOTO_DIR", "RATE_LIMIT_DATABASE")
+    shared = ("DATABASE", "DATABASE_URL", "PHOTO_STORE", "RATE_LIMIT_DATABASE")
     return create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
                        "RATE_LIMITS_ON": False,
                        **{name: app.config[name] for name in shared if name in app.config}})

@@ -96,7 +96,7 @@ def get_router():
 
 
 def get_photo_store():
-    return PhotoStore(Path(current_app.instance_path) / current_app.config["PHOTO_DIR"])
+    return PhotoStore(Path(current_app.instance_path) / current_app.config["PHOTO_STORE"])
 
 
 def streamed(make_chunks, mimetype, filename):
