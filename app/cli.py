@@ -36,6 +36,7 @@ from app.storage import (
 from app.storage import areas as area_rows
 from app.storage import open311 as open311_rows
 from app.storage import outbox as outbox_rows
+from app.storage import public as public_rows
 from app.storage import questions as question_rows
 from app.storage import response_templates as template_rows
 from app.storage import targets as target_rows
@@ -77,6 +78,16 @@ def db_upgrade():
     applied = upgrade(get_db())
     names = ": " + ", ".join(applied) if applied else "."
     click.echo(f"Applied {len(applied)} migration(s){names}")
+
+
+@db_cli.command("optimize")
+def db_optimize():
+    """Put the map's rows back in grid order after a bulk load, and nightly (on PostgreSQL:
+    CLUSTER map_features, which holds map views for a few seconds per million reports)."""
+    if public_rows.put_map_in_grid_order(up_to_date_db()):
+        click.echo("The map's rows are in grid order again.")
+    else:
+        click.echo("Nothing to do: SQLite keeps the map's rows in grid order.")
 
 
 @db_cli.command("copy")

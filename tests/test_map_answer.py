@@ -351,3 +351,28 @@ def test_names_added_after_the_fragments_were_read_are_still_written(city, clien
     monkeypatch.setattr(rows, "_fragments",
                         lambda db, text: {**{kind: [] for kind in "scv"}, "u": read(db, text)["u"]})
     assert geojson(client, f"bbox={BOXES[0]}") == expected
+
+
+def test_db_optimize_puts_the_rows_in_grid_order_and_changes_no_answer(city, client):
+    """On PostgreSQL the bulk reports' map rows lie in arrival order until ``db optimize``
+    rewrites them in grid order; SQLite keeps that order by itself and has nothing to do."""
+    before = [geojson(client, f"bbox={box}{filters}") for box in BOXES for filters in FILTERS]
+    with city.app_context():
+        on_postgresql = get_db().dialect == "postgresql"
+        if on_postgresql:
+            assert stored_order(get_db()) != sorted(stored_order(get_db()))
+    result = city.test_cli_runner().invoke(args=["db", "optimize"])
+    assert result.exit_code == 0, result.output
+    if on_postgresql:
+        assert result.output == "The map's rows are in grid order again.\n"
+        with city.app_context():
+            assert stored_order(get_db()) == sorted(stored_order(get_db()))
+    else:
+        assert result.output.startswith("Nothing to do")
+    after = [geojson(client, f"bbox={box}{filters}") for box in BOXES for filters in FILTERS]
+    assert after == before
+
+
+def stored_order(db):
+    """map_features' keys in the order PostgreSQL stores the rows."""
+    return [tuple(row) for row in db.execute("SELECT cy, cx, id FROM map_features ORDER BY ctid")]

@@ -173,12 +173,14 @@ def cell_level(db, query):
 
 def over_limit(db, query, limit, level):
     """Whether more than ``limit`` reports match, from the cheapest count that settles it:
-    the spatial index's (a superset: not more means not over), the cells wholly inside the
-    view (a subset: more means over), else the rows themselves, read up to ``limit + 1``."""
-    if rows.spatial_index_count(db, query.bbox, limit + 1) <= limit:
-        return False
+    the cells wholly inside the view (a subset: more means over; a few hundred rows however
+    many reports), the spatial index's (a superset: not more means not over), else the
+    map's rows themselves, read up to ``limit + 1``."""
     if level is not None and rows.count_in_whole_cells(db, query, *level) > limit:
         return True
+    in_index = rows.spatial_index_count(db, query.bbox, limit + 1)
+    if in_index is not None and in_index <= limit:
+        return False
     return rows.more_than(db, query, limit)
 
 

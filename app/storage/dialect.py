@@ -191,27 +191,6 @@ def within_metres(db, lon, lat):
 # SQLite writes JSON with json_object; PostgreSQL with json_build_object. The SQL around
 # them (filters, names, links) is shared.
 
-def json_object(db):
-    """The function building a JSON object from key, value, key, value...: PostgreSQL's
-    json_object takes arrays, its json_build_object is SQLite's json_object."""
-    return "json_build_object" if is_postgresql(db) else "json_object"
-
-
-def json_array(db):
-    """The function building a JSON array from its arguments (json_build_array on
-    PostgreSQL, which has no json_array before version 16)."""
-    return "json_build_array" if is_postgresql(db) else "json_array"
-
-
-def joined_json(db, column):
-    """The aggregate joining the JSON texts of ``column`` with commas, in the rows' order.
-    PostgreSQL's string_agg is linear in the text's length, where the SQL-level
-    group_concat of functions.sql copies what it has at every row; its json is cast."""
-    if is_postgresql(db):
-        return f"string_agg(CAST({column} AS text), ',')"
-    return f"group_concat({column}, ',')"
-
-
 def integer_part(db, expression):
     """The integer part of a non-negative number, as SQLite's CAST(x AS INTEGER) gives it
     (PostgreSQL's cast rounds to the nearest)."""
@@ -255,13 +234,28 @@ def row_lock_transaction(db):
 
 # --- the map's points from map_features (m023): text written by the database, as bytes ---
 
-def utf8_bytes(db, text):
-    """The UTF-8 bytes of the SQL ``text``, so the answer reaches the response without being
-    decoded and encoded again: SQLite's CAST AS BLOB keeps the bytes it holds; PostgreSQL
-    converts (bytea, which psycopg gives as bytes)."""
+def json_array_bytes(db, features_sql, params):
+    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as the UTF-8
+    bytes of one JSON array, for the response as they are. SQLite joins them itself into
+    one value, never decoded or encoded (group_concat, CAST AS BLOB). On PostgreSQL,
+    string_agg and a bytea cost more than sending the rows: they come in binary format,
+    as the bytes they are, and are joined here."""
     if is_postgresql(db):
-        return f"convert_to({text}, 'UTF8')"
-    return f"CAST({text} AS BLOB)"
+        found = db.column_bytes(f"SELECT f FROM ({features_sql}) AS features", params)
+        return b"[" + b",".join(found) + b"]"
+    array = "'[' || coalesce(group_concat(f, ','), '') || ']'"
+    return db.execute(f"SELECT CAST({array} AS BLOB) FROM ({features_sql}) AS features",
+                      params).fetchone()[0]
+
+
+def grid_order_statements(db):
+    """The statements that put map_features back in its grid order, which keeps a view's
+    reports on a few pages: PostgreSQL stores new rows wherever there is room and CLUSTER
+    rewrites the table in its primary key's order (holding the map's reads meanwhile: a few
+    seconds per million reports); SQLite's WITHOUT ROWID table is always in that order."""
+    if is_postgresql(db):
+        return ["CLUSTER map_features USING map_features_pkey", "ANALYZE map_features"]
+    return []
 
 
 def larger(db, value, bound):

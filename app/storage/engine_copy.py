@@ -26,6 +26,7 @@ import psycopg
 
 from app.errors import ValidationError
 from app.storage import dumps, open_database, upgrade
+from app.storage import public as public_rows
 
 #: PostgreSQL tables that are not the city's data: the migrations' own record (written by
 #: the upgrade) and the short-lived rate-limit counters (SQLite keeps them in another file).
@@ -85,6 +86,7 @@ def copy_to_postgresql(source, url):
         finally:
             source.execute("ROLLBACK")
         target.execute("ANALYZE")
+        public_rows.put_map_in_grid_order(target)
         return copied
     finally:
         target.close()

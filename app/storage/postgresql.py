@@ -40,6 +40,15 @@ class NumericLoader(adapt.Loader):
         return float(text) if any(c in text for c in ".eE") or text in ("NaN",) else int(text)
 
 
+class TextAsBytes(adapt.Loader):
+    """Text in binary format left as its UTF-8 bytes (see ``Database.column_bytes``)."""
+
+    format = pq.Format.BINARY
+
+    def load(self, data):
+        return bytes(data)
+
+
 class FlagDumper(adapt.Dumper):
     """A Python bool sent as the integer 0 or 1, as sqlite3 stores it: flag columns are
     bigint on both engines, and PostgreSQL casts no boolean to an integer."""
@@ -188,6 +197,15 @@ class Database:
                 text = translate(sql)
                 cursor.execute(text, arguments(text, params))
             yield from cursor
+
+    def column_bytes(self, sql, params):
+        """The first column of every row as bytes: text asked for in binary format is its
+        UTF-8 bytes, handed over as they came, never decoded."""
+        text = translate(sql)
+        with self.conn.raw.cursor(binary=True) as cursor:
+            cursor.adapters.register_loader("text", TextAsBytes)
+            cursor.execute(text, arguments(text, params))
+            return [row[0] for row in cursor]
 
     def __getitem__(self, name):
         return Table(self, name)

@@ -165,16 +165,6 @@ def _names_sql(text, params):
         SELECT ',"url":' || substr(json_quote(?), 1, length(json_quote(?)) - 1))"""
 
 
-def _json_array(db, features_sql, params):
-    """The rows of ``features_sql`` (one JSON text column ``f``, in order) as the UTF-8
-    bytes of one JSON array: the database joins them, so Python handles one value whatever
-    the number of features, and neither decodes nor encodes it."""
-    array = f"'[' || coalesce({dialect.joined_json(db, 'f')}, '') || ']'"
-    found = db.execute(f"SELECT {dialect.utf8_bytes(db, array)} "
-                       f"FROM ({features_sql}) AS features", params)
-    return found.fetchone()[0]
-
-
 def _fragments(db, text):
     """The view's fragments, written by the database once: {kind: [(key, JSON text)]} for
     statuses ('s'), categories ('c') and services ('v'), and the link's head ('u'). A
@@ -230,12 +220,8 @@ def features_in_view(db, query, limit, text):
     params += [fragments["u"][0][1], text.photo_prefix, min_cx, max_cx]
     where = _features_where(db, query, params)
     params.append(limit)
-    return _json_array(db, f"""
-        WITH RECURSIVE ys(y) AS (
-            SELECT {dialect.larger(db, "?", "(SELECT min(cy) FROM map_features)")}
-            UNION ALL
-            SELECT y + 1 FROM ys
-            WHERE y < {dialect.smaller(db, "?", "(SELECT max(cy) FROM map_features)")}),
+    return dialect.json_array_bytes(db, f"""
+        WITH RECURSIVE {_grid_rows(db)},
         {names}
         SELECT o.head || {category} || {status} || {service}
                || o.tail || ? || o.id || '","thumbnail":'
@@ -249,12 +235,51 @@ def features_in_view(db, query, limit, text):
     """, params)
 
 
+def _grid_rows(db):
+    """The recursive CTE ``ys(y)``: the rows of map_features' grid from the first ``?`` to
+    the second, kept within the rows that hold reports. One short index range per row
+    reads a view's reports; one range over the rows would read every column of them."""
+    return f"""ys(y) AS (
+            SELECT {dialect.larger(db, "?", "(SELECT min(cy) FROM map_features)")}
+            UNION ALL
+            SELECT y + 1 FROM ys
+            WHERE y < {dialect.smaller(db, "?", "(SELECT max(cy) FROM map_features)")})"""
+
+
+def put_map_in_grid_order(db):
+    """Rewrite map_features in grid order where the engine lets it drift (see
+    :func:`dialect.grid_order_statements`); whether there was anything to do."""
+    statements = dialect.grid_order_statements(db)
+    for statement in statements:
+        db.execute(statement)
+    return bool(statements)
+
+
 def spatial_index_count(db, bbox, cap):
-    """How many reports the spatial index holds in ``bbox``, counting no further than
-    ``cap``: a superset of the public matches (hidden ones, filters and rounding aside)."""
+    """How many reports the spatial index alone finds in ``bbox``, counting no further than
+    ``cap`` (a superset of the public matches), or None where that costs more than
+    :func:`more_than`: SQLite's R*Tree holds the boxes themselves, PostgreSQL's GiST index
+    would visit every row it counts."""
+    if dialect.is_postgresql(db):
+        return None
     source, in_index, params = dialect.reports_in_box(db, bbox, rows=False)
     return db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {in_index} "
                       "LIMIT ?) AS found", [*params, cap]).fetchone()[0]
+
+
+def more_than(db, query, limit):
+    """Whether more than ``limit`` public reports match ``query``, read from map_features
+    (the rows the answer itself reads, no more than ``limit + 1`` of them)."""
+    min_cy, max_cy, min_cx, max_cx = _cell_ranges(query.bbox)
+    params = [min_cy, max_cy, min_cx, max_cx]
+    where = _features_where(db, query, params)
+    found = db.execute(f"""
+        WITH RECURSIVE {_grid_rows(db)}
+        SELECT count(*) FROM (
+            SELECT 1 FROM ys CROSS JOIN map_features m
+            WHERE m.cy = ys.y AND m.cx BETWEEN ? AND ? AND {where} LIMIT ?) AS found
+    """, [*params, limit + 1])
+    return found.fetchone()[0] > limit
 
 
 def count_in_whole_cells(db, query, level, size):
@@ -283,20 +308,11 @@ def _cells(query, params):
     return f"report_cells k {joins}", " AND ".join(clauses)
 
 
-def _cluster_json(db):
-    """A cluster (a row of count, lon, lat) as GeoJSON Feature text, built by the database."""
-    obj, array = dialect.json_object(db), dialect.json_array(db)
-    return f"""{obj}(
-        'type', 'Feature', 'geometry', {obj}('type', 'Point', 'coordinates', {array}(lon, lat)),
-        'properties', {obj}('cluster', json('true'), 'count', count))"""
-
-
-def more_than(db, query, limit):
-    """Whether more than ``limit`` reports match; stops reading at ``limit + 1``."""
-    sql, params = _where(db, query, catalogue=False)
-    found = db.execute(f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT ?) AS found",
-                       [*params, limit + 1])
-    return found.fetchone()[0] > limit
+#: A cluster (a row of count, lon, lat) as GeoJSON Feature text, written by the database.
+#: Joined as text: both engines write a number the way their JSON functions would, and
+#: PostgreSQL's json_build_object costs twice as much.
+CLUSTER_JSON = """'{"type":"Feature","geometry":{"type":"Point","coordinates":['
+    || lon || ',' || lat || ']},"properties":{"cluster":true,"count":' || count || '}}'"""
 
 
 def nearest(db, query, lon, lat, limit):
@@ -335,9 +351,13 @@ def iter_reports(db, query):
 
 
 def cell_levels(db):
-    """(level, size in degrees), finest last."""
-    return [tuple(row) for row in db.execute("SELECT level, size FROM report_cell_levels "
-                                             "ORDER BY size DESC")]
+    """(level, size in degrees), finest last. Read once per connection: only migration m002
+    writes them, and every map view asks."""
+    levels = getattr(db, "map_cell_levels", None)
+    if levels is None:
+        levels = db.map_cell_levels = [tuple(row) for row in db.execute(
+            "SELECT level, size FROM report_cell_levels ORDER BY size DESC")]
+    return levels
 
 
 def cluster_features_from_cells(db, query, level, size):
@@ -347,8 +367,8 @@ def cluster_features_from_cells(db, query, level, size):
     params = [level, int((min_lon + 180) // size), int((max_lon + 180) // size),
               int((min_lat + 90) // size), int((max_lat + 90) // size)]
     source, clauses = _cells(query, params)
-    return _json_array(db, f"""
-        SELECT {_cluster_json(db)} AS f FROM (
+    return dialect.json_array_bytes(db, f"""
+        SELECT {CLUSTER_JSON} AS f FROM (
             SELECT sum(k.n) AS count, sum(k.sum_lon) / sum(k.n) AS lon,
                    sum(k.sum_lat) / sum(k.n) AS lat
             FROM {source} WHERE {clauses}
@@ -361,8 +381,8 @@ def cluster_features_from_rows(db, query, size):
     """Counts and centroids per grid cell of ``size`` degrees, aggregated from the rows, as
     the text of a JSON array of GeoJSON Features."""
     sql, params = _where(db, query)
-    return _json_array(db, f"""
-        SELECT {_cluster_json(db)} AS f FROM (
+    return dialect.json_array_bytes(db, f"""
+        SELECT {CLUSTER_JSON} AS f FROM (
             SELECT count(*) AS count, avg(r.lon) AS lon, avg(r.lat) AS lat {sql}
             GROUP BY {dialect.integer_part(db, "(r.lon + 180) / ?")},
                      {dialect.integer_part(db, "(r.lat + 90) / ?")}) AS cells
