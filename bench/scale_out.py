@@ -2,7 +2,7 @@
 PostgreSQL + PostGIS database, under the load test's mix, with kill -9 of one of each.
 
 Run: .venv/bin/python bench/scale_out.py [--seconds 25] [--clients 16] [--workers 4]
-                                         [--engine postgresql|sqlite]
+                                         [--engine postgresql|sqlite] [--pin]
 
 One throwaway PostgreSQL cluster (unix socket only, durable settings) holds the demo city and
 three confirmed alert subscriptions around the point the load test reports at. Two gunicorn
@@ -390,6 +390,10 @@ def main():
     parser.add_argument("--engine", choices=("postgresql", "sqlite"), default="postgresql",
                         help="sqlite: the two servers share one file on this machine (a "
                              "baseline, not a set-up for two machines)")
+    parser.add_argument("--pin", action="store_true",
+                        help="each server on a CPU of its own (A on 0, B on 1), standing for "
+                             "two one-core machines; without it both share every core, where "
+                             "a second server has no CPU to add")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scale-out-")))
@@ -401,13 +405,16 @@ def main():
             (folder / name).mkdir()
         prepare_instance(folder / "a", settings)
         subscribe_alerts(url)
-        servers = [Server(folder / name, args.workers, settings) for name in ("a", "b")]
+        cores = ({0}, {1}) if args.pin else (None, None)
+        servers = [Server(folder / name, args.workers, settings, core)
+                   for name, core in zip("ab", cores, strict=True)]
         workers = [OutboxWorker(folder / f"worker-{name}", name, settings) for name in "ab"]
         for process in (*servers, *workers):
             stack.callback(process.stop)
             process.start()
         print(f"{args.engine}; servers A {servers[0].url} and "
-              f"B {servers[1].url}, {args.workers} gunicorn workers x 4 threads each; 2 outbox "
+              f"B {servers[1].url}{' (A on CPU 0, B on CPU 1)' if args.pin else ''}, "
+              f"{args.workers} gunicorn workers x 4 threads each; 2 outbox "
               f"workers; {args.clients} clients; lease {LEASE_SECONDS} s", flush=True)
         photo = photo_bytes(1)
         one, _ = run_phase("one server", Balancer([servers[0].url]), args, photo, 0)

@@ -49,19 +49,23 @@ def server_environment(folder, port, workers=4, settings=None):
 class Server:
     """gunicorn with gunicorn.conf.py, as `make serve` starts it, in its own process group."""
 
-    def __init__(self, folder, workers=4, settings=None):
+    def __init__(self, folder, workers=4, settings=None, cores=None):
         self.folder = Path(folder)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = server_environment(folder, self.port, workers, settings)
+        self.cores = cores
         self.process = None
 
     def start(self):
+        """Start gunicorn; with ``cores``, it and its workers run on those CPUs only (a
+        machine of that many cores)."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
             stderr=open(self.folder / "server.log", "w"),  # noqa: SIM115 - lives with the server
             start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, self.cores)) if self.cores else None,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
