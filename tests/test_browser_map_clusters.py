@@ -4,6 +4,7 @@ overlap on screen; merging them keeps every report counted, and each stays a but
 names its count and zooms in."""
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def drawn(page, script):
     with page.expect_response(re.compile(r"/api/reports\.geojson\?")) as response:
         map_call(page, script)
     expect(status(page)).not_to_be_empty()
+    size = map_call(page, "m.getSize()")  # cells of about 30 px asked for (JS's rounding)
+    assert f"&cells={math.floor(max(size['x'], size['y']) / 30 + 0.5)}" in response.value.url
     return response.value.json(), page.evaluate(CLUSTERS)
 
 

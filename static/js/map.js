@@ -18,6 +18,9 @@
   var legend = document.getElementById("pin-legend");
   var LIST_LIMIT = 100;
   var CLUSTER_GAP = 2;  // least room between two server clusters' markers, in pixels
+  // The server's cells are asked for about this wide, half a marker's reach: small enough to
+  // place clusters where the reports are, and merged here where their markers would overlap.
+  var CELL_PIXELS = 30;
   var markers = {};  // report id -> its pin on the map now
   var pins = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
   var cells = L.layerGroup();
@@ -339,9 +342,16 @@
       "&lat=" + centre.lat.toFixed(5);
   }
 
+  // About how many of the server's cells fit across the map's longer side (2 to 64).
+  function cellsAcross() {
+    var size = map.getSize();
+    return Math.max(2, Math.min(64, Math.round(Math.max(size.x, size.y) / CELL_PIXELS)));
+  }
+
   function load() {
     var params = currentFilters();
     params.set("bbox", viewBox());
+    params.set("cells", cellsAcross());
     syncAlertsLink();
     var mine = ++generation;
     fetch(box.dataset.reportsUrl + "?" + params.toString())
