@@ -106,7 +106,9 @@ def expected_clusters(app, arguments, size, from_cells):
             query = replace(query, bbox=None)
         cells = defaultdict(list)
         for row in rows.iter_reports(db, query):
-            cells[int((row["lon"] + 180) // size), int((row["lat"] + 90) // size)].append(row)
+            # the database's arithmetic: a quotient, then its integer part (a // would differ
+            # for a report on a cell's edge, e.g. at lon 1.5 with a grid of 1.5 / 13 degrees)
+            cells[int((row["lon"] + 180) / size), int((row["lat"] + 90) / size)].append(row)
     if from_cells:
         cells = {(x, y): found for (x, y), found in cells.items()
                  if (min_lon + 180) // size <= x <= (max_lon + 180) // size
@@ -162,39 +164,63 @@ def test_points_cover_every_case_the_data_holds(city, client):
     assert "Edited for the public" in {p["description"] for p in properties}
 
 
-def test_clusters_equal_the_public_reports_grouped(city, client):
-    """Small limit: the views cluster, from the cells (no dates) or from the rows."""
+@pytest.mark.parametrize("cells", [None, 6, 13, 64])
+def test_clusters_equal_the_public_reports_grouped(city, client, cells):
+    """Small limit: the views cluster, from the cells (no dates) or from the rows, about
+    ``cells`` across (the map's own number; without it, CELLS_ACROSS)."""
     city.config["MAP_POINT_LIMIT"] = 3
     with city.app_context():
         levels = rows.cell_levels(get_db())
+    across = cells or public.CELLS_ACROSS
     grids = set()
     for box in BOXES[:3]:
         for filters in FILTERS:
-            arguments = f"bbox={box}{filters}"
+            arguments = f"bbox={box}{filters}" + (f"&cells={cells}" if cells else "")
             answer = geojson(client, arguments)
             if not answer["clustered"]:
                 assert len(answer["features"]) <= 3, arguments
                 continue
             bbox = tuple(map(float, box.split(",")))
-            size, from_cells = cluster_grid(levels, bbox, "since" in filters)
+            size, from_cells = cluster_grid(levels, bbox, "since" in filters, across)
             grids.add(from_cells)
             expected = expected_clusters(city, arguments, size, from_cells)
             assert cluster_summary(answer) == expected, arguments
     assert grids == {True, False}
 
 
-def cluster_grid(levels, bbox, has_dates):
+def cluster_grid(levels, bbox, has_dates, across=public.CELLS_ACROSS):
     """The grid the answer must use: the finest cell level that fits (True: from the cells),
     else the rows' own grid (False)."""
     min_lon, min_lat, max_lon, max_lat = bbox
+    most = public.MAX_CELLS_FROM_AGGREGATES * (across / public.CELLS_ACROSS) ** 2
     if not has_dates:
         for _, size in reversed(levels):
-            across, high = (max_lon - min_lon) / size + 1, (max_lat - min_lat) / size + 1
-            if across * high <= public.MAX_CELLS_FROM_AGGREGATES:
-                if max(across, high) >= public.CELLS_ACROSS / 4:
+            wide, high = (max_lon - min_lon) / size + 1, (max_lat - min_lat) / size + 1
+            if wide * high <= most:
+                if max(wide, high) >= across / 4:
                     return size, True
                 break
-    return max(max_lon - min_lon, max_lat - min_lat, 1e-9) / public.CELLS_ACROSS, False
+    return max(max_lon - min_lon, max_lat - min_lat, 1e-9) / across, False
+
+
+def test_fewer_cells_across_read_the_pre_aggregated_cells_where_the_default_reads_rows(
+        city, client):
+    """A phone's map asks for fewer clusters across; a view the default draws from the rows,
+    in cells smaller than a marker, is then drawn from the cells kept on every write."""
+    city.config["MAP_POINT_LIMIT"] = 1
+    box = "0.2,0.2,0.35,0.35"
+    with city.app_context():
+        db = get_db()
+        query = public.parse_report_query(_args(f"bbox={box}"), db, require_bbox=True)
+        assert public.cell_level(db, query) is None
+        level = public.cell_level(db, query, 8)
+    assert level is not None
+    default, fewer = geojson(client, f"bbox={box}"), geojson(client, f"bbox={box}&cells=8")
+    assert default["clustered"] and fewer["clustered"]
+    assert len(fewer["features"]) < len(default["features"])
+    assert cluster_summary(fewer) == expected_clusters(city, f"bbox={box}", level[1], True)
+    assert sum(f["properties"]["count"] for f in fewer["features"]) == sum(
+        f["properties"]["count"] for f in default["features"])
 
 
 def test_an_empty_view_is_an_empty_collection(city, client):

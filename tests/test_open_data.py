@@ -46,6 +46,18 @@ def test_bad_bbox_is_400_with_a_message(client, bbox, message):
     assert message in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize(("cells", "message"), [
+    ("many", "'many' is not a whole number"),
+    ("2.5", "'2.5' is not a whole number"),
+    ("1", "from 2 to 64; got 1"),
+    ("65", "from 2 to 64; got 65"),
+])
+def test_bad_cells_is_400_with_a_message(client, cells, message):
+    response = client.get(f"/api/reports.geojson?bbox=0,0,1,1&cells={cells}")
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]["message"]
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ("status=lost", "Unknown status: lost"),
     ("category=unicorns", "Unknown category: unicorns"),

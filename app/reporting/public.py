@@ -19,8 +19,12 @@ from app.storage import public as rows
 from app.storage import reports as report_rows
 from app.storage.public import ReportQuery
 
-MAX_CELLS_FROM_AGGREGATES = 64 * 64
+#: Clusters across a clustered view's longer side, unless the map asks for another number
+#: (``cells``: a phone's map asks for fewer, so that they keep about the same size on screen).
 CELLS_ACROSS = 32
+MOST_CELLS_ACROSS = 64
+#: Most pre-aggregated cells read for a view, at CELLS_ACROSS: (2 x the clusters across)^2.
+MAX_CELLS_FROM_AGGREGATES = (2 * CELLS_ACROSS) ** 2
 CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_name",
                "created_at", "updated_at", "lon", "lat", "address", "description",
                "reporter_name", "supports", "url"]
@@ -85,6 +89,25 @@ def parse_bbox(text):
     return values
 
 
+def parse_cells_across(text):
+    """``cells``, about how many clusters across the view's longer side a clustered answer
+    has, from 2 to MOST_CELLS_ACROSS; :data:`CELLS_ACROSS` when not given.
+
+    >>> parse_cells_across("13"), parse_cells_across(None)
+    (13, 32)
+    """
+    if not text:
+        return CELLS_ACROSS
+    try:
+        across = int(text)
+    except ValueError:
+        raise ValidationError("cells %(text)r is not a whole number.", text=text) from None
+    if not 2 <= across <= MOST_CELLS_ACROSS:
+        raise ValidationError("cells must be from 2 to %(most)s; got %(across)s.",
+                              most=MOST_CELLS_ACROSS, across=across)
+    return across
+
+
 def parse_codes(text, known, name):
     """A comma list of codes, each one of ``known()`` (read only when codes are given)."""
     if not text:
@@ -140,10 +163,11 @@ class FeatureText:
                    links.report(""), links.photo(""))
 
 
-def viewport(db, query, text, limit):
+def viewport(db, query, text, limit, across=CELLS_ACROSS):
     """The GeoJSON of a map view, as UTF-8 bytes: the reports, or clusters when more than
-    ``limit`` match. The database writes every feature; Python only wraps the array."""
-    level = cell_level(db, query)
+    ``limit`` match, about ``across`` of them across the view's longer side. The database
+    writes every feature; Python only wraps the array."""
+    level = cell_level(db, query, across)
     clustered = over_limit(db, query, limit, level)
     if not clustered:
         features = rows.features_in_view(db, query, limit, text)
@@ -151,23 +175,24 @@ def viewport(db, query, text, limit):
         features = rows.cluster_features_from_cells(db, query, *level)
     else:
         size = max(query.bbox[2] - query.bbox[0], query.bbox[3] - query.bbox[1], 1e-9)
-        features = rows.cluster_features_from_rows(db, query, size / CELLS_ACROSS)
+        features = rows.cluster_features_from_rows(db, query, size / across)
     return b'{"type":"FeatureCollection","clustered":%s,"features":%s}' % (
         b"true" if clustered else b"false", features)
 
 
-def cell_level(db, query):
+def cell_level(db, query, across=CELLS_ACROSS):
     """The finest level of pre-aggregated cells (level, size) that draws the view in at
-    least a few and at most MAX_CELLS_FROM_AGGREGATES cells, or None: too small a view, or
-    a filter the cells do not keep (dates, ids, distance)."""
+    most (2 x ``across``)^2 cells (MAX_CELLS_FROM_AGGREGATES at CELLS_ACROSS), if it has at
+    least ``across`` / 4 across the longer side; else None: too small a view, or a filter
+    the cells do not keep (dates, ids, distance)."""
     if query.has_dates or query.ids or query.near is not None:
         return None
     min_lon, min_lat, max_lon, max_lat = query.bbox
     for level, size in reversed(rows.cell_levels(db)):
-        across = (max_lon - min_lon) / size + 1
+        wide = (max_lon - min_lon) / size + 1
         high = (max_lat - min_lat) / size + 1
-        if across * high <= MAX_CELLS_FROM_AGGREGATES:
-            return (level, size) if max(across, high) >= CELLS_ACROSS / 4 else None
+        if wide * high <= (2 * across) ** 2:
+            return (level, size) if max(wide, high) >= across / 4 else None
     return None
 
 

@@ -108,10 +108,11 @@ def filtered_export(fmt, query):
 def reports_geojson():
     if "download" in request.args:
         return export("geojson", report_query())
-    return map_view(report_query(require_bbox=True))
+    return map_view(report_query(require_bbox=True),
+                    public.parse_cells_across(request.args.get("cells")))
 
 
-def map_view(query):
+def map_view(query, across):
     """A map view's GeoJSON, written by the database; a view asked again with the ETag it
     was given is a 304 as long as nothing the map shows has changed (one row read). The
     headers are given as text: werkzeug's header objects cost more than writing them."""
@@ -122,7 +123,7 @@ def map_view(query):
                "Vary": "Cookie, Accept-Language"}
     if etag in request.if_none_match:
         return Response(status=304, headers=headers)
-    answer = public.viewport(db, query, text, current_app.config["MAP_POINT_LIMIT"])
+    answer = public.viewport(db, query, text, current_app.config["MAP_POINT_LIMIT"], across)
     return Response(answer, mimetype="application/geo+json", headers=headers)
 
 

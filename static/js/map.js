@@ -1,6 +1,7 @@
 // The public map: loads the reports of the current view (debounced on pan and zoom), with the
-// filters of the page's URL; shows server clusters when the view holds too many reports,
-// otherwise pins that show the status by shape, symbol and colour (copied from the page's
+// filters of the page's URL; shows the server's clusters when the view holds too many
+// reports (merged where their markers would overlap on screen, so they never heap), otherwise
+// pins that show the status by shape, symbol and colour (copied from the page's
 // key, #pin-legend), clustered by Leaflet.markercluster, and the same reports as a text list
 // (#map-list). Pins are buttons: Tab reaches them, Enter opens their popup. Popups and area
 // tooltips are built from DOM nodes with textContent, so residents' text and the names in a
@@ -16,9 +17,14 @@
   var panel = document.getElementById("map-panel");
   var legend = document.getElementById("pin-legend");
   var LIST_LIMIT = 100;
+  var CLUSTER_GAP = 2;  // least room between two server clusters' markers, in pixels
+  // The server's cells are asked for about this wide, half a marker's reach: small enough to
+  // place clusters where the reports are, and merged here where their markers would overlap.
+  var CELL_PIXELS = 30;
   var markers = {};  // report id -> its pin on the map now
   var pins = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
   var cells = L.layerGroup();
+  var clusters = null;  // the server's clusters of the view, while it shows them
   var areas = null;
   var timer = null;
   var generation = 0;
@@ -150,19 +156,101 @@
     }
   }
 
-  function cell(feature) {
-    var c = feature.geometry.coordinates;
-    var count = feature.properties.count;
-    var size = count < 100 ? 36 : count < 1000 ? 44 : 52;
-    var marker = L.marker([c[1], c[0]], {
-      icon: L.divIcon({
-        html: "<span>" + count.toLocaleString() + "</span>", className: "server-cluster",
-        iconSize: [size, size]
-      }),
-      title: t("cluster_title", { count: count }), keyboard: true
+  function clusterSize(count) { return count < 100 ? 36 : count < 1000 ? 44 : 52; }
+
+  // The count as it fits in its marker: whole up to 99,999, then short (119K, 1M); the
+  // marker's title says it in full.
+  function clusterLabel(count) {
+    return count < 100000 ? count.toLocaleString() :
+      count.toLocaleString(undefined, { notation: "compact", maximumFractionDigits: 1 });
+  }
+
+  // The server's clusters as drawn. Those whose markers would overlap on screen, or come
+  // closer than CLUSTER_GAP pixels, are merged, biggest first, until none do: a merged
+  // cluster counts the reports of its parts and sits at their mean position weighted by
+  // count, where the server's own cluster of them would be. So whatever grid the server
+  // chose (its cells may be smaller than a marker, and a zoom leaves the old answer on
+  // screen until the new one comes), the view never shows a heap. Merging is checked in a
+  // grid of buckets as wide as the farthest two markers can touch, so each pass looks at
+  // neighbours only; it ends with a pass that merges nothing, which has seen every pair
+  // that could overlap. The clusters come back in reading order, the keyboard's order.
+  function separate(features) {
+    var zoom = map.getZoom();
+    var reach = clusterSize(Infinity) + CLUSTER_GAP;
+    var place = function (group) {
+      group.point = map.project([group.lat / group.count, group.lon / group.count], zoom);
+      group.size = clusterSize(group.count);
+      return group;
+    };
+    var touch = function (a, b) {
+      var room = (a.size + b.size) / 2 + CLUSTER_GAP;
+      return Math.abs(a.point.x - b.point.x) < room && Math.abs(a.point.y - b.point.y) < room;
+    };
+    var bucket = function (point, dx, dy) {
+      return (Math.floor(point.x / reach) + dx) + "," + (Math.floor(point.y / reach) + dy);
+    };
+    var groups = features.map(function (f) {
+      var n = f.properties.count;
+      var c = f.geometry.coordinates;
+      return place({ count: n, lon: c[0] * n, lat: c[1] * n });
     });
-    marker.on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); });
+    var merged = true;
+    while (merged) {
+      merged = false;
+      var buckets = {};
+      groups.sort(function (a, b) { return b.count - a.count; });
+      groups.forEach(function (g) {
+        var key = bucket(g.point, 0, 0);
+        (buckets[key] = buckets[key] || []).push(g);
+      });
+      groups.forEach(function (g) {
+        if (g.gone) { return; }
+        var home = g.point;  // where the buckets have it; its point moves as it merges
+        for (var dx = -1; dx <= 1; dx++) {
+          for (var dy = -1; dy <= 1; dy++) {
+            (buckets[bucket(home, dx, dy)] || []).forEach(function (other) {
+              if (other === g || other.gone || !touch(g, other)) { return; }
+              g.count += other.count;
+              g.lon += other.lon;
+              g.lat += other.lat;
+              place(g);
+              other.gone = true;
+              merged = true;
+            });
+          }
+        }
+      });
+      groups = groups.filter(function (g) { return !g.gone; });
+    }
+    return groups.sort(function (a, b) { return a.point.y - b.point.y || a.point.x - b.point.x; });
+  }
+
+  function cell(group) {
+    var position = [group.lat / group.count, group.lon / group.count];
+    var marker = L.marker(position, {
+      icon: L.divIcon({
+        html: "<span>" + clusterLabel(group.count) + "</span>", className: "server-cluster",
+        iconSize: [group.size, group.size]
+      }),
+      title: t("cluster_title", { count: group.count }), keyboard: true
+    });
+    var zoomIn = function () { map.setView(position, map.getZoom() + 2); };
+    marker.on("click", zoomIn);
+    // Leaflet turns Enter on a marker into a keypress, not a click; the redrawn view has new
+    // markers, so the map itself keeps the keyboard's focus (Tab reaches them again).
+    marker.on("keypress", function (event) {
+      var key = event.originalEvent.key;
+      if (key !== "Enter" && key !== " ") { return; }
+      event.originalEvent.preventDefault();
+      map.getContainer().focus({ preventScroll: true });
+      zoomIn();
+    });
     return marker;
+  }
+
+  function showClusters() {
+    cells.clearLayers();
+    if (clusters) { separate(clusters).forEach(function (g) { cells.addLayer(cell(g)); }); }
   }
 
   // A popup opened while the panel is open: the panel folds away if it covers the popup.
@@ -227,14 +315,14 @@
   }
 
   function show(collection) {
-    cells.clearLayers();
+    clusters = collection.clustered ? collection.features : null;
+    showClusters();
     showList(collection);
     if (collection.clustered) {
       reloading = true;
       pins.clearLayers();
       markers = {};
       reloading = false;
-      collection.features.forEach(function (f) { cells.addLayer(cell(f)); });
       statusLine.textContent = t("many_reports");
     } else {
       showPins(collection.features);
@@ -254,9 +342,16 @@
       "&lat=" + centre.lat.toFixed(5);
   }
 
+  // About how many of the server's cells fit across the map's longer side (2 to 64).
+  function cellsAcross() {
+    var size = map.getSize();
+    return Math.max(2, Math.min(64, Math.round(Math.max(size.x, size.y) / CELL_PIXELS)));
+  }
+
   function load() {
     var params = currentFilters();
     params.set("bbox", viewBox());
+    params.set("cells", cellsAcross());
     syncAlertsLink();
     var mine = ++generation;
     fetch(box.dataset.reportsUrl + "?" + params.toString())
@@ -325,6 +420,7 @@
   if (bounds.length === 4) {
     map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { animate: false });
   }
+  map.on("zoomend", showClusters);  // laid out for the new zoom until its answer comes
   map.on("moveend", scheduleLoad);
   syncLinks();
   load();
