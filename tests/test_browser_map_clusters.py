@@ -41,7 +41,7 @@ def paris_server(tmp_path_factory):
     """Paris (some 6,000 reports) loaded with `city load` and served on 127.0.0.1."""
     folder = tmp_path_factory.mktemp("paris-clusters")
     config = {"SECRET_KEY": "test", **engines.current.config(folder, "paris.sqlite3"),
-              "PHOTO_DIR": str(folder / "photos"),
+              "PHOTO_STORE": str(folder / "photos"),
               "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
               "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png"}
     loader = create_app(config)
