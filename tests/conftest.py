@@ -2,6 +2,7 @@ import contextlib
 import gc
 import itertools
 import os
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from tests.factories import OPEN311_KEY, make_app
 from tests.live import LiveServer
 from tests.loopback import guard
 from tests.receivers import SmtpSink, WebhookSink
+
+PARIS = Path(__file__).resolve().parent.parent / "cities" / "paris"
 
 
 def pytest_addoption(parser):
@@ -205,6 +208,25 @@ def demo_server(tmp_path_factory):
         upgrade(get_db())
         load_demo(get_db())
     with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def paris_server(tmp_path_factory):
+    """Paris (some 6,000 reports) set up from its folder alone with `city load`, then served
+    on 127.0.0.1 by an app started on its database (which reads the city's settings); only
+    the tile server is replaced for the tests. Shared by the browser tests."""
+    folder = tmp_path_factory.mktemp("paris")
+    config = {"SECRET_KEY": "test", **engines.current.config(folder, "paris.sqlite3"),
+              "PHOTO_STORE": str(folder / "photos"),
+              "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
+              "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png"}
+    loader = create_app(config)
+    with loader.app_context():
+        upgrade(get_db())
+    result = loader.test_cli_runner().invoke(args=["city", "load", str(PARIS)])
+    assert result.exit_code == 0, result.output
+    with LiveServer(create_app(config)) as server:
         yield server
 
 

@@ -11,15 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app import create_app
-from app.storage import upgrade
-from app.web.db import get_db
-from tests import engines
 from tests.axe import assert_accessible
-from tests.live import LiveServer, only_our_hosts
+from tests.live import only_our_hosts
 
 pytestmark = pytest.mark.browser
-PARIS = Path(__file__).resolve().parent.parent / "cities" / "paris"
 CENTRE = (2.3488, 48.8566)  # where the Paris map opens, at zoom 12
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
@@ -34,23 +29,6 @@ CLUSTERS = """() => [...document.querySelectorAll('.server-cluster')].map(e => {
             count: Number(e.title.replace(/\\D/g, '')), title: e.title, text: e.textContent,
             tabindex: e.getAttribute('tabindex'), role: e.getAttribute('role')};
 })"""
-
-
-@pytest.fixture(scope="module")
-def paris_server(tmp_path_factory):
-    """Paris (some 6,000 reports) loaded with `city load` and served on 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("paris-clusters")
-    config = {"SECRET_KEY": "test", **engines.current.config(folder, "paris.sqlite3"),
-              "PHOTO_STORE": str(folder / "photos"),
-              "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
-              "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png"}
-    loader = create_app(config)
-    with loader.app_context():
-        upgrade(get_db())
-    result = loader.test_cli_runner().invoke(args=["city", "load", str(PARIS)])
-    assert result.exit_code == 0, result.output
-    with LiveServer(create_app(config)) as server:
-        yield server
 
 
 @pytest.fixture(params=["390", "1366"])

@@ -10,37 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from app import create_app
-from app.storage import upgrade
-from app.web.db import get_db
 from tests.axe import assert_accessible
-from tests.live import LiveServer, only_our_hosts
+from tests.live import only_our_hosts
 
 pytestmark = pytest.mark.browser
-PARIS = Path(__file__).resolve().parent.parent / "cities" / "paris"
 #: A DansMaRue record (A2024C016447) at 90 Rue de la Victoire, 75009, as (lon, lat).
 VICTOIRE = (2.331057787576589, 48.8750648491149)
 SHOTS = Path("/tmp/shots/city")
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}
-
-
-@pytest.fixture(scope="module")
-def paris_server(tmp_path_factory):
-    """Paris loaded with `city load`, then served by an app started on its database (which
-    reads the city's settings); only the tile server is replaced for the test."""
-    folder = tmp_path_factory.mktemp("paris-live")
-    config = {"SECRET_KEY": "test", "DATABASE": str(folder / "paris.sqlite3"),
-              "PHOTO_STORE": str(folder / "photos"),
-              "RATE_LIMIT_DATABASE": str(folder / "rate-limits.sqlite3"),
-              "TILE_URL": "https://tiles.invalid/{z}/{x}/{y}.png"}
-    loader = create_app(config)
-    with loader.app_context():
-        upgrade(get_db())
-    result = loader.test_cli_runner().invoke(args=["city", "load", str(PARIS)])
-    assert result.exit_code == 0, result.output
-    with LiveServer(create_app(config)) as server:
-        yield server
 
 
 def open_page(browser, server, locale, **options):
