@@ -70,7 +70,11 @@ def seeded(app, count):
     with app.app_context():
         db = get_db()
         upgrade(db)
-        if db.execute("SELECT count(*) FROM reports WHERE source = 'bench'").fetchone()[0]:
+        kept = db.execute("SELECT count(*) FROM reports WHERE source = 'bench'").fetchone()[0]
+        if kept and kept != count:
+            raise SystemExit(f"the kept database holds {kept:,} seeded reports, not {count:,} "
+                             "(another --reports, or a seed cut short): use another folder")
+        if kept:
             return None
         start = time.perf_counter()
         seed(db, count, np.random.default_rng(11))
@@ -138,7 +142,7 @@ def lazy_commits(url):
     does: a commit returns before the disk has its log (``synchronous_commit=off``); a
     crash of the machine may lose the last moment's commits, never corrupts. The like-for-
     like comparison of write latency, beside PostgreSQL's durable default."""
-    return f"{url}&options=-c%20synchronous_commit%3Doff"
+    return f"{url}{'&' if '?' in url else '?'}options=-c%20synchronous_commit%3Doff"
 
 
 def grid_ordered(apps):

@@ -192,12 +192,11 @@ def cluster_grid(levels, bbox, has_dates, across=public.CELLS_ACROSS):
     """The grid the answer must use: the finest cell level that fits (True: from the cells),
     else the rows' own grid (False)."""
     min_lon, min_lat, max_lon, max_lat = bbox
-    most = public.MAX_CELLS_FROM_AGGREGATES * (across / public.CELLS_ACROSS) ** 2
     if not has_dates:
         for _, size in reversed(levels):
             wide, high = (max_lon - min_lon) / size + 1, (max_lat - min_lat) / size + 1
-            if wide * high <= most:
-                if max(wide, high) >= across / 4:
+            if wide * high <= (2 * across) ** 2:
+                if max(wide, high) >= max(across / 4, 4):
                     return size, True
                 break
     return max(max_lon - min_lon, max_lat - min_lat, 1e-9) / across, False
@@ -221,6 +220,25 @@ def test_fewer_cells_across_read_the_pre_aggregated_cells_where_the_default_read
     assert cluster_summary(fewer) == expected_clusters(city, f"bbox={box}", level[1], True)
     assert sum(f["properties"]["count"] for f in fewer["features"]) == sum(
         f["properties"]["count"] for f in default["features"])
+
+
+def test_a_view_a_few_cells_wide_is_never_drawn_from_them(city, client):
+    """However few clusters the map asks for (a map 60 px wide asks for 2), a view
+    narrower than four cells of the finest level that fits is grouped from its rows: the
+    cells it touches would count, and place clusters at, reports far outside it."""
+    across = 2
+    city.config["MAP_POINT_LIMIT"] = 1
+    box = (0.2, 0.2, 0.5, 0.5)  # 1.9 cells of 0.35 degrees across; 0.088's are too many
+    bbox = ",".join(map(str, box))
+    with city.app_context():
+        db = get_db()
+        query = public.parse_report_query(_args(f"bbox={bbox}"), db, require_bbox=True)
+        assert public.cell_level(db, query, across) is None
+    answer = geojson(client, f"bbox={bbox}&cells={across}")
+    assert answer["clustered"]
+    for feature in answer["features"]:
+        lon, lat = feature["geometry"]["coordinates"]
+        assert box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
 
 
 def test_an_empty_view_is_an_empty_collection(city, client):

@@ -49,6 +49,8 @@ def test_bad_bbox_is_400_with_a_message(client, bbox, message):
 @pytest.mark.parametrize(("cells", "message"), [
     ("many", "'many' is not a whole number"),
     ("2.5", "'2.5' is not a whole number"),
+    ("%2B13", "'+13' is not a whole number"),
+    ("1_3", "'1_3' is not a whole number"),
     ("1", "from 2 to 64; got 1"),
     ("65", "from 2 to 64; got 65"),
 ])

@@ -23,8 +23,10 @@ from app.storage.public import ReportQuery
 #: (``cells``: a phone's map asks for fewer, so that they keep about the same size on screen).
 CELLS_ACROSS = 32
 MOST_CELLS_ACROSS = 64
-#: Most pre-aggregated cells read for a view, at CELLS_ACROSS: (2 x the clusters across)^2.
-MAX_CELLS_FROM_AGGREGATES = (2 * CELLS_ACROSS) ** 2
+#: Fewest pre-aggregated cells across a view's longer side: the cells a view touches count
+#: every report in them, so cells wider than a quarter of the view would count (and place
+#: clusters at) reports far outside it; such a view is grouped from its rows instead.
+FEWEST_CELLS_ACROSS = 4
 CSV_COLUMNS = ["id", "category", "category_name", "status", "service", "service_name",
                "created_at", "updated_at", "lon", "lat", "address", "description",
                "reporter_name", "supports", "url"]
@@ -98,10 +100,9 @@ def parse_cells_across(text):
     """
     if not text:
         return CELLS_ACROSS
-    try:
-        across = int(text)
-    except ValueError:
-        raise ValidationError("cells %(text)r is not a whole number.", text=text) from None
+    if not (text.isascii() and text.isdigit()):
+        raise ValidationError("cells %(text)r is not a whole number.", text=text)
+    across = int(text)
     if not 2 <= across <= MOST_CELLS_ACROSS:
         raise ValidationError("cells must be from 2 to %(most)s; got %(across)s.",
                               most=MOST_CELLS_ACROSS, across=across)
@@ -166,7 +167,7 @@ class FeatureText:
 def viewport(db, query, text, limit, across=CELLS_ACROSS):
     """The GeoJSON of a map view, as UTF-8 bytes: the reports, or clusters when more than
     ``limit`` match, about ``across`` of them across the view's longer side. The database
-    writes every feature; Python only wraps the array."""
+    writes every feature's text (and on SQLite the commas between them too)."""
     level = cell_level(db, query, across)
     clustered = over_limit(db, query, limit, level)
     if not clustered:
@@ -182,8 +183,8 @@ def viewport(db, query, text, limit, across=CELLS_ACROSS):
 
 def cell_level(db, query, across=CELLS_ACROSS):
     """The finest level of pre-aggregated cells (level, size) that draws the view in at
-    most (2 x ``across``)^2 cells (MAX_CELLS_FROM_AGGREGATES at CELLS_ACROSS), if it has at
-    least ``across`` / 4 across the longer side; else None: too small a view, or a filter
+    most (2 x ``across``)^2 cells, if it has at least ``across`` / 4 (and at least
+    FEWEST_CELLS_ACROSS) across the longer side; else None: too small a view, or a filter
     the cells do not keep (dates, ids, distance)."""
     if query.has_dates or query.ids or query.near is not None:
         return None
@@ -192,7 +193,8 @@ def cell_level(db, query, across=CELLS_ACROSS):
         wide = (max_lon - min_lon) / size + 1
         high = (max_lat - min_lat) / size + 1
         if wide * high <= (2 * across) ** 2:
-            return (level, size) if max(wide, high) >= across / 4 else None
+            enough = max(wide, high) >= max(across / 4, FEWEST_CELLS_ACROSS)
+            return (level, size) if enough else None
     return None
 
 

@@ -187,9 +187,7 @@ def within_metres(db, lon, lat):
     return f"distance_m({lon}, {lat}, ?, ?) <= ?"
 
 
-# --- the public map: GeoJSON written by the database -----------------------------------
-# SQLite writes JSON with json_object; PostgreSQL with json_build_object. The SQL around
-# them (filters, names, links) is shared.
+# --- the public map: clusters grouped by the database -------------------------------------
 
 def integer_part(db, expression):
     """The integer part of a non-negative number, as SQLite's CAST(x AS INTEGER) gives it

@@ -89,9 +89,9 @@ def _id_place_time(db, query, alias, params):
     return clauses
 
 
-def _where(db, query, catalogue=True):
-    """The FROM and WHERE clauses of a query, and their parameters. Without ``catalogue``
-    the categories (c) and services (s) are joined only when filtering by their codes."""
+def _where(db, query):
+    """The FROM and WHERE clauses of a query (the reports ``r`` with their categories ``c``
+    and services ``s``), and their parameters."""
     params, clauses = [], ["r.hidden = 0"]
     source = "reports r"
     if query.bbox is not None:
@@ -103,8 +103,7 @@ def _where(db, query, catalogue=True):
     clauses += _status_category_service(query, "r.status", params)
     clauses += _id_place_time(db, query, "r", params)
     where = " AND ".join(clauses)
-    joins = JOINS if catalogue or query.categories or query.services else ""
-    return f"FROM {source} {joins} WHERE {where}", params
+    return f"FROM {source} {JOINS} WHERE {where}", params
 
 
 #: Grid cells per degree of ``map_features`` (migrations/m023_map_features.py).

@@ -23,7 +23,7 @@
   var CELL_PIXELS = 30;
   var markers = {};  // report id -> its pin on the map now
   var pins = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
-  var cells = L.layerGroup();
+  var clusterLayer = L.layerGroup();  // the server's clusters, merged where they would touch
   var clusters = null;  // the server's clusters of the view, while it shows them
   var areas = null;
   var timer = null;
@@ -31,7 +31,7 @@
   var openReportId = null;
   var reloading = false;
   map.addLayer(pins);
-  map.addLayer(cells);
+  map.addLayer(clusterLayer);
 
   function currentFilters() {
     var params = new URLSearchParams(window.location.search);
@@ -225,7 +225,7 @@
     return groups.sort(function (a, b) { return a.point.y - b.point.y || a.point.x - b.point.x; });
   }
 
-  function cell(group) {
+  function clusterMarker(group) {
     var position = [group.lat / group.count, group.lon / group.count];
     var marker = L.marker(position, {
       icon: L.divIcon({
@@ -249,8 +249,10 @@
   }
 
   function showClusters() {
-    cells.clearLayers();
-    if (clusters) { separate(clusters).forEach(function (g) { cells.addLayer(cell(g)); }); }
+    clusterLayer.clearLayers();
+    if (clusters) {
+      separate(clusters).forEach(function (g) { clusterLayer.addLayer(clusterMarker(g)); });
+    }
   }
 
   // A popup opened while the panel is open: the panel folds away if it covers the popup.
@@ -342,16 +344,18 @@
       "&lat=" + centre.lat.toFixed(5);
   }
 
-  // About how many of the server's cells fit across the map's longer side (2 to 64).
+  // About how many of the server's cells fit across the map's longer side (2 to 64); none
+  // asked for while the map has no size yet (the server's default then).
   function cellsAcross() {
-    var size = map.getSize();
-    return Math.max(2, Math.min(64, Math.round(Math.max(size.x, size.y) / CELL_PIXELS)));
+    var longer = Math.max(map.getSize().x, map.getSize().y);
+    return longer ? Math.max(2, Math.min(64, Math.round(longer / CELL_PIXELS))) : null;
   }
 
   function load() {
     var params = currentFilters();
     params.set("bbox", viewBox());
-    params.set("cells", cellsAcross());
+    var across = cellsAcross();
+    if (across) { params.set("cells", across); }
     syncAlertsLink();
     var mine = ++generation;
     fetch(box.dataset.reportsUrl + "?" + params.toString())
