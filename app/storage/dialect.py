@@ -152,17 +152,30 @@ def hours_after(db, time, hours):
 # --- reports near a point: the spatial index's box, then the exact distance ---------------
 # SQLite's R*Tree is the table reports_rtree; PostgreSQL has the GiST index on reports.geom.
 
-def reports_in_box(db, box, rows=True):
+def reports_in_box(db, box):
     """The FROM and WHERE of the reports ``r`` the spatial index finds in ``box`` (min_lon,
     min_lat, max_lon, max_lat), with its parameters: a superset (the index rounds its
-    bounds outwards), so callers also compare lon and lat. Without ``rows`` only the index
-    is read where it is a table of its own (SQLite's R*Tree ``t``), for a cheap count."""
+    bounds outwards), so callers also compare lon and lat."""
     min_lon, min_lat, max_lon, max_lat = box
     if is_postgresql(db):
         return ("reports r", "r.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)",
                 [min_lon, min_lat, max_lon, max_lat])
-    return ("reports_rtree t JOIN reports r ON r.id = t.id" if rows else "reports_rtree t",
-            "t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
+    return ("reports_rtree t JOIN reports r ON r.id = t.id", *_rtree_box(box))
+
+
+def index_only_box(db, box):
+    """The FROM and WHERE of the spatial index's entries in ``box``, read without a row of
+    ``reports``, for a cheap count; None where the index keeps no boxes of its own:
+    SQLite's R*Tree is a table of boxes, PostgreSQL's GiST index visits every row it
+    counts."""
+    if is_postgresql(db):
+        return None
+    return ("reports_rtree t", *_rtree_box(box))
+
+
+def _rtree_box(box):
+    min_lon, min_lat, max_lon, max_lat = box
+    return ("t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?",
             [min_lon, max_lon, min_lat, max_lat])
 
 

@@ -256,12 +256,12 @@ def put_map_in_grid_order(db):
 
 def spatial_index_count(db, bbox, cap):
     """How many reports the spatial index alone finds in ``bbox``, counting no further than
-    ``cap`` (a superset of the public matches), or None where that costs more than
-    :func:`more_than`: SQLite's R*Tree holds the boxes themselves, PostgreSQL's GiST index
-    would visit every row it counts."""
-    if dialect.is_postgresql(db):
+    ``cap`` (a superset of the public matches), or None where the engine cannot count them
+    without reading rows (:func:`dialect.index_only_box`): :func:`more_than` then settles it."""
+    in_index = dialect.index_only_box(db, bbox)
+    if in_index is None:
         return None
-    source, in_index, params = dialect.reports_in_box(db, bbox, rows=False)
+    source, in_index, params = in_index
     return db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {in_index} "
                       "LIMIT ?) AS found", [*params, cap]).fetchone()[0]
 
