@@ -83,7 +83,8 @@ def db_upgrade():
 @db_cli.command("optimize")
 def db_optimize():
     """Put the map's rows back in grid order after a bulk load, and nightly (on PostgreSQL:
-    CLUSTER map_features, which holds map views for a few seconds per million reports)."""
+    CLUSTER map_features, which holds map views and report writes for a few seconds per
+    million reports)."""
     if public_rows.put_map_in_grid_order(up_to_date_db()):
         click.echo("The map's rows are in grid order again.")
     else:

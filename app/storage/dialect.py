@@ -262,8 +262,9 @@ def json_array_bytes(db, features_sql, params):
 def grid_order_statements(db):
     """The statements that put map_features back in its grid order, which keeps a view's
     reports on a few pages: PostgreSQL stores new rows wherever there is room and CLUSTER
-    rewrites the table in its primary key's order (holding the map's reads meanwhile: a few
-    seconds per million reports); SQLite's WITHOUT ROWID table is always in that order."""
+    rewrites the table in its primary key's order (holding the map's reads and the report
+    writes its triggers make meanwhile: a few seconds per million reports); SQLite's
+    WITHOUT ROWID table is always in that order."""
     if is_postgresql(db):
         return ["CLUSTER map_features USING map_features_pkey", "ANALYZE map_features"]
     return []

@@ -258,10 +258,10 @@ def spatial_index_count(db, bbox, cap):
     """How many reports the spatial index alone finds in ``bbox``, counting no further than
     ``cap`` (a superset of the public matches), or None where the engine cannot count them
     without reading rows (:func:`dialect.index_only_box`): :func:`more_than` then settles it."""
-    in_index = dialect.index_only_box(db, bbox)
-    if in_index is None:
+    index = dialect.index_only_box(db, bbox)
+    if index is None:
         return None
-    source, in_index, params = in_index
+    source, in_index, params = index
     return db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {in_index} "
                       "LIMIT ?) AS found", [*params, cap]).fetchone()[0]
 
